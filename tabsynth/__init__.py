@@ -1,0 +1,53 @@
+"""tabsynth: differentially private synthetic tables from a public schema.
+
+Quick start::
+
+    import tabsynth
+    schema = tabsynth.Schema.from_yaml("schemas/health_insurance.yaml")
+    model = tabsynth.fit(df, schema, epsilon=1.0)
+    synthetic = model.sample(len(df), seed=0)
+    print(model.privacy.label())
+"""
+
+from tabsynth._version import __version__
+from tabsynth.api import fit, load
+from tabsynth.data import read_table, write_table
+from tabsynth.errors import (
+    ArtifactError,
+    BudgetExceededError,
+    DataValidationError,
+    MissingExtraError,
+    NotFittedError,
+    NotForReleaseWarning,
+    PrivacyError,
+    PrivacyLeakWarning,
+    SchemaError,
+    TabsynthError,
+    UnsupportedFileError,
+)
+from tabsynth.models import PrivacyInfo, Synthesizer, available_models
+from tabsynth.schema import Schema, infer_schema
+
+__all__ = [
+    "ArtifactError",
+    "BudgetExceededError",
+    "DataValidationError",
+    "MissingExtraError",
+    "NotFittedError",
+    "NotForReleaseWarning",
+    "PrivacyError",
+    "PrivacyInfo",
+    "PrivacyLeakWarning",
+    "Schema",
+    "SchemaError",
+    "Synthesizer",
+    "TabsynthError",
+    "UnsupportedFileError",
+    "__version__",
+    "available_models",
+    "fit",
+    "infer_schema",
+    "load",
+    "read_table",
+    "write_table",
+]

@@ -1,0 +1,77 @@
+"""The few functions most users need: fit a model from a schema, load a saved one."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from tabsynth.errors import PrivacyError
+from tabsynth.models.base import Synthesizer, get_model
+from tabsynth.schema.model import Schema
+
+
+def _as_schema(schema: Schema | str | Path | dict[str, Any]) -> Schema:
+    if isinstance(schema, Schema):
+        return schema
+    if isinstance(schema, dict):
+        return Schema.from_dict(schema)
+    return Schema.from_yaml(schema)
+
+
+def fit(
+    data: Any,
+    schema: Schema | str | Path | dict[str, Any],
+    model: str | None = None,
+    *,
+    epsilon: float | None | str = "schema",
+    delta: float | str = "schema",
+    seed: int | None = None,
+    reproducible_noise: bool = False,
+    verbose: bool = False,
+    **options: Any,
+) -> Synthesizer:
+    """Fit a synthesizer on ``data`` under the public ``schema``.
+
+    Args:
+        data: a pandas or polars DataFrame (samples come back as the same type).
+        schema: a Schema, a path to a YAML/JSON schema, or a dict.
+        model: a registered model name; default: the schema's ``model``.
+        epsilon: total epsilon; ``None`` fits without DP (labelled so everywhere); default:
+            the schema's.
+        delta: total delta; default: the schema's.
+        seed: default seed of ``model.sample`` (sampling is post-processing). It never seeds
+            the privacy noise unless ``reproducible_noise`` is set.
+        reproducible_noise: derive the fit-time privacy noise from ``seed``. For tests only:
+            the model is then marked NOT FOR RELEASE.
+        verbose: show progress.
+        **options: model options (e.g. ``bins=64`` for the copula).
+
+    Returns:
+        The fitted model; ``model.privacy`` states its guarantee.
+    """
+    schema = _as_schema(schema)
+    if reproducible_noise and seed is None:
+        raise PrivacyError(
+            "reproducible_noise=True needs a seed. Fix: pass seed=<int>, or "
+            "leave reproducible_noise off (the default, and the only releasable "
+            "setting)."
+        )
+    cls = get_model(model or schema.model)
+    synth = cls(
+        schema,
+        epsilon=epsilon,
+        delta=delta,
+        reproducible_noise_seed=seed if reproducible_noise else None,
+        verbose=verbose,
+        **options,
+    )
+    synth.fit(data)
+    synth.seed_ = seed if seed is not None else schema.seed  # type: ignore[attr-defined]
+    return synth
+
+
+def load(path: str | Path) -> Synthesizer:
+    """Load a model saved with ``model.save(path)`` (no pickle; altered files are refused)."""
+    from tabsynth.artifacts import load_model
+
+    return load_model(path)  # type: ignore[no-any-return]

@@ -1,0 +1,246 @@
+"""The ``tabsynth`` command line: a thin typer shell over the Python API.
+
+Exit codes: 0 success; 1 user error (a clear message, no traceback); 2 internal error.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+import time
+import warnings
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from tabsynth.errors import PrivacyLeakWarning, TabsynthError
+
+app = typer.Typer(
+    name="tabsynth",
+    help="Differentially private synthetic tables from a public schema.\n\n"
+    "Typical flow: `schema infer` (draft) -> review the schema -> `fit` -> `sample`.\n"
+    "Try `tabsynth demo` first: it runs the whole flow on a bundled real table.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+schema_app = typer.Typer(
+    help="Draft, check and export table schemas (the public contract).", no_args_is_help=True
+)
+app.add_typer(schema_app, name="schema")
+
+
+def _say(msg: str) -> None:
+    typer.echo(msg, err=True)
+
+
+class _Step:
+    """Prints "step ... done in 1.2s" on the terminal (progress for long steps)."""
+
+    def __init__(self, what: str) -> None:
+        self.what = what
+
+    def __enter__(self) -> _Step:
+        self.t0 = time.perf_counter()
+        typer.echo(f"• {self.what} ...", err=True, nl=False)
+        return self
+
+    def __exit__(self, exc_type: Any, *_: Any) -> None:
+        if exc_type is None:
+            typer.echo(f" done in {time.perf_counter() - self.t0:.2f}s", err=True)
+        else:
+            typer.echo(" failed", err=True)
+
+
+def _parse_epsilon(value: str | None) -> float | None | str:
+    if value is None:
+        return "schema"
+    if value.lower() in ("none", "null", "off"):
+        return None
+    try:
+        return float(value)
+    except ValueError:
+        raise typer.BadParameter(
+            f"{value!r} is not a number; use e.g. 1.0, or 'none' for a non-private fit"
+        ) from None
+
+
+# --- schema ---------------------------------------------------------------------------------
+@schema_app.command("infer")
+def schema_infer(
+    data: Annotated[Path, typer.Argument(help="CSV or Parquet table.")],
+    output: Annotated[Path, typer.Option("-o", "--output", help="Schema file to write.")],
+    target: Annotated[str | None, typer.Option(help="Target column.")] = None,
+    name: Annotated[str | None, typer.Option(help="Table name (default: file stem).")] = None,
+) -> None:
+    """Draft a schema from DATA. NOT PRIVATE: review every domain before release.
+
+    The bounds and categories are read from the private data itself. Replace them with public
+    knowledge (code lists, legal ranges) and set `inferred_from_data: false` before release.
+    """
+    from tabsynth.data import read_table
+    from tabsynth.schema import infer_schema
+
+    df = read_table(data)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", PrivacyLeakWarning)
+        schema = infer_schema(df, name=name or data.stem, target=target)
+    schema.to_yaml(output)
+    _say("WARNING: this schema was DRAFTED FROM THE PRIVATE DATA. Its bounds and categories")
+    _say("are not differentially private. Review every domain and replace it with public")
+    _say("knowledge before a release, then set `inferred_from_data: false`.")
+    typer.echo(f"wrote {output} ({len(schema.columns)} columns)")
+
+
+@schema_app.command("validate")
+def schema_validate(
+    schema_path: Annotated[Path, typer.Argument(metavar="SCHEMA", help="Schema YAML/JSON.")],
+    data: Annotated[Path | None, typer.Argument(help="Optional table to check against it.")] = None,
+) -> None:
+    """Check a schema file, and optionally a table against it (every problem at once)."""
+    from tabsynth.data import conform, read_table
+    from tabsynth.schema import read_schema
+
+    schema = read_schema(schema_path)
+    typer.echo(
+        f"schema {schema.name!r}: OK ({len(schema.columns)} columns, hash {schema.hash()[:12]})"
+    )
+    if schema.inferred_from_data:
+        _say("WARNING: inferred_from_data is true: the domains came from private data.")
+    if data is not None:
+        _, report = conform(read_table(data), schema)
+        typer.echo(f"data {data}: OK ({report.rows} rows)")
+        for key, vals in report.to_dict().items():
+            if isinstance(vals, dict) and vals:
+                typer.echo(f"  {key} (exact, not DP): {vals}")
+
+
+@schema_app.command("json-schema")
+def schema_json(
+    output: Annotated[Path, typer.Option("-o", "--output")] = Path("schemas/tabsynth.schema.json"),
+) -> None:
+    """Export the JSON Schema of the schema file format (for editors and validators)."""
+    from tabsynth._io import atomic_write_text
+    from tabsynth.schema import json_schema
+
+    atomic_write_text(output, json.dumps(json_schema(), indent=2) + "\n")
+    typer.echo(f"wrote {output}")
+
+
+# --- fit / sample ---------------------------------------------------------------------------
+@app.command()
+def fit(
+    data: Annotated[Path, typer.Argument(help="CSV or Parquet training table.")],
+    schema: Annotated[Path, typer.Option("--schema", "-s", help="Public schema YAML/JSON.")],
+    output: Annotated[Path, typer.Option("-o", "--output", help="Model folder to write.")],
+    model: Annotated[str | None, typer.Option(help="copula or ctgan (default: schema's).")] = None,
+    epsilon: Annotated[
+        str | None,
+        typer.Option(help="Total epsilon (default: schema's); 'none' for a NON-PRIVATE fit."),
+    ] = None,
+    delta: Annotated[float | None, typer.Option(help="Total delta (default: schema's).")] = None,
+    seed: Annotated[
+        int | None,
+        typer.Option(
+            help="Default sampling seed. Privacy noise stays secure unless --reproducible-noise."
+        ),
+    ] = None,
+    reproducible_noise: Annotated[
+        bool,
+        typer.Option(
+            help="TESTING ONLY: derive privacy noise from --seed; the model is NOT releasable."
+        ),
+    ] = False,
+) -> None:
+    """Fit a DP model on DATA under SCHEMA and save it to a folder (JSON + arrays, no pickle)."""
+    import tabsynth
+    from tabsynth.data import read_table
+
+    sch = tabsynth.Schema.from_yaml(schema)
+    with _Step(f"reading {data}"):
+        df = read_table(data)
+    with _Step(f"fitting {model or sch.model}"):
+        m = tabsynth.fit(
+            df,
+            sch,
+            model,
+            epsilon=_parse_epsilon(epsilon),
+            delta=delta if delta is not None else "schema",
+            seed=seed,
+            reproducible_noise=reproducible_noise,
+        )
+    m.save(output)
+    typer.echo(f"privacy: {m.privacy.label()}")
+    typer.echo(f"wrote model {output}")
+
+
+@app.command()
+def sample(
+    model_path: Annotated[Path, typer.Argument(metavar="MODEL", help="Model folder.")],
+    n: Annotated[int, typer.Option("-n", "--rows", min=0, help="Rows to draw.")],
+    output: Annotated[Path, typer.Option("-o", "--output", help="CSV or Parquet to write.")],
+    seed: Annotated[int | None, typer.Option(help="Seed for a reproducible draw.")] = None,
+) -> None:
+    """Draw N synthetic rows from a fitted MODEL (post-processing: no privacy cost)."""
+    import tabsynth
+    from tabsynth.data import write_table
+    from tabsynth.data.io import _suffix
+
+    _suffix(output)  # refuse an unsupported output type before doing any work
+    m = tabsynth.load(model_path)
+    with _Step(f"sampling {n} rows"):
+        df = m.sample(n, seed=seed, as_frame="polars")
+    write_table(df, output)
+    typer.echo(f"privacy: {m.privacy.label()}")
+    typer.echo(f"wrote {output} ({df.height} rows x {df.width} columns)")
+
+
+@app.command()
+def demo(
+    out: Annotated[Path, typer.Option(help="Folder for the outputs.")] = Path("tabsynth-demo"),
+    example: Annotated[str, typer.Option(help="Bundled table.")] = "health_insurance",
+    epsilon: Annotated[float, typer.Option(help="Total epsilon.")] = 1.0,
+) -> None:
+    """Run the whole flow on a bundled real table: schema, DP fit, sample, summary."""
+    from tabsynth.pipeline import run_demo
+
+    summary = run_demo(out=out, example=example, epsilon=epsilon, progress=_Step)
+    typer.echo("")
+    typer.echo((out / "summary.md").read_text())
+    typer.echo(
+        f"outputs in {out}/: synthetic.csv, model/, summary.md, summary.json "
+        f"({summary['timings']['total_s']:.1f}s in all)"
+    )
+
+
+def main() -> None:
+    """Entry point: map errors to exit codes (1 user error, 2 internal error)."""
+    import click
+
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    try:
+        app(standalone_mode=False)
+    except TabsynthError as exc:
+        _say(f"error: {exc}")
+        sys.exit(1)
+    except click.exceptions.Abort:
+        _say("aborted")
+        sys.exit(1)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(1)
+    except (FileNotFoundError, PermissionError, IsADirectoryError) as exc:
+        _say(f"error: {exc}")
+        sys.exit(1)
+    except Exception:  # noqa: BLE001 - anything else is our bug
+        import traceback
+
+        traceback.print_exc()
+        _say("internal error: this is a bug in tabsynth; please report it with the trace above")
+        sys.exit(2)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

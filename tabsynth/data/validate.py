@@ -1,0 +1,229 @@
+"""Validate a table against its schema and map every value into the public domain.
+
+All problems are collected and raised once. Values outside the domain are clipped (numbers,
+dates) or sent to the "other" bucket (categories) and counted; they never widen the domain.
+The counts are diagnostics for the data steward, computed exactly from the private data:
+they are not differentially private and are labelled so wherever they are shown.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any
+
+import polars as pl
+
+from tabsynth.errors import DataValidationError, Problem
+from tabsynth.schema.model import Schema
+
+TRUE_WORDS = {"true", "t", "yes", "y", "1"}
+FALSE_WORDS = {"false", "f", "no", "n", "0"}
+
+
+@dataclass
+class DomainReport:
+    """Exact (non-DP) counts of what was changed to fit the public domain, per column."""
+
+    rows: int
+    clipped: dict[str, int] = field(default_factory=dict)
+    to_other: dict[str, int] = field(default_factory=dict)
+    nan_as_null: dict[str, int] = field(default_factory=dict)
+    rounded: dict[str, int] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready dict, labelled as exact diagnostics."""
+        return {
+            "note": "exact counts from the private data, for the steward only (not DP)",
+            "rows": self.rows,
+            "clipped_to_bounds": {k: v for k, v in self.clipped.items() if v},
+            "mapped_to_other": {k: v for k, v in self.to_other.items() if v},
+            "nan_treated_as_null": {k: v for k, v in self.nan_as_null.items() if v},
+            "rounded_to_integer": {k: v for k, v in self.rounded.items() if v},
+        }
+
+
+def _examples(values: pl.Series, k: int = 5) -> str:
+    vals = values.drop_nulls().unique(maintain_order=True).head(k).to_list()
+    shown = [(str(v)[:40] + "…") if len(str(v)) > 40 else str(v) for v in vals]
+    return ", ".join(repr(s) for s in shown)
+
+
+def _categorical(s: pl.Series, col: Any, rep: DomainReport, probs: list[Problem]) -> pl.Series:
+    s = s.cast(pl.String) if s.dtype != pl.String else s
+    if s.dtype == pl.Boolean:
+        s = s.cast(pl.String)
+    known = set(col.categories)
+    unknown_mask = s.is_not_null() & ~s.is_in(list(known))
+    n_unknown = int(unknown_mask.sum())
+    if n_unknown:
+        if col.other is not None:
+            s = pl.select(pl.when(unknown_mask).then(pl.lit(col.other)).otherwise(s)).to_series()
+            rep.to_other[col.name] = n_unknown
+        else:
+            probs.append(
+                Problem(
+                    f"column {col.name!r}",
+                    f"{n_unknown} value(s) outside the declared categories, e.g. "
+                    f"{_examples(s.filter(unknown_mask))}",
+                    "add them to `categories` if they are public, or set `other: Other` to pool "
+                    "unknown values",
+                )
+            )
+    return s.alias(col.name)
+
+
+def _boolean(s: pl.Series, col: Any, probs: list[Problem]) -> pl.Series:
+    if s.dtype == pl.Boolean:
+        return s.alias(col.name)
+    text = s.cast(pl.String).str.strip_chars().str.to_lowercase()
+    out = pl.select(
+        pl.when(text.is_in(list(TRUE_WORDS)))
+        .then(True)
+        .when(text.is_in(list(FALSE_WORDS)))
+        .then(False)
+        .otherwise(None)
+    ).to_series()
+    bad = out.is_null() & s.is_not_null()
+    if bad.any():
+        probs.append(
+            Problem(
+                f"column {col.name!r}",
+                f"{int(bad.sum())} value(s) are not true/false, e.g. {_examples(s.filter(bad))}",
+                "use true/false, yes/no or 1/0, or declare the column categorical",
+            )
+        )
+    return out.alias(col.name)
+
+
+def _numeric_cast(s: pl.Series, col: Any, probs: list[Problem]) -> pl.Series:
+    if s.dtype == pl.Boolean:
+        return s.cast(pl.Float64)
+    if s.dtype.is_numeric():
+        return s.cast(pl.Float64)
+    out = s.cast(pl.String).str.strip_chars().cast(pl.Float64, strict=False)
+    bad = out.is_null() & s.is_not_null()
+    if bad.any():
+        probs.append(
+            Problem(
+                f"column {col.name!r}",
+                f"{int(bad.sum())} value(s) are not numbers, e.g. {_examples(s.filter(bad))}",
+                "clean the column, or declare it categorical or text",
+            )
+        )
+    return out
+
+
+def _numerical(s: pl.Series, col: Any, rep: DomainReport, probs: list[Problem]) -> pl.Series:
+    x = _numeric_cast(s, col, probs)
+    nan = x.is_nan().fill_null(False)
+    if nan.any():
+        rep.nan_as_null[col.name] = int(nan.sum())
+        x = pl.select(pl.when(nan).then(None).otherwise(x)).to_series()
+    out_of = ((x < col.lower) | (x > col.upper)).fill_null(False)
+    rep.clipped[col.name] = int(out_of.sum())
+    x = x.clip(col.lower, col.upper)
+    if col.integer:
+        r = x.round(0)
+        rep.rounded[col.name] = int(((r - x).abs() > 0).fill_null(False).sum())
+        x = r
+    return x.alias(col.name)
+
+
+def _datetime(s: pl.Series, col: Any, rep: DomainReport, probs: list[Problem]) -> pl.Series:
+    if s.dtype == pl.Date:
+        x = s.cast(pl.Datetime("us"))
+    elif isinstance(s.dtype, pl.Datetime):
+        x = s.dt.replace_time_zone(None) if s.dtype.time_zone else s  # type: ignore[attr-defined]
+        x = x.cast(pl.Datetime("us"))
+    else:
+        text = s.cast(pl.String).str.strip_chars()
+        x = text.str.to_datetime(format=col.format, strict=False, time_unit="us")
+        bad = x.is_null() & s.is_not_null()
+        if bad.any():
+            probs.append(
+                Problem(
+                    f"column {col.name!r}",
+                    f"{int(bad.sum())} value(s) are not dates, e.g. {_examples(s.filter(bad))}",
+                    "set `format` (e.g. '%Y-%m-%d') or clean the column",
+                )
+            )
+    lo = col.lower.replace(tzinfo=None) if isinstance(col.lower, dt.datetime) else col.lower
+    hi = col.upper.replace(tzinfo=None) if isinstance(col.upper, dt.datetime) else col.upper
+    out_of = ((x < lo) | (x > hi)).fill_null(False)
+    rep.clipped[col.name] = int(out_of.sum())
+    x = x.clip(lo, hi)
+    return x.alias(col.name)
+
+
+def conform(df: pl.DataFrame, schema: Schema) -> tuple[pl.DataFrame, DomainReport]:
+    """Check ``df`` against ``schema`` and map it into the public domain.
+
+    Args:
+        df: the private table.
+        schema: its public schema.
+
+    Returns:
+        The table with exactly the schema's columns, in schema order and canonical types
+        (String, Boolean, Float64, Datetime), and the report of what was clipped or remapped.
+
+    Raises:
+        DataValidationError: listing every problem (missing or extra columns, values of the
+            wrong type, nulls in non-nullable columns, unknown categories without "other").
+    """
+    probs: list[Problem] = []
+    if df.height == 0:
+        raise DataValidationError(
+            [Problem("table", "it has no rows", "pass a table with at least one row")]
+        )
+    missing = [n for n in schema.names if n not in df.columns]
+    extra = [n for n in df.columns if n not in schema.names]
+    for name in missing:
+        probs.append(
+            Problem(
+                f"column {name!r}",
+                "declared in the schema but not in the data",
+                "add the column, or remove it from the schema",
+            )
+        )
+    for name in extra:
+        probs.append(
+            Problem(
+                f"column {name!r}",
+                "in the data but not in the schema",
+                "declare it in the schema (kind: identifier or text if it should "
+                "not be modelled), or drop it before fitting",
+            )
+        )
+    rep = DomainReport(rows=df.height)
+    out: list[pl.Series] = []
+    for col in schema.columns:
+        if col.name not in df.columns:
+            continue
+        s = df.get_column(col.name)
+        if s.dtype == pl.Null:
+            s = s.cast(pl.String)
+        if col.kind == "categorical":
+            s = _categorical(s, col, rep, probs)
+        elif col.kind == "boolean":
+            s = _boolean(s, col, probs)
+        elif col.kind == "numerical":
+            s = _numerical(s, col, rep, probs)
+        elif col.kind == "datetime":
+            s = _datetime(s, col, rep, probs)
+        else:
+            s = s.cast(pl.String)
+        n_null = s.null_count()
+        if n_null and not col.nullable and col.modelled:
+            what = "every value is null" if n_null == df.height else f"{n_null} null value(s)"
+            probs.append(
+                Problem(
+                    f"column {col.name!r}",
+                    what,
+                    "set `nullable: true` in the schema, or fill the nulls",
+                )
+            )
+        out.append(s)
+    if probs:
+        raise DataValidationError(probs)
+    return pl.DataFrame(out), rep

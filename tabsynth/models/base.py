@@ -1,0 +1,235 @@
+"""The Synthesizer protocol every model follows, its privacy statement, and the model registry.
+
+``__init__`` stores, ``fit`` computes, fitted state ends in ``_``. Models register by name; a
+model whose dependencies are heavy (torch, opacus) is registered as a lazy "module:Class"
+path and imported only when asked for, with an ImportError naming the extra to install.
+"""
+
+from __future__ import annotations
+
+import importlib
+import math
+from abc import ABC, abstractmethod
+from dataclasses import asdict, dataclass, field
+from typing import Any, ClassVar
+
+import numpy as np
+
+from tabsynth.errors import MissingExtraError, NotFittedError, PrivacyError
+from tabsynth.schema.model import Schema
+
+
+@dataclass(frozen=True)
+class Mechanism:
+    """One DP measurement: what was measured, its L2 sensitivity, noise std and zCDP cost."""
+
+    name: str
+    sensitivity: float
+    sigma: float
+    rho: float
+    noise: str
+
+
+@dataclass(frozen=True)
+class PrivacyInfo:
+    """What a fitted model guarantees, as computed by its accountant.
+
+    ``epsilon is None`` means the model was fitted without differential privacy.
+    ``releasable`` is False when the privacy noise came from a known seed (testing only).
+    """
+
+    epsilon: float | None
+    delta: float | None
+    rho: float | None
+    accountant: str | None
+    neighbouring: str | None
+    mechanisms: tuple[Mechanism, ...] = ()
+    noise_source: str = "none"
+    releasable: bool = False
+    notes: tuple[str, ...] = field(default_factory=tuple)
+
+    @property
+    def is_private(self) -> bool:
+        return self.epsilon is not None
+
+    def label(self) -> str:
+        """One line for summaries and CLI output."""
+        if self.epsilon is None:
+            return "NON-PRIVATE (epsilon=None): no differential-privacy guarantee"
+        tail = "" if self.releasable else "  [NOT FOR RELEASE: reproducible noise]"
+        return (
+            f"({self.epsilon:.4g}, {self.delta:.3g})-DP via {self.accountant} "
+            f"(rho={self.rho:.4g}, {self.neighbouring}){tail}"
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        out = asdict(self)
+        out["mechanisms"] = [asdict(m) for m in self.mechanisms]
+        out["label"] = self.label()
+        return out
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> PrivacyInfo:
+        d = {k: v for k, v in d.items() if k != "label"}
+        d["mechanisms"] = tuple(Mechanism(**m) for m in d.get("mechanisms", []))
+        d["notes"] = tuple(d.get("notes", []))
+        return cls(**d)
+
+
+def resolve_budget(schema: Schema, epsilon: Any, delta: Any) -> tuple[float | None, float]:
+    """Explicit arguments win over the schema; ``"schema"`` means "take the schema's value"."""
+    eps = schema.epsilon if epsilon == "schema" else epsilon
+    dlt = schema.delta if delta == "schema" else delta
+    if eps is not None and not (isinstance(eps, int | float) and math.isfinite(eps) and eps > 0):
+        raise PrivacyError(
+            f"epsilon must be a positive finite number or None, got {eps!r}. "
+            "Fix: e.g. epsilon=1.0; None fits without privacy."
+        )
+    if not (isinstance(dlt, int | float) and 0 < dlt < 1):
+        raise PrivacyError(f"delta must be in (0, 1), got {dlt!r}. Fix: e.g. delta=1e-6.")
+    return (float(eps) if eps is not None else None), float(dlt)
+
+
+class Synthesizer(ABC):
+    """Base class of tabsynth models.
+
+    Subclasses implement ``_fit``, ``_sample``, ``_state`` and ``_from_state``; the base class
+    handles input types, the fitted check and the privacy statement.
+    """
+
+    name: ClassVar[str] = "base"
+
+    def __init__(
+        self,
+        schema: Schema,
+        *,
+        epsilon: float | None | str = "schema",
+        delta: float | str = "schema",
+        reproducible_noise_seed: int | None = None,
+        verbose: bool = False,
+        **options: Any,
+    ) -> None:
+        self.schema = schema
+        self.epsilon = epsilon
+        self.delta = delta
+        self.reproducible_noise_seed = reproducible_noise_seed
+        self.verbose = verbose
+        self.options = options
+
+    # --- fitted-state helpers -------------------------------------------------------------
+    def _check_is_fitted(self) -> None:
+        if not hasattr(self, "privacy_"):
+            raise NotFittedError(
+                f"this {type(self).__name__} is not fitted yet. "
+                "Fix: call .fit(data) first, or load a saved model with "
+                "tabsynth.load(path)."
+            )
+
+    @property
+    def privacy(self) -> PrivacyInfo:
+        """The fitted model's privacy statement (epsilon, delta, mechanisms, accountant)."""
+        self._check_is_fitted()
+        return self.privacy_  # type: ignore[attr-defined, no-any-return]
+
+    # --- public API -----------------------------------------------------------------------
+    def fit(self, data: Any) -> Synthesizer:
+        """Fit on a pandas or polars DataFrame conforming to the schema."""
+        from tabsynth.data import conform, to_polars
+
+        frame, kind = to_polars(data)
+        conformed, report = conform(frame, self.schema)
+        from tabsynth.artifacts import data_fingerprint
+
+        self.frame_kind_ = kind
+        self.domain_report_ = report
+        self._fit(conformed)
+        self.data_fingerprint_ = data_fingerprint(conformed)
+        return self
+
+    def sample(self, n: int, *, seed: int | None = None, as_frame: str | None = None) -> Any:
+        """Draw ``n`` synthetic rows (post-processing: no privacy cost).
+
+        Args:
+            n: number of rows.
+            seed: makes the draw reproducible; None draws fresh randomness.
+            as_frame: "pandas" or "polars"; default: the type given to ``fit``.
+        """
+        from tabsynth.data import from_polars
+
+        self._check_is_fitted()
+        if not isinstance(n, int | np.integer) or isinstance(n, bool) or n < 0:
+            raise ValueError(f"n must be a non-negative integer, got {n!r}")
+        if seed is None:
+            seed = getattr(self, "seed_", None)
+        out = self._sample(int(n), np.random.default_rng(seed))
+        kind: Any = as_frame or getattr(self, "frame_kind_", "polars")
+        if kind not in ("pandas", "polars"):
+            raise ValueError(f"as_frame must be 'pandas' or 'polars', got {kind!r}")
+        return from_polars(out, kind)
+
+    def save(self, path: Any) -> Any:
+        """Save as data (JSON + numpy arrays, no pickle); see ``tabsynth.artifacts``."""
+        from tabsynth.artifacts import save_model
+
+        self._check_is_fitted()
+        return save_model(self, path)
+
+    # --- to implement ---------------------------------------------------------------------
+    @abstractmethod
+    def _fit(self, df: Any) -> None: ...
+
+    @abstractmethod
+    def _sample(self, n: int, rng: np.random.Generator) -> Any: ...
+
+    @abstractmethod
+    def _state(self) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+        """(JSON-ready dict, named numpy arrays) that fully describe the fitted model."""
+
+    @classmethod
+    @abstractmethod
+    def _from_state(
+        cls, schema: Schema, meta: dict[str, Any], arrays: dict[str, np.ndarray]
+    ) -> Synthesizer: ...
+
+
+# --- registry -----------------------------------------------------------------------------
+# name -> class, or a lazy ("module:Class", "extra") pair for models with heavy dependencies
+_REGISTRY: dict[str, type[Synthesizer] | tuple[str, str]] = {}
+
+
+def register_lazy(name: str, path: str, extra: str) -> None:
+    """Register ``name`` as ``"module:Class"``, imported on first use (needs ``extra``)."""
+    _REGISTRY[name] = (path, extra)
+
+
+def register(cls: type[Synthesizer]) -> type[Synthesizer]:
+    """Class decorator: make ``cls`` available under ``cls.name``."""
+    _REGISTRY[cls.name] = cls
+    return cls
+
+
+def available_models() -> list[str]:
+    """Registered model names (lazy ones included)."""
+    return sorted(_REGISTRY)
+
+
+def get_model(name: str) -> type[Synthesizer]:
+    """The model class registered as ``name``; imports lazy models on first use."""
+    entry = _REGISTRY.get(name)
+    if entry is None:
+        raise ValueError(f"unknown model {name!r}. Fix: use one of {available_models()}")
+    if isinstance(entry, tuple):
+        path, extra = entry
+        module, _, attr = path.partition(":")
+        try:
+            mod = importlib.import_module(module)
+        except ModuleNotFoundError as exc:
+            if exc.name and exc.name.startswith("tabsynth"):
+                raise ValueError(f"model {name!r} is not implemented in this version") from None
+            raise MissingExtraError(
+                f"model {name!r} needs {exc.name}, which is not installed. "
+                f"Fix: pip install 'tabsynth[{extra}]'"
+            ) from exc
+        entry = getattr(mod, attr)
+        _REGISTRY[name] = entry
+    return entry

@@ -1,0 +1,496 @@
+"""Stratified DP Gaussian copula: a mixture of Gaussian copulas over strata.
+
+Design (justified with measurements in ``benchmarks/RESULTS.md``):
+
+* Strata are the combinations of the target and protected attributes (or ``schema.strata``).
+  Their list comes from the schema, so it is public. Each stratum gets its own marginals and
+  its own correlation, which captures how every column depends on the target (a plain copula
+  cannot) and makes conditional sampling on strata exact.
+* Three measurements, all Gaussian noise on public cells, accounted in zCDP
+  (add/remove-one neighbours; one record lies in exactly one stratum, so the strata are
+  measured in parallel):
+
+  1. stratum counts: L2 sensitivity 1;
+  2. per-stratum histograms of every other column over its public cells: one record moves
+     one cell per column, L2 sensitivity sqrt(d);
+  3. per-stratum Gram matrix of normal scores (upper triangle): each record's score vector
+     is scaled to norm at most C, so the sensitivity is C^2.
+
+  The budget is split 10% / 50% / 40% of rho by default (``CopulaConfig.split``).
+* Post-processing (free): stratum sizes from an inverse-variance blend of the counts and the
+  histogram totals; histograms projected onto the simplex; small strata shrunk towards the
+  pooled estimates in proportion to their noise; correlations projected to a valid matrix.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import warnings
+from dataclasses import asdict, dataclass
+from typing import Any
+
+import numpy as np
+import polars as pl
+from scipy.special import ndtr, ndtri
+
+from tabsynth.data.domain import ColumnDomain, build_domains
+from tabsynth.errors import NotForReleaseWarning, PrivacyError
+from tabsynth.models.base import Mechanism, PrivacyInfo, Synthesizer, register, resolve_budget
+from tabsynth.privacy import NEIGHBOURING, epsilon_to_rho, gaussian_sigma, get_accountant
+from tabsynth.privacy.noise import make_noise
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, kw_only=True)
+class CopulaConfig:
+    """Options of the DP copula (from ``schema.model_options`` or keyword arguments).
+
+    Attributes:
+        bins: histogram bins of continuous columns without their own ``bins``.
+        max_strata: most strata; strata columns beyond it are modelled inside the copula.
+        split: shares of rho for (stratum counts, histograms, correlations).
+        clip_factor: score vectors are clipped to squared norm ``clip_factor * d``.
+        shrink_tau: prior spread of correlations between strata (shrinkage strength).
+    """
+
+    bins: int = 32
+    max_strata: int = 64
+    split: tuple[float, float, float] = (0.1, 0.5, 0.4)
+    clip_factor: float = 1.5
+    shrink_tau: float = 0.1
+
+    def __post_init__(self) -> None:
+        if len(self.split) != 3 or any(s < 0 for s in self.split) or sum(self.split) <= 0:
+            raise ValueError(f"split must be three non-negative shares, got {self.split}")
+        if self.max_strata < 1 or self.bins < 2 or self.clip_factor <= 0:
+            raise ValueError("need max_strata >= 1, bins >= 2 and clip_factor > 0")
+
+
+# --- pure helpers -------------------------------------------------------------------------
+def project_simplex(counts: np.ndarray, total: float | np.ndarray) -> np.ndarray:
+    """Euclidean projection of each row of ``counts`` onto {p >= 0, sum p = total}."""
+    counts = np.atleast_2d(np.asarray(counts, dtype=float))
+    total_arr = np.broadcast_to(np.asarray(total, dtype=float), counts.shape[:1])
+    out = np.zeros_like(counts)
+    for i, (row, t) in enumerate(zip(counts, total_arr, strict=True)):
+        if t <= 0 or row.size == 0:
+            continue
+        s = np.sort(row)[::-1]
+        css = np.cumsum(s) - t
+        k = np.arange(1, row.size + 1)
+        r = np.nonzero(s - css / k > 0)[0][-1]
+        out[i] = np.maximum(row - css[r] / (r + 1), 0.0)
+    return out
+
+
+def nearest_correlation(r: np.ndarray, floor: float = 1e-4) -> np.ndarray:
+    """A valid correlation matrix near ``r``: eigenvalue clipping, then unit diagonal."""
+    r = (r + r.T) / 2
+    w, v = np.linalg.eigh(r)
+    r = (v * np.maximum(w, floor)) @ v.T
+    d = np.sqrt(np.diag(r))
+    r = r / np.outer(d, d)
+    np.fill_diagonal(r, 1.0)
+    return r
+
+
+def clip_rows(z: np.ndarray, max_norm: float) -> np.ndarray:
+    """Scale each row of ``z`` to L2 norm at most ``max_norm``."""
+    norms = np.linalg.norm(z, axis=1, keepdims=True)
+    return z * np.minimum(1.0, max_norm / np.maximum(norms, 1e-300))
+
+
+def _upper(g: np.ndarray) -> np.ndarray:
+    iu = np.triu_indices(g.shape[-1])
+    return g[..., iu[0], iu[1]]
+
+
+def _from_upper(v: np.ndarray, d: int) -> np.ndarray:
+    iu = np.triu_indices(d)
+    g = np.zeros(v.shape[:-1] + (d, d))
+    g[..., iu[0], iu[1]] = v
+    g[..., iu[1], iu[0]] = v
+    return g
+
+
+@dataclass
+class _Plan:
+    """How rho is split; sigma of each measurement (None when non-private)."""
+
+    rho: float | None
+    sigma_strata: float | None
+    sigma_hist: float | None
+    sigma_gram: float | None
+    clip_norm: float
+    mechanisms: list[Mechanism]
+
+
+def _plan(*, rho: float | None, d: int, n_strata: int, cfg: CopulaConfig, secure: bool) -> _Plan:
+    clip = math.sqrt(cfg.clip_factor * max(d, 1))
+    if rho is None:
+        return _Plan(None, None, None, None, clip, [])
+    s_strata, s_hist, s_gram = cfg.split
+    if n_strata == 1:
+        s_strata = 0.0  # one stratum: its size comes from the histograms
+    if d < 2:
+        s_gram = 0.0
+    if d == 0:
+        s_hist = 0.0
+    total = s_strata + s_hist + s_gram
+    noise = "OpenDP discrete Gaussian (secure)" if secure else "seeded numpy (NOT FOR RELEASE)"
+    mechs: list[Mechanism] = []
+    sig: dict[str, float | None] = {"strata": None, "hist": None, "gram": None}
+    for key, share, sens, what in (
+        ("strata", s_strata, 1.0, "stratum counts"),
+        ("hist", s_hist, math.sqrt(d), "per-stratum histograms of each column"),
+        ("gram", s_gram, clip**2, "per-stratum Gram matrix of clipped normal scores"),
+    ):
+        if share <= 0:
+            continue
+        r = rho * share / total
+        sigma = gaussian_sigma(sensitivity=sens, rho=r)
+        sig[key] = sigma
+        mechs.append(Mechanism(name=what, sensitivity=sens, sigma=sigma, rho=r, noise=noise))
+    return _Plan(rho, sig["strata"], sig["hist"], sig["gram"], clip, mechs)
+
+
+def _choose_strata(names: list[str], domains: dict[str, ColumnDomain], limit: int) -> list[str]:
+    chosen: list[str] = []
+    size = 1
+    for name in names:
+        cells = domains[name].n_cells
+        if size * cells <= limit:
+            chosen.append(name)
+            size *= cells
+        else:
+            log.info(
+                "stratum column %s left to the copula: %d strata would exceed %d",
+                name,
+                size * cells,
+                limit,
+            )
+    return chosen
+
+
+def _stratum_index(cells: list[np.ndarray], radices: list[int], n: int) -> np.ndarray:
+    idx = np.zeros(n, dtype=np.int64)
+    for c, r in zip(cells, radices, strict=True):
+        idx = idx * r + c
+    return idx
+
+
+def _stratum_cells(k: np.ndarray, radices: list[int]) -> list[np.ndarray]:
+    out = []
+    for r in reversed(radices):
+        out.append(k % r)
+        k = k // r
+    return out[::-1]
+
+
+# --- the model ----------------------------------------------------------------------------
+@register
+class CopulaSynthesizer(Synthesizer):
+    """Stratified DP Gaussian copula (see the module docstring for the mechanism)."""
+
+    name = "copula"
+
+    def _config(self) -> CopulaConfig:
+        opts = {**self.schema.model_options, **self.options}
+        if "split" in opts:
+            opts["split"] = tuple(opts["split"])
+        try:
+            return CopulaConfig(**opts)
+        except TypeError as exc:
+            raise ValueError(
+                f"unknown copula option ({exc}). Fix: use only "
+                f"{sorted(CopulaConfig.__dataclass_fields__)}"
+            ) from None
+
+    # --- fit ------------------------------------------------------------------------------
+    def _fit(self, df: pl.DataFrame) -> None:
+        cfg = self._config()
+        eps, delta = resolve_budget(self.schema, self.epsilon, self.delta)
+        noise = make_noise(reproducible_seed=self.reproducible_noise_seed)
+        if not noise.secure and eps is not None:
+            warnings.warn(
+                "privacy noise drawn from a known seed: this model is NOT FOR RELEASE",
+                NotForReleaseWarning,
+                stacklevel=3,
+            )
+        rng = np.random.default_rng(self.reproducible_noise_seed)  # fit-time jitter only
+        domains = {d.name: d for d in build_domains(self.schema, bins=cfg.bins)}
+        strata = _choose_strata(self.schema.resolved_strata(), domains, cfg.max_strata)
+        others = [n for n in domains if n not in strata]
+        radices = [domains[s].n_cells for s in strata]
+        n_strata = int(np.prod(radices)) if radices else 1
+        enc = {name: domains[name].encode(df.get_column(name)) for name in domains}
+        k = _stratum_index([enc[s][0] for s in strata], radices, df.height)
+        rho = epsilon_to_rho(eps, delta) if eps is not None else None
+        plan = _plan(rho=rho, d=len(others), n_strata=n_strata, cfg=cfg, secure=noise.secure)
+
+        counts = np.bincount(k, minlength=n_strata).astype(np.int64)
+        hists = [
+            np.bincount(
+                k * domains[c].n_cells + enc[c][0], minlength=n_strata * domains[c].n_cells
+            ).reshape(n_strata, -1)
+            for c in others
+        ]
+        if plan.rho is not None:
+            if plan.sigma_strata is not None:
+                counts = noise.gaussian_counts(counts, plan.sigma_strata)
+            if plan.sigma_hist is not None:
+                flat = noise.gaussian_counts(
+                    np.concatenate([h.ravel() for h in hists]), plan.sigma_hist
+                )
+                hists = [
+                    a.reshape(h.shape)
+                    for a, h in zip(
+                        np.split(flat, np.cumsum([h.size for h in hists])[:-1]), hists, strict=True
+                    )
+                ]
+        sizes = self._stratum_sizes(counts, hists, plan, n_strata)
+        pmfs = [self._marginal(h, sizes, plan) for h in hists]
+        orders = [self._cell_order(domains[c], p) for c, p in zip(others, pmfs, strict=True)]
+        corr = self._correlations(
+            k,
+            [enc[c] for c in others],
+            pmfs,
+            orders,
+            sizes,
+            plan,
+            noise,
+            rng,
+            [domains[c] for c in others],
+        )
+
+        self.config_ = cfg
+        self.strata_ = strata
+        self.others_ = others
+        self.weights_ = sizes / sizes.sum() if sizes.sum() > 0 else np.full(n_strata, 1 / n_strata)
+        self.pmfs_ = pmfs
+        self.orders_ = orders
+        self.corr_ = corr
+        self.privacy_ = self._privacy(eps, delta, plan, noise.secure)
+
+    @staticmethod
+    def _stratum_sizes(
+        counts: np.ndarray, hists: list[np.ndarray], plan: _Plan, n_strata: int
+    ) -> np.ndarray:
+        """Inverse-variance blend of the noisy counts and every histogram's total."""
+        if plan.rho is None:
+            return counts.astype(float)
+        est, wts = [], []
+        if plan.sigma_strata is not None:
+            est.append(counts.astype(float))
+            wts.append(1 / plan.sigma_strata**2)
+        if plan.sigma_hist is not None:
+            for h in hists:
+                est.append(h.sum(axis=1).astype(float))
+                wts.append(1 / (h.shape[1] * plan.sigma_hist**2))
+        sizes = np.average(np.stack(est), axis=0, weights=np.asarray(wts))
+        return np.maximum(sizes, 0.0).reshape(n_strata)
+
+    @staticmethod
+    def _marginal(hist: np.ndarray, sizes: np.ndarray, plan: _Plan) -> np.ndarray:
+        """Per-stratum pmfs over cells, shrunk towards the pooled pmf by their noise."""
+        proj = project_simplex(hist, sizes)
+        pooled = proj.sum(axis=0)
+        pooled = (
+            pooled / pooled.sum() if pooled.sum() > 0 else np.full(hist.shape[1], 1 / hist.shape[1])
+        )
+        alpha = 0.0 if plan.sigma_hist is None else plan.sigma_hist * math.sqrt(hist.shape[1])
+        denom = sizes[:, None] + alpha
+        pmf = (proj + alpha * pooled) / np.where(denom > 0, denom, 1.0)
+        empty = denom[:, 0] <= 0
+        pmf[empty] = pooled
+        return pmf / pmf.sum(axis=1, keepdims=True)
+
+    @staticmethod
+    def _cell_order(dom: ColumnDomain, pmf: np.ndarray) -> np.ndarray:
+        """Cells in CDF order: numbers by value (null first), categories by pooled frequency."""
+        if dom.is_numeric:
+            return np.arange(dom.n_cells)
+        return np.argsort(-pmf.sum(axis=0), kind="stable")
+
+    @staticmethod
+    def _scores(
+        cells: np.ndarray,
+        pos: np.ndarray,
+        pmf: np.ndarray,
+        order: np.ndarray,
+        k: np.ndarray,
+        rng: np.random.Generator,
+    ) -> np.ndarray:
+        """Normal scores of one column: the distributional transform through its CDF."""
+        rank = np.empty_like(order)
+        rank[order] = np.arange(order.size)
+        p_ord = pmf[:, order]
+        cdf_lo = np.cumsum(p_ord, axis=1) - p_ord
+        r = rank[cells]
+        frac = np.where(np.isnan(pos), rng.random(cells.size), pos)
+        u = cdf_lo[k, r] + p_ord[k, r] * frac
+        return ndtri(np.clip(u, 1e-9, 1 - 1e-9))
+
+    def _correlations(
+        self,
+        k: np.ndarray,
+        enc: list[tuple[np.ndarray, np.ndarray]],
+        pmfs: list[np.ndarray],
+        orders: list[np.ndarray],
+        sizes: np.ndarray,
+        plan: _Plan,
+        noise: Any,
+        rng: np.random.Generator,
+        doms: list[ColumnDomain],
+    ) -> np.ndarray:
+        d, n_strata = len(enc), sizes.size
+        if d < 2:
+            return np.tile(np.eye(d), (n_strata, 1, 1))
+        z = np.column_stack(
+            [
+                self._scores(c, p, pm, o, k, rng)
+                for (c, p), pm, o in zip(enc, pmfs, orders, strict=True)
+            ]
+        )
+        if plan.rho is not None:
+            z = clip_rows(z, plan.clip_norm)
+        gram = np.zeros((n_strata, d, d))
+        for s in np.unique(k):
+            zs = z[k == s]
+            gram[s] = zs.T @ zs
+        if plan.sigma_gram is not None:
+            gram = _from_upper(noise.gaussian_values(_upper(gram), plan.sigma_gram), d)
+        return self._shrink(gram, sizes, plan)
+
+    def _shrink(self, gram: np.ndarray, sizes: np.ndarray, plan: _Plan) -> np.ndarray:
+        """Correlations per stratum, shrunk towards the pooled one in proportion to noise."""
+        n_strata, d = gram.shape[0], gram.shape[1]
+        tau2 = self._config().shrink_tau ** 2
+
+        def to_corr(g: np.ndarray, n: float) -> np.ndarray:
+            diag = np.maximum(np.diag(g), max(0.5 * n, 1.0))
+            return g / np.sqrt(np.outer(diag, diag))
+
+        n_total = max(sizes.sum(), 1.0)
+        pooled = to_corr(gram.sum(axis=0), n_total)
+        if plan.sigma_gram is not None:
+            lam0 = tau2 / (tau2 + (plan.sigma_gram * math.sqrt(n_strata) / n_total) ** 2)
+            pooled = lam0 * pooled + (1 - lam0) * np.eye(d)
+        pooled = nearest_correlation(pooled)
+        out = np.empty_like(gram)
+        for s in range(n_strata):
+            if sizes[s] <= 1:
+                out[s] = pooled
+                continue
+            r = to_corr(gram[s], sizes[s])
+            noise_sd = 0.0 if plan.sigma_gram is None else plan.sigma_gram / sizes[s]
+            lam = tau2 / (tau2 + noise_sd**2) if plan.rho is not None else 1.0
+            out[s] = nearest_correlation(lam * r + (1 - lam) * pooled)
+        return out
+
+    def _privacy(self, eps: float | None, delta: float, plan: _Plan, secure: bool) -> PrivacyInfo:
+        if eps is None:
+            return PrivacyInfo(
+                epsilon=None,
+                delta=None,
+                rho=None,
+                accountant=None,
+                neighbouring=None,
+                noise_source="none",
+                releasable=False,
+                notes=("fitted without differential privacy",),
+            )
+        acct = get_accountant("zcdp")
+        for m in plan.mechanisms:
+            acct.spend(mechanism=m.name, rho=m.rho)
+        spent = acct.epsilon(delta)
+        if spent > eps * (1 + 1e-9):
+            raise PrivacyError(f"internal accounting error: spent {spent} > target {eps}")
+        return PrivacyInfo(
+            epsilon=spent,
+            delta=delta,
+            rho=acct.rho,
+            accountant=acct.name,
+            neighbouring=NEIGHBOURING,
+            mechanisms=tuple(plan.mechanisms),
+            noise_source=plan.mechanisms[0].noise if plan.mechanisms else "none",
+            releasable=secure,
+            notes=(f"target epsilon {eps}",),
+        )
+
+    # --- sample ---------------------------------------------------------------------------
+    def _domains(self) -> dict[str, ColumnDomain]:
+        return {d.name: d for d in build_domains(self.schema, bins=self.config_.bins)}
+
+    def _sample(self, n: int, rng: np.random.Generator) -> pl.DataFrame:
+        domains = self._domains()
+        radices = [domains[s].n_cells for s in self.strata_]
+        per = rng.multinomial(n, self.weights_)
+        k = np.repeat(np.arange(per.size), per)
+        d = len(self.others_)
+        z = np.empty((n, d))
+        for s in np.flatnonzero(per):
+            chol = np.linalg.cholesky(self.corr_[s])
+            z[k == s] = rng.standard_normal((per[s], d)) @ chol.T
+        u = ndtr(z)
+        columns: dict[str, pl.Series] = {}
+        for j, name in enumerate(self.others_):
+            columns[name] = self._decode_column(domains[name], u[:, j], k, j)
+        for name, cells in zip(self.strata_, _stratum_cells(k, radices), strict=True):
+            columns[name] = domains[name].decode(cells, np.full(n, np.nan))
+        perm = rng.permutation(n)
+        out = pl.DataFrame([columns[c] for c in domains]).select(pl.all().gather(perm))
+        return self._add_unmodelled(out, n)
+
+    def _decode_column(self, dom: ColumnDomain, u: np.ndarray, k: np.ndarray, j: int) -> pl.Series:
+        order = self.orders_[j]
+        p_ord = self.pmfs_[j][:, order]
+        cdf = np.cumsum(p_ord, axis=1)
+        cdf[:, -1] = 1.0
+        r = np.empty(u.size, dtype=np.int64)
+        pos = np.empty(u.size)
+        for s in np.unique(k):
+            m = k == s
+            rs = np.minimum(np.searchsorted(cdf[s], u[m], side="right"), order.size - 1)
+            lo = cdf[s, rs] - p_ord[s, rs]
+            pos[m] = np.clip((u[m] - lo) / np.maximum(p_ord[s, rs], 1e-300), 0.0, 1.0)
+            r[m] = rs
+        return dom.decode(order[r], pos)
+
+    def _add_unmodelled(self, out: pl.DataFrame, n: int) -> pl.DataFrame:
+        cols = []
+        for col in self.schema.columns:
+            if col.name in out.columns:
+                cols.append(out.get_column(col.name))
+            elif col.kind == "identifier" and col.pii is None:
+                width = max(6, len(str(n)))
+                ids = pl.Series(col.name, np.arange(1, n + 1)).cast(pl.String).str.zfill(width)
+                cols.append((col.prefix + ids).alias(col.name))
+        return pl.DataFrame(cols)
+
+    # --- state ----------------------------------------------------------------------------
+    def _state(self) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+        meta = {"config": asdict(self.config_), "strata": self.strata_, "others": self.others_}
+        arrays = {"weights": self.weights_, "corr": self.corr_}
+        for name, pmf, order in zip(self.others_, self.pmfs_, self.orders_, strict=True):
+            arrays[f"pmf/{name}"] = pmf
+            arrays[f"order/{name}"] = order
+        return meta, arrays
+
+    @classmethod
+    def _from_state(
+        cls, schema: Any, meta: dict[str, Any], arrays: dict[str, np.ndarray]
+    ) -> CopulaSynthesizer:
+        cfg = dict(meta["config"])
+        cfg["split"] = tuple(cfg["split"])
+        model = cls(schema, **cfg)
+        model.config_ = CopulaConfig(**cfg)
+        model.strata_ = list(meta["strata"])
+        model.others_ = list(meta["others"])
+        model.weights_ = arrays["weights"]
+        model.corr_ = arrays["corr"]
+        model.pmfs_ = [arrays[f"pmf/{c}"] for c in model.others_]
+        model.orders_ = [arrays[f"order/{c}"].astype(np.int64) for c in model.others_]
+        return model

@@ -1,0 +1,30 @@
+"""Privacy stage: noise sources and accountants. Imports nothing from ``tabsynth.models``."""
+
+from tabsynth.privacy.accountant import (
+    ACCOUNTANTS,
+    NEIGHBOURING,
+    ZCDPAccountant,
+    check_epsilon_delta,
+    epsilon_to_rho,
+    gaussian_rho,
+    gaussian_sigma,
+    get_accountant,
+    rho_to_epsilon,
+)
+from tabsynth.privacy.noise import NoiseSource, SecureNoise, SeededNoise, make_noise
+
+__all__ = [
+    "ACCOUNTANTS",
+    "NEIGHBOURING",
+    "NoiseSource",
+    "SecureNoise",
+    "SeededNoise",
+    "ZCDPAccountant",
+    "check_epsilon_delta",
+    "epsilon_to_rho",
+    "gaussian_rho",
+    "gaussian_sigma",
+    "get_accountant",
+    "make_noise",
+    "rho_to_epsilon",
+]

@@ -1,0 +1,241 @@
+"""Pydantic models of the public schema: the contract between a data steward and tabsynth.
+
+DP holds because every domain a model uses (category lists, bounds, bins, atoms) comes from
+here, never from the private data. The schema is therefore public and is hashed into every
+artifact and ledger entry.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from enum import StrEnum
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+SCHEMA_VERSION = 1
+MAX_CATEGORIES = 1000
+
+
+class PIIPolicy(StrEnum):
+    """What happens to a PII column before modelling (applied by the PII stage)."""
+
+    keep = "keep"
+    drop = "drop"
+    hash = "hash"
+    fake = "fake"
+    generalize = "generalize"
+
+
+class PII(BaseModel):
+    """PII declaration of a column: the entity it holds and the policy applied to it."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    entity: str = Field(description="Presidio-style entity, e.g. PERSON, US_SSN, EMAIL_ADDRESS.")
+    policy: PIIPolicy = Field(default=PIIPolicy.drop, description="drop|hash|fake|generalize|keep")
+
+
+class _ColumnBase(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: str = Field(min_length=1)
+    nullable: bool = Field(default=False, description="Whether nulls are part of the domain.")
+    pii: PII | None = None
+    protected: bool = Field(default=False, description="A protected attribute (fairness).")
+    description: str | None = None
+
+    @property
+    def modelled(self) -> bool:
+        """Whether a model learns this column (identifiers, text and dropped PII are not)."""
+        return self.pii is None or self.pii.policy in (PIIPolicy.keep, PIIPolicy.generalize)
+
+
+class CategoricalColumn(_ColumnBase):
+    """A column with a public, finite list of categories."""
+
+    kind: Literal["categorical"] = "categorical"
+    categories: list[str] = Field(min_length=1, description="The public category list.")
+    other: str | None = Field(
+        default=None,
+        description="Name of a bucket for values outside `categories`; without it such values "
+        "are refused.",
+    )
+
+    @property
+    def domain(self) -> list[str]:
+        """Categories plus the "other" bucket, in schema order."""
+        return self.categories + ([self.other] if self.other is not None else [])
+
+
+class BooleanColumn(_ColumnBase):
+    """A true/false column; text such as yes/no, 1/0, true/false is accepted."""
+
+    kind: Literal["boolean"] = "boolean"
+
+
+class NumericalColumn(_ColumnBase):
+    """A number within public bounds; values outside are clipped and counted."""
+
+    kind: Literal["numerical"] = "numerical"
+    lower: float
+    upper: float
+    integer: bool = False
+    precision: int | None = Field(
+        default=None, ge=0, le=12, description="Decimal places of released values."
+    )
+    bins: int | None = Field(
+        default=None, ge=2, le=4096, description="Histogram bins (default: the model's)."
+    )
+    atoms: list[float] = Field(
+        default_factory=list,
+        description="Public values that carry a point mass (e.g. 0, or a plan's fixed rates).",
+    )
+
+
+class DatetimeColumn(_ColumnBase):
+    """A date or timestamp within public bounds, modelled as a number of days or seconds."""
+
+    kind: Literal["datetime"] = "datetime"
+    lower: dt.datetime
+    upper: dt.datetime
+    resolution: Literal["day", "second"] = "day"
+    format: str | None = Field(default=None, description="strptime format for text input.")
+
+
+class IdentifierColumn(_ColumnBase):
+    """A key or identifier: never modelled; synthetic identifiers are generated at sampling."""
+
+    kind: Literal["identifier"] = "identifier"
+    prefix: str = "syn-"
+
+    @property
+    def modelled(self) -> bool:
+        return False
+
+
+class TextColumn(_ColumnBase):
+    """Free text: not modelled yet (left out of the synthetic table)."""
+
+    kind: Literal["text"] = "text"
+
+    @property
+    def modelled(self) -> bool:
+        return False
+
+
+Column = Annotated[
+    CategoricalColumn
+    | BooleanColumn
+    | NumericalColumn
+    | DatetimeColumn
+    | IdentifierColumn
+    | TextColumn,
+    Field(discriminator="kind"),
+]
+
+
+class Schema(BaseModel):
+    """A table's public schema: columns and their domains, target, model and privacy budget.
+
+    Example:
+        >>> schema = Schema.from_yaml("schemas/health_insurance.yaml")  # doctest: +SKIP
+        >>> schema.column("age").upper  # doctest: +SKIP
+        100.0
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    version: Literal[1] = 1
+    name: str = Field(min_length=1)
+    description: str | None = None
+    columns: list[Column] = Field(min_length=1)
+    target: str | None = None
+    model: str = "copula"
+    model_options: dict[str, Any] = Field(default_factory=dict)
+    epsilon: float | None = Field(
+        default=1.0, description="Total epsilon for a fit; null means non-private."
+    )
+    delta: float = Field(default=1e-6, description="Total delta for a fit.")
+    seed: int | None = Field(default=None, description="Sampling seed (post-processing only).")
+    strata: list[str] | None = Field(
+        default=None,
+        description="Columns whose combinations the copula models separately; default: the "
+        "target and the protected attributes.",
+    )
+    constraints: list[str] = Field(default_factory=list)
+    inferred_from_data: bool = Field(
+        default=False,
+        description="True when drafted by `schema infer`: its domains came from private data.",
+    )
+
+    @model_validator(mode="after")
+    def _check_consistency(self) -> Schema:
+        from tabsynth.schema.checks import consistency_problems
+
+        problems = consistency_problems(self)
+        if problems:
+            # pydantic wraps ValueError raised here into its ValidationError; the io layer
+            # turns that into a SchemaError listing each problem.
+            raise ValueError("\n".join(str(p) for p in problems))
+        return self
+
+    # --- access ---------------------------------------------------------------------------
+    def column(self, name: str) -> Any:
+        """The column called ``name`` (KeyError naming the known columns otherwise)."""
+        for col in self.columns:
+            if col.name == name:
+                return col
+        raise KeyError(f"no column {name!r} in schema {self.name!r}; known: {self.names}")
+
+    @property
+    def names(self) -> list[str]:
+        """Column names in schema order."""
+        return [c.name for c in self.columns]
+
+    @property
+    def modelled_columns(self) -> list[Any]:
+        """Columns a model learns (not identifiers, text or dropped/hashed/faked PII)."""
+        return [c for c in self.columns if c.modelled]
+
+    def resolved_strata(self) -> list[str]:
+        """Strata columns: as declared, else the target and protected categorical columns."""
+        if self.strata is not None:
+            return list(self.strata)
+        names: list[str] = []
+        cand = ([self.target] if self.target else []) + [
+            c.name for c in self.columns if c.protected
+        ]
+        for name in cand:
+            col = self.column(name)
+            if col.modelled and col.kind in ("categorical", "boolean") and name not in names:
+                names.append(name)
+        return names
+
+    def hash(self) -> str:
+        """SHA-256 of the canonical JSON form; pinned in artifacts and ledger entries."""
+        blob = json.dumps(self.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
+        return hashlib.sha256(blob.encode()).hexdigest()
+
+    # --- io (thin wrappers over tabsynth.schema.io) -----------------------------------------
+    @classmethod
+    def from_yaml(cls, path: Any) -> Schema:
+        """Read and validate a YAML (or JSON) schema file."""
+        from tabsynth.schema.io import read_schema
+
+        return read_schema(path)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any], *, source: str = "schema") -> Schema:
+        """Validate a schema given as a dict; every problem is reported in one SchemaError."""
+        from tabsynth.schema.io import schema_from_dict
+
+        return schema_from_dict(data, source=source)
+
+    def to_yaml(self, path: Any = None) -> str:
+        """The schema as YAML text; written atomically to ``path`` when given."""
+        from tabsynth.schema.io import write_schema
+
+        return write_schema(self, path)

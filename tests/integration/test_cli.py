@@ -1,0 +1,131 @@
+"""The command line as a user types it: real subprocesses, real exit codes."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def run(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
+    env = {**os.environ, "COLUMNS": "300", "NO_COLOR": "1"}
+    return subprocess.run(
+        [sys.executable, "-m", "tabsynth.cli", *args],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        timeout=300,
+        env=env,
+    )
+
+
+@pytest.fixture(scope="module")
+def health_csv(tmp_path_factory, health):
+    df, _ = health
+    path = tmp_path_factory.mktemp("data") / "health.csv"
+    df.to_csv(path, index=False)
+    return path
+
+
+def test_demo_end_to_end_under_a_minute(tmp_path):
+    t0 = time.perf_counter()
+    res = run("demo", "--out", str(tmp_path / "d"))
+    took = time.perf_counter() - t0
+    assert res.returncode == 0, res.stderr
+    assert took < 60
+    out = tmp_path / "d"
+    assert {p.name for p in out.iterdir()} >= {
+        "synthetic.csv",
+        "model",
+        "summary.md",
+        "summary.json",
+    }
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["privacy"]["epsilon"] <= 1.0 and summary["privacy"]["releasable"]
+    syn = pl.read_csv(out / "synthetic.csv")
+    assert syn.height == summary["rows"]["train"] == 7041
+    assert "DP via zcdp" in res.stdout
+
+
+def test_infer_validate_fit_sample(tmp_path, health_csv):
+    schema = tmp_path / "s.yaml"
+    res = run("schema", "infer", str(health_csv), "-o", str(schema), "--target", "insurance")
+    assert res.returncode == 0 and "DRAFTED FROM THE PRIVATE DATA" in res.stderr
+    assert run("schema", "validate", str(schema), str(health_csv)).returncode == 0
+    res = run(
+        "fit",
+        str(health_csv),
+        "--schema",
+        str(ROOT / "schemas/health_insurance.yaml"),
+        "--epsilon",
+        "0.5",
+        "-o",
+        str(tmp_path / "m"),
+    )
+    assert res.returncode == 0, res.stderr
+    assert "(0.5, 1e-06)-DP" in res.stdout
+    for name in ("out.csv", "out.parquet"):
+        res = run(
+            "sample", str(tmp_path / "m"), "-n", "123", "-o", str(tmp_path / name), "--seed", "4"
+        )
+        assert res.returncode == 0, res.stderr
+    a = pl.read_csv(tmp_path / "out.csv")
+    b = pl.read_parquet(tmp_path / "out.parquet")
+    assert a.height == 123 and a["age"].to_list() == b["age"].to_list()
+
+
+def test_non_private_fit_is_labelled(tmp_path, health_csv):
+    res = run(
+        "fit",
+        str(health_csv),
+        "--schema",
+        str(ROOT / "schemas/health_insurance.yaml"),
+        "--epsilon",
+        "none",
+        "-o",
+        str(tmp_path / "m"),
+    )
+    assert res.returncode == 0 and "NON-PRIVATE" in res.stdout
+
+
+def test_user_errors_exit_1_without_traceback(tmp_path, health_csv):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("name: t\ncolumns:\n- {name: a, kind: categorical, categoris: [x]}\n")
+    res = run("schema", "validate", str(bad))
+    assert res.returncode == 1 and "did you mean 'categories'" in res.stderr
+    assert "Traceback" not in res.stderr
+    (tmp_path / "t.xlsx").write_bytes(b"PK")
+    res = run(
+        "fit",
+        str(tmp_path / "t.xlsx"),
+        "--schema",
+        str(ROOT / "schemas/health_insurance.yaml"),
+        "-o",
+        str(tmp_path / "m"),
+    )
+    assert res.returncode == 1 and ".csv or .parquet" in res.stderr
+    res = run(
+        "fit",
+        str(health_csv),
+        "--schema",
+        str(ROOT / "schemas/credit_data.yaml"),
+        "-o",
+        str(tmp_path / "m2"),
+    )
+    assert res.returncode == 1 and "'Status'" in res.stderr and "Traceback" not in res.stderr
+    assert not (tmp_path / "m2").exists()  # nothing half-written
+
+
+def test_help_teaches():
+    res = run("--help")
+    assert res.returncode == 0 and "tabsynth demo" in res.stdout
+    res = run("fit", "--help")
+    assert "non-private" in res.stdout.lower() and "--reproducible-noise" in res.stdout

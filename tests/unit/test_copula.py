@@ -1,0 +1,107 @@
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra.numpy import arrays
+
+import tabsynth
+from tabsynth.models.copula import clip_rows, nearest_correlation, project_simplex
+from tests.toydata import make_toy
+
+
+@settings(max_examples=50, deadline=None)
+@given(arrays(float, st.integers(1, 30), elements=st.floats(-1e4, 1e4)), st.floats(0.1, 1e5))
+def test_simplex_projection(v, total):
+    p = project_simplex(v, total)[0]
+    assert (p >= 0).all()
+    assert p.sum() == pytest.approx(total, rel=1e-9)
+
+
+@settings(max_examples=30, deadline=None)
+@given(arrays(float, (5, 5), elements=st.floats(-3, 3)))
+def test_nearest_correlation_is_valid(m):
+    r = nearest_correlation(m)
+    assert np.allclose(np.diag(r), 1) and np.allclose(r, r.T)
+    assert np.linalg.eigvalsh(r).min() > -1e-9
+
+
+def test_clip_rows_bounds_norm():
+    z = np.random.default_rng(0).normal(size=(100, 6)) * 5
+    assert np.linalg.norm(clip_rows(z, 3.0), axis=1).max() <= 3.0 + 1e-12
+
+
+def test_non_private_recovers_dependence_and_target_interaction(toy_schema):
+    df = make_toy(20_000, seed=1, rho=0.7)
+    out = tabsynth.fit(df, toy_schema, epsilon=None).sample(20_000, seed=0)
+    a = out[out.y == "a"]
+    assert np.corrcoef(a.x, a.w)[0, 1] == pytest.approx(0.7, abs=0.06)
+    shift = out[out.y == "b"].x.mean() - a.x.mean()
+    assert shift == pytest.approx(1.5, abs=0.12)  # P(x | y) kept: the strata at work
+    assert (out.y == "b").mean() == pytest.approx(0.3, abs=0.015)
+    assert out.k.isna().mean() == pytest.approx(0.1, abs=0.015)
+
+
+def test_dp_fit_at_epsilon_1_keeps_the_signal(toy_schema):
+    df = make_toy(20_000, seed=2, rho=0.7)
+    out = tabsynth.fit(df, toy_schema, epsilon=1.0).sample(20_000, seed=0)
+    a = out[out.y == "a"]
+    assert np.corrcoef(a.x, a.w)[0, 1] == pytest.approx(0.7, abs=0.12)
+    assert out[out.y == "b"].x.mean() - a.x.mean() == pytest.approx(1.5, abs=0.25)
+
+
+def test_budget_split_and_epsilon_within_target(toy, toy_schema):
+    model = tabsynth.fit(toy, toy_schema, epsilon=1.0)
+    names = [m.name for m in model.privacy.mechanisms]
+    assert names == [
+        "stratum counts",
+        "per-stratum histograms of each column",
+        "per-stratum Gram matrix of clipped normal scores",
+    ]
+    shares = np.array([m.rho for m in model.privacy.mechanisms]) / model.privacy.rho
+    assert shares == pytest.approx([0.1, 0.5, 0.4])
+    assert model.privacy.epsilon <= 1.0
+
+
+def test_identifiers_are_fresh_not_copied(toy, toy_schema):
+    out = tabsynth.fit(toy, toy_schema, epsilon=1.0).sample(500, seed=0)
+    assert not set(out.pid) & set(toy.pid)
+    assert out.pid.is_unique
+
+
+def test_constant_and_all_null_columns():
+    schema = tabsynth.Schema.from_dict(
+        {
+            "name": "c",
+            "columns": [
+                {"name": "const", "kind": "categorical", "categories": ["only"]},
+                {"name": "empty", "kind": "numerical", "lower": 0, "upper": 1, "nullable": True},
+                {"name": "v", "kind": "numerical", "lower": 0, "upper": 1},
+            ],
+        }
+    )
+    df = pd.DataFrame({"const": ["only"] * 300, "empty": [None] * 300, "v": np.linspace(0, 1, 300)})
+    out = tabsynth.fit(df, schema, epsilon=1.0).sample(300, seed=0)
+    assert (out.const == "only").all()
+    assert out["empty"].isna().mean() > 0.8  # DP: mostly null, a few noisy cells may survive
+
+
+def test_unknown_option_is_clear(toy, toy_schema):
+    with pytest.raises(ValueError, match="bins"):
+        tabsynth.fit(toy, toy_schema, epsilon=1.0, binz=3)
+
+
+def test_many_strata_are_capped(toy):
+    schema = tabsynth.Schema.from_dict(
+        {
+            "name": "s",
+            "strata": ["y", "flag"],
+            "columns": [
+                {"name": "y", "kind": "categorical", "categories": ["a", "b"]},
+                {"name": "x", "kind": "numerical", "lower": -4, "upper": 4},
+                {"name": "flag", "kind": "boolean"},
+            ],
+        }
+    )
+    model = tabsynth.fit(toy[["y", "x", "flag"]], schema, epsilon=1.0, max_strata=2)
+    assert model.strata_ == ["y"] and "flag" in model.others_
