@@ -217,29 +217,28 @@ def demo(
 
 def main() -> None:
     """Entry point: map errors to exit codes (1 user error, 2 internal error)."""
-    import click
-
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     try:
-        app(standalone_mode=False)
+        code = app(standalone_mode=False)
     except TabsynthError as exc:
         _say(f"error: {exc}")
         sys.exit(1)
-    except click.exceptions.Abort:
+    except typer.Abort:
         _say("aborted")
-        sys.exit(1)
-    except click.ClickException as exc:
-        exc.show()
         sys.exit(1)
     except (FileNotFoundError, PermissionError, IsADirectoryError) as exc:
         _say(f"error: {exc}")
         sys.exit(1)
-    except Exception:  # noqa: BLE001 - anything else is our bug
+    except Exception as exc:  # noqa: BLE001 - usage errors below, anything else is our bug
+        if hasattr(exc, "show") and hasattr(exc, "exit_code"):  # click/typer usage errors
+            exc.show()
+            sys.exit(1)
         import traceback
 
         traceback.print_exc()
         _say("internal error: this is a bug in tabsynth; please report it with the trace above")
         sys.exit(2)
+    sys.exit(code if isinstance(code, int) else 0)
 
 
 if __name__ == "__main__":  # pragma: no cover

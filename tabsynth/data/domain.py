@@ -171,12 +171,11 @@ class ColumnDomain:
         null = cells < off if self.nullable else np.zeros(len(cells), dtype=bool)
         idx = np.clip(cells - off, 0, None)
         if not self.is_numeric:
-            labels = np.array(self.labels, dtype=object)
-            vals = labels[np.minimum(idx, len(labels) - 1)]
+            idx = np.minimum(idx, len(self.labels) - 1)
             if self.kind == "boolean":
-                series = pl.Series(self.name, vals.astype(bool))
+                series = pl.Series(self.name, idx.astype(bool))
             else:
-                series = pl.Series(self.name, vals.astype(str), dtype=pl.String)
+                series = pl.Series(self.name, list(self.labels), dtype=pl.String).gather(idx)
             if null.any():
                 series = pl.select(
                     pl.when(pl.Series(null)).then(None).otherwise(series)

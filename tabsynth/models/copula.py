@@ -428,36 +428,41 @@ class CopulaSynthesizer(Synthesizer):
         domains = self._domains()
         radices = [domains[s].n_cells for s in self.strata_]
         per = rng.multinomial(n, self.weights_)
-        k = np.repeat(np.arange(per.size), per)
         d = len(self.others_)
         z = np.empty((n, d))
-        for s in np.flatnonzero(per):
+        bounds = np.concatenate([[0], np.cumsum(per)])
+        for s in np.flatnonzero(per):  # strata are contiguous blocks before shuffling
             chol = np.linalg.cholesky(self.corr_[s])
-            z[k == s] = rng.standard_normal((per[s], d)) @ chol.T
-        u = ndtr(z)
+            z[bounds[s] : bounds[s + 1]] = rng.standard_normal((per[s], d)) @ chol.T
+        perm = rng.permutation(n)
+        k = np.repeat(np.arange(per.size), per)[perm]
+        u = ndtr(z[perm])
         columns: dict[str, pl.Series] = {}
         for j, name in enumerate(self.others_):
             columns[name] = self._decode_column(domains[name], u[:, j], k, j)
         for name, cells in zip(self.strata_, _stratum_cells(k, radices), strict=True):
             columns[name] = domains[name].decode(cells, np.full(n, np.nan))
-        perm = rng.permutation(n)
-        out = pl.DataFrame([columns[c] for c in domains]).select(pl.all().gather(perm))
+        out = pl.DataFrame([columns[c] for c in domains])
         return self._add_unmodelled(out, n)
 
     def _decode_column(self, dom: ColumnDomain, u: np.ndarray, k: np.ndarray, j: int) -> pl.Series:
+        """Cells and positions for uniforms ``u`` of rows in strata ``k``, in one pass.
+
+        Stratum s's CDF is shifted by s and all are concatenated, so that one searchsorted
+        of ``u + k`` finds every row's cell whatever its stratum.
+        """
         order = self.orders_[j]
+        m = order.size
         p_ord = self.pmfs_[j][:, order]
         cdf = np.cumsum(p_ord, axis=1)
         cdf[:, -1] = 1.0
-        r = np.empty(u.size, dtype=np.int64)
-        pos = np.empty(u.size)
-        for s in np.unique(k):
-            m = k == s
-            rs = np.minimum(np.searchsorted(cdf[s], u[m], side="right"), order.size - 1)
-            lo = cdf[s, rs] - p_ord[s, rs]
-            pos[m] = np.clip((u[m] - lo) / np.maximum(p_ord[s, rs], 1e-300), 0.0, 1.0)
-            r[m] = rs
-        return dom.decode(order[r], pos)
+        shifted = (cdf + np.arange(cdf.shape[0])[:, None]).ravel()
+        flat = np.searchsorted(shifted, np.minimum(u, 1 - 1e-16) + k, side="right")
+        flat = np.minimum(flat, k * m + m - 1)
+        p = p_ord.ravel()[flat]
+        lo = cdf.ravel()[flat] - p
+        pos = np.clip((u - lo) / np.maximum(p, 1e-300), 0.0, 1.0)
+        return dom.decode(order[flat - k * m], pos)
 
     def _add_unmodelled(self, out: pl.DataFrame, n: int) -> pl.DataFrame:
         cols = []

@@ -122,6 +122,8 @@ def test_user_errors_exit_1_without_traceback(tmp_path, health_csv):
     )
     assert res.returncode == 1 and "'Status'" in res.stderr and "Traceback" not in res.stderr
     assert not (tmp_path / "m2").exists()  # nothing half-written
+    res = run("sample", str(tmp_path / "m2"))  # usage error: -n and -o missing
+    assert res.returncode == 1 and "Traceback" not in res.stderr
 
 
 def test_help_teaches():
