@@ -86,15 +86,20 @@ def run_sdv_copula(
         warnings.simplefilter("ignore")
         meta = Metadata.detect_from_dataframes({"table": train})
         synth = GaussianCopulaSynthesizer(meta)
-        _, fit_s = _time(lambda: synth.fit(train))
-        syn, sample_s = _time(lambda: synth.sample(len(train)))
-        _, big_s = _time(lambda: synth.sample(SPEED_ROWS // 10))
+        _, fit_s = _time(lambda: synth.fit({"table": train}))  # SDV 2.x takes a dict
+        syn, sample_s = _time(lambda: _table(synth.sample(len(train))))
+        _, big_s = _time(lambda: _table(synth.sample(SPEED_ROWS // 10)))
     return {
         **_score(train, holdout, syn, target, real_auc),
         "fit_s": fit_s,
         "sample_s": sample_s,
         "rows_per_s": SPEED_ROWS / 10 / big_s,
     }
+
+
+def _table(out: Any) -> pd.DataFrame:
+    """SDV 2.x returns {"table": df} from sample; older versions a DataFrame."""
+    return out["table"] if isinstance(out, dict) else out
 
 
 def _mean(runs: list[dict[str, float]]) -> dict[str, Any]:

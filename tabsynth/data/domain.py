@@ -9,6 +9,7 @@ private data, so the cell layout itself costs no privacy.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
@@ -49,6 +50,11 @@ class ColumnDomain:
     resolution: str = "day"
 
     # --- layout ---------------------------------------------------------------------------
+    @property
+    def continuous(self) -> bool:
+        """Numeric with interval cells (as opposed to a grid of integer points)."""
+        return self.is_numeric and self.intervals
+
     @property
     def is_numeric(self) -> bool:
         return self.kind in ("numerical", "datetime")
@@ -144,8 +150,10 @@ class ColumnDomain:
         cell = np.zeros(len(x), dtype=np.int64)
         is_pt = np.zeros(len(x), dtype=bool)
         if len(point_vals):
-            j = np.clip(np.searchsorted(point_vals, x), 0, len(point_vals) - 1)
-            is_pt = point_vals[j] == x
+            # values are released at the column's precision, so atoms match at it too
+            x_pt = np.round(x, self.precision) if self.precision is not None else x
+            j = np.clip(np.searchsorted(point_vals, x_pt), 0, len(point_vals) - 1)
+            is_pt = point_vals[j] == x_pt
             cell[is_pt] = point_idx[j[is_pt]]
         if self.intervals:
             iv_idx = np.flatnonzero(~pt)
@@ -187,7 +195,7 @@ class ColumnDomain:
         return self._from_number(x, null)
 
 
-def _numeric_domain(col: Any, bins: int) -> ColumnDomain:
+def _numeric_domain(col: Any, bins: int, extra_atoms: Sequence[float] = ()) -> ColumnDomain:
     if col.kind == "datetime":
         unit = 86_400.0 if col.resolution == "day" else 1.0
         lower = (col.lower.replace(tzinfo=None) - _EPOCH).total_seconds() / unit
@@ -196,6 +204,7 @@ def _numeric_domain(col: Any, bins: int) -> ColumnDomain:
         integer = col.resolution == "day"
     else:
         lower, upper, atoms, integer = col.lower, col.upper, list(col.atoms), col.integer
+    atoms += [float(a) for a in extra_atoms if lower <= a <= upper]
     n_bins = col.bins if getattr(col, "bins", None) else bins
     span = upper - lower
     if integer and span + 1 <= max(MAX_INTEGER_CELLS, n_bins):
@@ -230,8 +239,14 @@ def _numeric_domain(col: Any, bins: int) -> ColumnDomain:
     )
 
 
-def build_domain(col: Any, *, bins: int = DEFAULT_BINS) -> ColumnDomain:
-    """The public cell domain of one schema column."""
+def build_domain(
+    col: Any, *, bins: int = DEFAULT_BINS, extra_atoms: Sequence[float] = ()
+) -> ColumnDomain:
+    """The cell domain of one schema column.
+
+    ``extra_atoms`` are point masses released by a DP mechanism (see the copula's atom
+    discovery); they are added to the schema's public atoms.
+    """
     if col.kind == "categorical":
         return ColumnDomain(
             name=col.name, kind="categorical", labels=tuple(col.domain), nullable=col.nullable
@@ -241,10 +256,19 @@ def build_domain(col: Any, *, bins: int = DEFAULT_BINS) -> ColumnDomain:
             name=col.name, kind="boolean", labels=(False, True), nullable=col.nullable
         )
     if col.kind in ("numerical", "datetime"):
-        return _numeric_domain(col, bins)
+        return _numeric_domain(col, bins, extra_atoms)
     raise ValueError(f"column {col.name!r} of kind {col.kind} has no cell domain")
 
 
-def build_domains(schema: Schema, *, bins: int = DEFAULT_BINS) -> list[ColumnDomain]:
+def build_domains(
+    schema: Schema,
+    *,
+    bins: int = DEFAULT_BINS,
+    extra_atoms: Mapping[str, Sequence[float]] | None = None,
+) -> list[ColumnDomain]:
     """Cell domains of every modelled column, in schema order."""
-    return [build_domain(c, bins=bins) for c in schema.modelled_columns]
+    extra = extra_atoms or {}
+    return [
+        build_domain(c, bins=bins, extra_atoms=extra.get(c.name, ()))
+        for c in schema.modelled_columns
+    ]

@@ -28,6 +28,7 @@ class Mechanism:
     sigma: float
     rho: float
     noise: str
+    delta: float = 0.0
 
 
 @dataclass(frozen=True)

@@ -33,6 +33,7 @@ from typing import Any
 import numpy as np
 import polars as pl
 from scipy.special import ndtr, ndtri
+from scipy.stats import norm
 
 from tabsynth.data.domain import ColumnDomain, build_domains
 from tabsynth.errors import NotForReleaseWarning, PrivacyError
@@ -41,6 +42,7 @@ from tabsynth.privacy import NEIGHBOURING, epsilon_to_rho, gaussian_sigma, get_a
 from tabsynth.privacy.noise import make_noise
 
 log = logging.getLogger(__name__)
+ATOM_MECHANISM = "atom discovery (thresholded Gaussian sparse histogram)"
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -60,12 +62,18 @@ class CopulaConfig:
     split: tuple[float, float, float] = (0.1, 0.5, 0.4)
     clip_factor: float = 1.5
     shrink_tau: float = 0.1
+    discover_atoms: bool = True
+    atom_share: float = 0.1
+    atom_delta_share: float = 0.1
+    max_atoms: int = 32
 
     def __post_init__(self) -> None:
         if len(self.split) != 3 or any(s < 0 for s in self.split) or sum(self.split) <= 0:
             raise ValueError(f"split must be three non-negative shares, got {self.split}")
         if self.max_strata < 1 or self.bins < 2 or self.clip_factor <= 0:
             raise ValueError("need max_strata >= 1, bins >= 2 and clip_factor > 0")
+        if not (0 <= self.atom_share < 1 and 0 < self.atom_delta_share < 1):
+            raise ValueError("need 0 <= atom_share < 1 and 0 < atom_delta_share < 1")
 
 
 # --- pure helpers -------------------------------------------------------------------------
@@ -125,35 +133,54 @@ class _Plan:
     sigma_gram: float | None
     clip_norm: float
     mechanisms: list[Mechanism]
+    sigma_atoms: float | None = None
+    tau_atoms: float | None = None
 
 
-def _plan(*, rho: float | None, d: int, n_strata: int, cfg: CopulaConfig, secure: bool) -> _Plan:
+def _plan(
+    *,
+    rho: float | None,
+    d: int,
+    n_strata: int,
+    cfg: CopulaConfig,
+    secure: bool,
+    n_atom_cols: int = 0,
+    delta_atoms: float = 0.0,
+) -> _Plan:
+    """Split ``rho`` over the measurements and calibrate each one's noise from its share."""
     clip = math.sqrt(cfg.clip_factor * max(d, 1))
     if rho is None:
         return _Plan(None, None, None, None, clip, [])
     s_strata, s_hist, s_gram = cfg.split
-    if n_strata == 1:
-        s_strata = 0.0  # one stratum: its size comes from the histograms
-    if d < 2:
-        s_gram = 0.0
-    if d == 0:
-        s_hist = 0.0
-    total = s_strata + s_hist + s_gram
+    s_strata = 0.0 if n_strata == 1 else s_strata  # one stratum: size from the histograms
+    s_gram = 0.0 if d < 2 else s_gram
+    s_hist = 0.0 if d == 0 else s_hist
+    s_atoms = cfg.atom_share if n_atom_cols else 0.0
+    scale = (1 - s_atoms) / (s_strata + s_hist + s_gram)
     noise = "OpenDP discrete Gaussian (secure)" if secure else "seeded numpy (NOT FOR RELEASE)"
     mechs: list[Mechanism] = []
-    sig: dict[str, float | None] = {"strata": None, "hist": None, "gram": None}
+    sig: dict[str, float | None] = {"atoms": None, "strata": None, "hist": None, "gram": None}
     for key, share, sens, what in (
-        ("strata", s_strata, 1.0, "stratum counts"),
-        ("hist", s_hist, math.sqrt(d), "per-stratum histograms of each column"),
-        ("gram", s_gram, clip**2, "per-stratum Gram matrix of clipped normal scores"),
+        ("atoms", s_atoms, math.sqrt(n_atom_cols), ATOM_MECHANISM),
+        ("strata", s_strata * scale, 1.0, "stratum counts"),
+        ("hist", s_hist * scale, math.sqrt(d), "per-stratum histograms of each column"),
+        ("gram", s_gram * scale, clip**2, "per-stratum Gram matrix of clipped normal scores"),
     ):
         if share <= 0:
             continue
-        r = rho * share / total
+        r = rho * share
         sigma = gaussian_sigma(sensitivity=sens, rho=r)
         sig[key] = sigma
-        mechs.append(Mechanism(name=what, sensitivity=sens, sigma=sigma, rho=r, noise=noise))
-    return _Plan(rho, sig["strata"], sig["hist"], sig["gram"], clip, mechs)
+        dl = delta_atoms if key == "atoms" else 0.0
+        mechs.append(
+            Mechanism(name=what, sensitivity=sens, sigma=sigma, rho=r, noise=noise, delta=dl)
+        )
+    tau = None
+    if sig["atoms"] is not None:
+        # a value held by one record is released only if 1 + noise > tau: with probability
+        # at most delta_atoms / n_atom_cols per column (union bound over the columns)
+        tau = 1.0 + sig["atoms"] * float(norm.isf(delta_atoms / n_atom_cols))
+    return _Plan(rho, sig["strata"], sig["hist"], sig["gram"], clip, mechs, sig["atoms"], tau)
 
 
 def _choose_strata(names: list[str], domains: dict[str, ColumnDomain], limit: int) -> list[str]:
@@ -220,59 +247,117 @@ class CopulaSynthesizer(Synthesizer):
                 stacklevel=3,
             )
         rng = np.random.default_rng(self.reproducible_noise_seed)  # fit-time jitter only
-        domains = {d.name: d for d in build_domains(self.schema, bins=cfg.bins)}
-        strata = _choose_strata(self.schema.resolved_strata(), domains, cfg.max_strata)
-        others = [n for n in domains if n not in strata]
-        radices = [domains[s].n_cells for s in strata]
+        public = {d.name: d for d in build_domains(self.schema, bins=cfg.bins)}
+        strata = _choose_strata(self.schema.resolved_strata(), public, cfg.max_strata)
+        others = [n for n in public if n not in strata]
+        atom_cols = [
+            c
+            for c in others
+            if cfg.discover_atoms and public[c].kind == "numerical" and public[c].continuous
+        ]
+        delta_atoms = delta * cfg.atom_delta_share if atom_cols and eps is not None else 0.0
+        radices = [public[s].n_cells for s in strata]
         n_strata = int(np.prod(radices)) if radices else 1
+        rho = epsilon_to_rho(eps, delta - delta_atoms) if eps is not None else None
+        plan = _plan(
+            rho=rho,
+            d=len(others),
+            n_strata=n_strata,
+            cfg=cfg,
+            secure=noise.secure,
+            n_atom_cols=len(atom_cols),
+            delta_atoms=delta_atoms,
+        )
+
+        self.atoms_ = self._discover_atoms(df, atom_cols, plan, noise, cfg)
+        domains = self._domains(cfg)
         enc = {name: domains[name].encode(df.get_column(name)) for name in domains}
         k = _stratum_index([enc[s][0] for s in strata], radices, df.height)
-        rho = epsilon_to_rho(eps, delta) if eps is not None else None
-        plan = _plan(rho=rho, d=len(others), n_strata=n_strata, cfg=cfg, secure=noise.secure)
-
-        counts = np.bincount(k, minlength=n_strata).astype(np.int64)
-        hists = [
-            np.bincount(
-                k * domains[c].n_cells + enc[c][0], minlength=n_strata * domains[c].n_cells
-            ).reshape(n_strata, -1)
-            for c in others
-        ]
-        if plan.rho is not None:
-            if plan.sigma_strata is not None:
-                counts = noise.gaussian_counts(counts, plan.sigma_strata)
-            if plan.sigma_hist is not None:
-                flat = noise.gaussian_counts(
-                    np.concatenate([h.ravel() for h in hists]), plan.sigma_hist
-                )
-                hists = [
-                    a.reshape(h.shape)
-                    for a, h in zip(
-                        np.split(flat, np.cumsum([h.size for h in hists])[:-1]), hists, strict=True
-                    )
-                ]
+        counts, hists = self._measure(
+            k,
+            n_strata,
+            [enc[c][0] for c in others],
+            [domains[c].n_cells for c in others],
+            plan,
+            noise,
+        )
         sizes = self._stratum_sizes(counts, hists, plan, n_strata)
         pmfs = [self._marginal(h, sizes, plan) for h in hists]
         orders = [self._cell_order(domains[c], p) for c, p in zip(others, pmfs, strict=True)]
         corr = self._correlations(
-            k,
-            [enc[c] for c in others],
-            pmfs,
-            orders,
-            sizes,
-            plan,
-            noise,
-            rng,
-            [domains[c] for c in others],
+            k, [enc[c] for c in others], pmfs, orders, sizes, plan, noise, rng
         )
 
         self.config_ = cfg
         self.strata_ = strata
         self.others_ = others
-        self.weights_ = sizes / sizes.sum() if sizes.sum() > 0 else np.full(n_strata, 1 / n_strata)
+        total = sizes.sum()
+        self.weights_ = sizes / total if total > 0 else np.full(n_strata, 1 / n_strata)
         self.pmfs_ = pmfs
         self.orders_ = orders
         self.corr_ = corr
         self.privacy_ = self._privacy(eps, delta, plan, noise.secure)
+
+    def _discover_atoms(
+        self, df: pl.DataFrame, cols: list[str], plan: _Plan, noise: Any, cfg: CopulaConfig
+    ) -> dict[str, list[float]]:
+        """Point masses of continuous columns, released by a thresholded noisy histogram.
+
+        Every distinct value's count gets Gaussian noise; values whose noisy count exceeds
+        ``plan.tau_atoms`` become point cells. A value held by a single record passes only
+        with probability ``delta_atoms`` (charged as approximate zCDP). Non-private fits keep
+        values held by at least 0.2% of the rows.
+        """
+        found: dict[str, list[float]] = {}
+        if not cols:
+            return found
+        per_col = []
+        for name in cols:
+            x = df.get_column(name).drop_nulls().to_numpy().astype(float)
+            precision = self.schema.column(name).precision
+            x = np.round(x, precision) if precision is not None else x
+            vals, counts = np.unique(x, return_counts=True)
+            per_col.append((name, vals, counts))
+        all_counts = np.concatenate([c for _, _, c in per_col])
+        if plan.sigma_atoms is not None and plan.tau_atoms is not None:
+            noisy = noise.gaussian_counts(all_counts, plan.sigma_atoms).astype(float)
+            tau = plan.tau_atoms
+        else:
+            noisy, tau = all_counts.astype(float), max(5.0, 0.002 * df.height) - 0.5
+        start = 0
+        for name, vals, counts in per_col:
+            nc = noisy[start : start + counts.size]
+            start += counts.size
+            keep = np.flatnonzero(nc > tau)
+            keep = keep[np.argsort(-nc[keep], kind="stable")[: cfg.max_atoms]]
+            if keep.size:
+                found[name] = sorted(float(v) for v in vals[keep])
+        return found
+
+    @staticmethod
+    def _measure(
+        k: np.ndarray,
+        n_strata: int,
+        cells: list[np.ndarray],
+        sizes: list[int],
+        plan: _Plan,
+        noise: Any,
+    ) -> tuple[np.ndarray, list[np.ndarray]]:
+        """Stratum counts and per-stratum histograms of every column, with their noise."""
+        counts = np.bincount(k, minlength=n_strata).astype(np.int64)
+        hists = [
+            np.bincount(k * m + c, minlength=n_strata * m).reshape(n_strata, m)
+            for c, m in zip(cells, sizes, strict=True)
+        ]
+        if plan.sigma_strata is not None:
+            counts = noise.gaussian_counts(counts, plan.sigma_strata)
+        if plan.sigma_hist is not None and hists:
+            flat = noise.gaussian_counts(
+                np.concatenate([h.ravel() for h in hists]), plan.sigma_hist
+            )
+            parts = np.split(flat, np.cumsum([h.size for h in hists])[:-1])
+            hists = [a.reshape(h.shape) for a, h in zip(parts, hists, strict=True)]
+        return counts, hists
 
     @staticmethod
     def _stratum_sizes(
@@ -343,7 +428,6 @@ class CopulaSynthesizer(Synthesizer):
         plan: _Plan,
         noise: Any,
         rng: np.random.Generator,
-        doms: list[ColumnDomain],
     ) -> np.ndarray:
         d, n_strata = len(enc), sizes.size
         if d < 2:
@@ -404,7 +488,7 @@ class CopulaSynthesizer(Synthesizer):
             )
         acct = get_accountant("zcdp")
         for m in plan.mechanisms:
-            acct.spend(mechanism=m.name, rho=m.rho)
+            acct.spend(mechanism=m.name, rho=m.rho, delta=m.delta)
         spent = acct.epsilon(delta)
         if spent > eps * (1 + 1e-9):
             raise PrivacyError(f"internal accounting error: spent {spent} > target {eps}")
@@ -421,8 +505,11 @@ class CopulaSynthesizer(Synthesizer):
         )
 
     # --- sample ---------------------------------------------------------------------------
-    def _domains(self) -> dict[str, ColumnDomain]:
-        return {d.name: d for d in build_domains(self.schema, bins=self.config_.bins)}
+    def _domains(self, cfg: CopulaConfig | None = None) -> dict[str, ColumnDomain]:
+        """Cell domains: the schema's, plus the atoms released at fit time."""
+        cfg = cfg or self.config_
+        doms = build_domains(self.schema, bins=cfg.bins, extra_atoms=self.atoms_)
+        return {d.name: d for d in doms}
 
     def _sample(self, n: int, rng: np.random.Generator) -> pl.DataFrame:
         domains = self._domains()
@@ -477,7 +564,12 @@ class CopulaSynthesizer(Synthesizer):
 
     # --- state ----------------------------------------------------------------------------
     def _state(self) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
-        meta = {"config": asdict(self.config_), "strata": self.strata_, "others": self.others_}
+        meta = {
+            "config": asdict(self.config_),
+            "strata": self.strata_,
+            "others": self.others_,
+            "atoms": self.atoms_,
+        }
         arrays = {"weights": self.weights_, "corr": self.corr_}
         for name, pmf, order in zip(self.others_, self.pmfs_, self.orders_, strict=True):
             arrays[f"pmf/{name}"] = pmf
@@ -493,6 +585,7 @@ class CopulaSynthesizer(Synthesizer):
         model = cls(schema, **cfg)
         model.config_ = CopulaConfig(**cfg)
         model.strata_ = list(meta["strata"])
+        model.atoms_ = {str(k): [float(v) for v in vals] for k, vals in meta["atoms"].items()}
         model.others_ = list(meta["others"])
         model.weights_ = arrays["weights"]
         model.corr_ = arrays["corr"]

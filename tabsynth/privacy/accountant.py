@@ -105,34 +105,56 @@ class ZCDPAccountant:
 
     name: str = "zcdp"
     history: list[tuple[str, float]] = field(default_factory=list)
+    deltas: list[float] = field(default_factory=list)
 
     def spend(self, *, mechanism: str, **cost: float) -> None:
-        """Record ``rho`` spent by ``mechanism`` (pass ``rho=...``)."""
+        """Record ``rho`` (and, for approximate zCDP, ``delta``) spent by ``mechanism``.
+
+        A mechanism that is ``delta``-approximately ``rho``-zCDP (e.g. a thresholded sparse
+        histogram, where ``delta`` bounds the chance of releasing a value held by one record)
+        composes by adding both; see ``epsilon``.
+        """
         rho = cost.get("rho")
+        delta = cost.get("delta", 0.0)
         if rho is None or not rho >= 0 or not math.isfinite(rho):
             raise PrivacyError(f"{mechanism}: the zCDP accountant needs a finite rho >= 0")
+        if not 0 <= delta < 1:
+            raise PrivacyError(f"{mechanism}: delta must be in [0, 1), got {delta}")
         self.history.append((mechanism, float(rho)))
+        self.deltas.append(float(delta))
 
     @property
     def rho(self) -> float:
         """Total rho spent."""
         return math.fsum(r for _, r in self.history)
 
+    @property
+    def delta_spent(self) -> float:
+        """Total delta of approximate-zCDP mechanisms (added to the conversion's delta)."""
+        return math.fsum(self.deltas)
+
     def epsilon(self, delta: float) -> float:
-        """Epsilon of everything spent, at ``delta``."""
-        return rho_to_epsilon(self.rho, delta)
+        """Epsilon of everything spent, at total ``delta``: rho converted at the delta left
+        after the approximate mechanisms' share (inf if none is left)."""
+        left = delta - self.delta_spent
+        return rho_to_epsilon(self.rho, left) if left > 0 else math.inf
 
     def state_dict(self) -> dict[str, Any]:
         return {
             "name": self.name,
             "neighbouring": NEIGHBOURING,
-            "history": [[m, r] for m, r in self.history],
             "rho": self.rho,
+            "delta_spent": self.delta_spent,
+            "history": [[m, r, d] for (m, r), d in zip(self.history, self.deltas, strict=True)],
         }
 
     @classmethod
     def from_state_dict(cls, state: dict[str, Any]) -> ZCDPAccountant:
-        return cls(history=[(str(m), float(r)) for m, r in state.get("history", [])])
+        hist = state.get("history", [])
+        return cls(
+            history=[(str(h[0]), float(h[1])) for h in hist],
+            deltas=[float(h[2]) if len(h) > 2 else 0.0 for h in hist],
+        )
 
 
 ACCOUNTANTS: dict[str, Callable[[], Any]] = {"zcdp": ZCDPAccountant}

@@ -74,6 +74,17 @@ def test_sigma_and_rho_are_inverse(sens, rho):
     assert gaussian_rho(sensitivity=sens, sigma=sigma) == pytest.approx(rho)
 
 
+def test_approximate_zcdp_spends_delta():
+    acct = get_accountant("zcdp")
+    acct.spend(mechanism="sparse histogram", rho=0.01, delta=1e-7)
+    acct.spend(mechanism="gaussian", rho=0.01)
+    assert acct.delta_spent == pytest.approx(1e-7)
+    assert acct.epsilon(1e-6) == pytest.approx(rho_to_epsilon(0.02, 9e-7))
+    assert acct.epsilon(1e-7) == math.inf
+    again = ZCDPAccountant.from_state_dict(acct.state_dict())
+    assert again.delta_spent == acct.delta_spent
+
+
 def test_composition_adds_rho():
     acct = get_accountant("zcdp")
     acct.spend(mechanism="a", rho=0.01)

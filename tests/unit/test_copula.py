@@ -54,13 +54,31 @@ def test_budget_split_and_epsilon_within_target(toy, toy_schema):
     model = tabsynth.fit(toy, toy_schema, epsilon=1.0)
     names = [m.name for m in model.privacy.mechanisms]
     assert names == [
+        "atom discovery (thresholded Gaussian sparse histogram)",
         "stratum counts",
         "per-stratum histograms of each column",
         "per-stratum Gram matrix of clipped normal scores",
     ]
     shares = np.array([m.rho for m in model.privacy.mechanisms]) / model.privacy.rho
-    assert shares == pytest.approx([0.1, 0.5, 0.4])
+    assert shares == pytest.approx([0.1, 0.09, 0.45, 0.36])
+    assert model.privacy.mechanisms[0].delta == pytest.approx(1e-7)  # 10% of delta
     assert model.privacy.epsilon <= 1.0
+
+
+def test_atoms_found_by_dp_discovery_and_unique_values_kept_secret():
+    rng = np.random.default_rng(0)
+    n = 20_000
+    x = rng.uniform(0, 10, n)
+    x[: n // 4] = 3.7  # a point mass a quarter of the rows share
+    x[n // 4] = 9.87654  # held by one record only
+    schema = tabsynth.Schema.from_dict(
+        {"name": "a", "columns": [{"name": "x", "kind": "numerical", "lower": 0, "upper": 10}]}
+    )
+    model = tabsynth.fit(pd.DataFrame({"x": x}), schema, epsilon=1.0)
+    assert model.atoms_ == {"x": [3.7]}
+    out = model.sample(20_000, seed=0)
+    assert (out.x == 3.7).mean() == pytest.approx(0.25, abs=0.03)
+    assert not (out.x == 9.87654).any()
 
 
 def test_identifiers_are_fresh_not_copied(toy, toy_schema):
