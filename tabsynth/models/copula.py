@@ -66,6 +66,10 @@ class CopulaConfig:
     atom_share: float = 0.1
     atom_delta_share: float = 0.1
     max_atoms: int = 32
+    cell_threshold: float = 1.0
+    min_stratum_rows: int = 500
+    size_share: float = 0.02
+    stratum_snr: float = 50.0
 
     def __post_init__(self) -> None:
         if len(self.split) != 3 or any(s < 0 for s in self.split) or sum(self.split) <= 0:
@@ -157,7 +161,7 @@ def _plan(
     s_hist = 0.0 if d == 0 else s_hist
     s_atoms = cfg.atom_share if n_atom_cols else 0.0
     scale = (1 - s_atoms) / (s_strata + s_hist + s_gram)
-    noise = "OpenDP discrete Gaussian (secure)" if secure else "seeded numpy (NOT FOR RELEASE)"
+    noise = _noise_label(secure)
     mechs: list[Mechanism] = []
     sig: dict[str, float | None] = {"atoms": None, "strata": None, "hist": None, "gram": None}
     for key, share, sens, what in (
@@ -183,20 +187,36 @@ def _plan(
     return _Plan(rho, sig["strata"], sig["hist"], sig["gram"], clip, mechs, sig["atoms"], tau)
 
 
-def _choose_strata(names: list[str], domains: dict[str, ColumnDomain], limit: int) -> list[str]:
+def _noise_label(secure: bool) -> str:
+    return "OpenDP discrete Gaussian (secure)" if secure else "seeded numpy (NOT FOR RELEASE)"
+
+
+def _choose_strata(
+    names: list[str],
+    domains: dict[str, ColumnDomain],
+    *,
+    limit: int,
+    n_rows: float,
+    min_rows: float,
+    min_rows_first: float | None = None,
+) -> list[str]:
+    """Strata columns in order while there are at most ``limit`` strata and, on average,
+    at least ``min_rows`` rows per stratum (``min_rows_first`` for the first column, the
+    target). ``n_rows`` is a DP estimate when the fit is private."""
     chosen: list[str] = []
     size = 1
-    for name in names:
+    for i, name in enumerate(names):
         cells = domains[name].n_cells
-        if size * cells <= limit:
+        need = min_rows_first if i == 0 and min_rows_first is not None else min_rows
+        if size * cells <= limit and n_rows / (size * cells) >= need:
             chosen.append(name)
             size *= cells
         else:
             log.info(
-                "stratum column %s left to the copula: %d strata would exceed %d",
+                "stratum column %s left to the copula (%d strata, %.0f rows each)",
                 name,
                 size * cells,
-                limit,
+                n_rows / (size * cells),
             )
     return chosen
 
@@ -248,17 +268,19 @@ class CopulaSynthesizer(Synthesizer):
             )
         rng = np.random.default_rng(self.reproducible_noise_seed)  # fit-time jitter only
         public = {d.name: d for d in build_domains(self.schema, bins=cfg.bins)}
-        strata = _choose_strata(self.schema.resolved_strata(), public, cfg.max_strata)
-        others = [n for n in public if n not in strata]
+        # continuous numbers are never strata (those are categorical), so the atom columns
+        # and their share of delta are known before anything is measured
         atom_cols = [
             c
-            for c in others
+            for c in public
             if cfg.discover_atoms and public[c].kind == "numerical" and public[c].continuous
         ]
         delta_atoms = delta * cfg.atom_delta_share if atom_cols and eps is not None else 0.0
+        rho = epsilon_to_rho(eps, delta - delta_atoms) if eps is not None else None
+        strata, size_mech, rho = self._strata(df.height, public, cfg, rho, noise)
+        others = [n for n in public if n not in strata]
         radices = [public[s].n_cells for s in strata]
         n_strata = int(np.prod(radices)) if radices else 1
-        rho = epsilon_to_rho(eps, delta - delta_atoms) if eps is not None else None
         plan = _plan(
             rho=rho,
             d=len(others),
@@ -269,6 +291,8 @@ class CopulaSynthesizer(Synthesizer):
             delta_atoms=delta_atoms,
         )
 
+        if size_mech is not None:
+            plan.mechanisms.insert(0, size_mech)
         self.atoms_ = self._discover_atoms(df, atom_cols, plan, noise, cfg)
         domains = self._domains(cfg)
         enc = {name: domains[name].encode(df.get_column(name)) for name in domains}
@@ -282,7 +306,7 @@ class CopulaSynthesizer(Synthesizer):
             noise,
         )
         sizes = self._stratum_sizes(counts, hists, plan, n_strata)
-        pmfs = [self._marginal(h, sizes, plan) for h in hists]
+        pmfs = [self._marginal(h, sizes, plan, cfg.cell_threshold) for h in hists]
         orders = [self._cell_order(domains[c], p) for c, p in zip(others, pmfs, strict=True)]
         corr = self._correlations(
             k, [enc[c] for c in others], pmfs, orders, sizes, plan, noise, rng
@@ -297,6 +321,60 @@ class CopulaSynthesizer(Synthesizer):
         self.orders_ = orders
         self.corr_ = corr
         self.privacy_ = self._privacy(eps, delta, plan, noise.secure)
+
+    def _strata(
+        self,
+        n: int,
+        public: dict[str, ColumnDomain],
+        cfg: CopulaConfig,
+        rho: float | None,
+        noise: Any,
+    ) -> tuple[list[str], Mechanism | None, float | None]:
+        """Strata columns, the mechanism that sized them (if any), and the rho left.
+
+        Declared ``schema.strata`` are used as given (up to ``max_strata`` strata). Default
+        strata are the target (kept while strata average ``min_stratum_rows`` rows), then
+        protected attributes, added while strata also average ``stratum_snr`` histogram
+        noise sds; rows are counted with noise costing ``size_share`` of rho.
+        """
+        names = self.schema.resolved_strata()
+        if self.schema.strata is not None or not names:
+            return (
+                _choose_strata(names, public, limit=cfg.max_strata, n_rows=math.inf, min_rows=0),
+                None,
+                rho,
+            )
+        if rho is None:
+            return (
+                _choose_strata(
+                    names, public, limit=cfg.max_strata, n_rows=n, min_rows=cfg.min_stratum_rows
+                ),
+                None,
+                None,
+            )
+        r = rho * cfg.size_share
+        sigma = gaussian_sigma(sensitivity=1.0, rho=r)
+        n_hat = float(noise.gaussian_counts(np.array([n]), sigma)[0])
+        d = len(public)
+        sigma_hist = gaussian_sigma(sensitivity=math.sqrt(d), rho=(rho - r) * cfg.split[1])
+        min_rows = max(cfg.min_stratum_rows, cfg.stratum_snr * sigma_hist)
+        mech = Mechanism(
+            name="row count (sizes the strata)",
+            sensitivity=1.0,
+            sigma=sigma,
+            rho=r,
+            noise=_noise_label(noise.secure),
+        )
+        first = cfg.min_stratum_rows if self.schema.target == names[0] else None
+        strata = _choose_strata(
+            names,
+            public,
+            limit=cfg.max_strata,
+            n_rows=n_hat,
+            min_rows=min_rows,
+            min_rows_first=first,
+        )
+        return strata, mech, rho - r
 
     def _discover_atoms(
         self, df: pl.DataFrame, cols: list[str], plan: _Plan, noise: Any, cfg: CopulaConfig
@@ -378,8 +456,16 @@ class CopulaSynthesizer(Synthesizer):
         return np.maximum(sizes, 0.0).reshape(n_strata)
 
     @staticmethod
-    def _marginal(hist: np.ndarray, sizes: np.ndarray, plan: _Plan) -> np.ndarray:
-        """Per-stratum pmfs over cells, shrunk towards the pooled pmf by their noise."""
+    def _marginal(hist: np.ndarray, sizes: np.ndarray, plan: _Plan, threshold: float) -> np.ndarray:
+        """Per-stratum pmfs over cells, shrunk towards the pooled pmf by their noise.
+
+        Cells whose pooled noisy count is below ``threshold`` pooled noise sds are taken as
+        empty in every stratum: otherwise noise alone scatters mass over cells, and ranges,
+        that the data never reach.
+        """
+        if plan.sigma_hist is not None:
+            pooled_sd = plan.sigma_hist * math.sqrt(hist.shape[0])
+            hist = np.where(hist.sum(axis=0) < threshold * pooled_sd, 0, hist)
         proj = project_simplex(hist, sizes)
         pooled = proj.sum(axis=0)
         pooled = (

@@ -15,7 +15,8 @@ import numpy as np
 import pytest
 from scipy.stats import norm
 
-from tabsynth.models.copula import CopulaConfig, _plan
+from tabsynth.models.copula import CopulaConfig
+from tabsynth.models.copula import _plan as _copula_plan
 from tabsynth.privacy import SecureNoise, rho_to_epsilon
 
 # draws per side, and the tolerance on delta_hat (about 5 standard errors at that size)
@@ -48,33 +49,55 @@ def _value_outputs(x: float, sigma: float, grid: float, n: int = N_MECH) -> np.n
     return np.floor(SecureNoise().gaussian_values(np.full(n, x), sigma) / grid)
 
 
-def _plan_mechanisms():
-    rho = 0.5  # a large budget keeps sigma small, where violations are easiest to see
-    return _plan(rho=rho, d=8, n_strata=12, cfg=CopulaConfig(), secure=True).mechanisms
+def _plan(n_atom_cols: int = 4):
+    # a large budget keeps sigma small, where violations are easiest to see
+    return _copula_plan(
+        rho=0.5,
+        d=8,
+        n_strata=12,
+        cfg=CopulaConfig(),
+        secure=True,
+        n_atom_cols=n_atom_cols,
+        delta_atoms=1e-7,
+    )
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("which", [0, 1, 2], ids=["strata", "histograms", "gram"])
+@pytest.mark.parametrize("which", [0, 1, 2, 3], ids=["atoms", "strata", "histograms", "gram"])
 def test_copula_mechanism_meets_its_claim_and_underfed_noise_fails(which):
     """Each copula measurement, on neighbours differing by its sensitivity, meets the
     (eps, delta) its accountant claims; with half the noise it does not."""
-    mech = _plan_mechanisms()[which]
+    mech = _plan().mechanisms[which]
     delta = 0.02  # true delta at this eps is ~0.008; with half the noise it is 0.09 to 0.18
     eps = rho_to_epsilon(mech.rho, delta)
-    # a worst-case neighbouring pair moves the statistic by the full sensitivity; on the
-    # integer grid of counts that is ceil(sensitivity) cells for the discrete mechanisms
-    if which == 0:
-        a, b = _count_outputs(100, mech.sigma), _count_outputs(101, mech.sigma)
+    sens = mech.sensitivity
+    if float(sens).is_integer():  # counts: neighbours differ by sens on the integer grid
+        c = int(sens)
+        a, b = _count_outputs(100, mech.sigma), _count_outputs(100 + c, mech.sigma)
         half_a = _count_outputs(100, mech.sigma / 2)
-        half_b = _count_outputs(101, mech.sigma / 2)
+        half_b = _count_outputs(100 + c, mech.sigma / 2)
     else:
         grid = mech.sigma / 10
         a = _value_outputs(0.0, mech.sigma, grid)
-        b = _value_outputs(mech.sensitivity, mech.sigma, grid)
+        b = _value_outputs(sens, mech.sigma, grid)
         half_a = _value_outputs(0.0, mech.sigma / 2, grid / 2)
-        half_b = _value_outputs(mech.sensitivity, mech.sigma / 2, grid / 2)
+        half_b = _value_outputs(sens, mech.sigma / 2, grid / 2)
     assert empirical_delta(a, b, eps) <= delta + TOL_MECH
     assert empirical_delta(half_a, half_b, eps) > delta + TOL_MECH
+
+
+@pytest.mark.slow
+def test_atom_threshold_hides_a_value_held_by_one_record():
+    """The sparse histogram's other half: a value only the added record holds (count 1 vs
+    absent) is released with probability at most delta_atoms / columns. A threshold one
+    sigma lower releases it far more often, and the test sees it."""
+    plan = _plan()
+    mech = plan.mechanisms[0]
+    draws = _count_outputs(1, plan.sigma_atoms, 200_000)
+    released = (draws > plan.tau_atoms).mean()
+    assert released <= mech.delta / 4 + 1e-5  # 0 of 200,000 expected
+    broken = (draws > 1 + plan.sigma_atoms * 2).mean()  # tau at 2 sigma instead of ~6
+    assert broken > 1e-3
 
 
 @pytest.mark.slow

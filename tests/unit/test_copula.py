@@ -54,14 +54,15 @@ def test_budget_split_and_epsilon_within_target(toy, toy_schema):
     model = tabsynth.fit(toy, toy_schema, epsilon=1.0)
     names = [m.name for m in model.privacy.mechanisms]
     assert names == [
+        "row count (sizes the strata)",
         "atom discovery (thresholded Gaussian sparse histogram)",
         "stratum counts",
         "per-stratum histograms of each column",
         "per-stratum Gram matrix of clipped normal scores",
     ]
     shares = np.array([m.rho for m in model.privacy.mechanisms]) / model.privacy.rho
-    assert shares == pytest.approx([0.1, 0.09, 0.45, 0.36])
-    assert model.privacy.mechanisms[0].delta == pytest.approx(1e-7)  # 10% of delta
+    assert shares == pytest.approx(np.array([0.02 / 0.98, 0.1, 0.09, 0.45, 0.36]) * 0.98)
+    assert model.privacy.mechanisms[1].delta == pytest.approx(1e-7)  # 10% of delta
     assert model.privacy.epsilon <= 1.0
 
 
