@@ -173,8 +173,9 @@ class ColumnDomain:
         pos = np.where(null, np.nan, pos)
         return cell.astype(np.int64), pos
 
-    def decode(self, cells: np.ndarray, pos: np.ndarray) -> pl.Series:
-        """Values for cell indices (and positions within interval cells)."""
+    def decode(self, cells: np.ndarray, pos: np.ndarray | None) -> pl.Series:
+        """Values for cell indices (and positions within interval cells; None: their left
+        edge, which is the value of every point cell)."""
         off = int(self.nullable)
         null = cells < off if self.nullable else np.zeros(len(cells), dtype=bool)
         idx = np.clip(cells - off, 0, None)
@@ -191,7 +192,7 @@ class ColumnDomain:
             return series.alias(self.name)
         lo, hi, _ = self._layout
         idx = np.minimum(idx, len(lo) - 1)
-        x = lo[idx] + np.nan_to_num(pos, nan=0.0) * (hi[idx] - lo[idx])
+        x = lo[idx] if pos is None else lo[idx] + np.nan_to_num(pos, nan=0.0) * (hi[idx] - lo[idx])
         return self._from_number(x, null)
 
 

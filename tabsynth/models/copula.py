@@ -602,19 +602,22 @@ class CopulaSynthesizer(Synthesizer):
         radices = [domains[s].n_cells for s in self.strata_]
         per = rng.multinomial(n, self.weights_)
         d = len(self.others_)
-        z = np.empty((n, d))
+        # one row per column (contiguous per column), float32: sampling precision is ample
+        z = np.empty((d, n), dtype=np.float32)
         bounds = np.concatenate([[0], np.cumsum(per)])
         for s in np.flatnonzero(per):  # strata are contiguous blocks before shuffling
-            chol = np.linalg.cholesky(self.corr_[s])
-            z[bounds[s] : bounds[s + 1]] = rng.standard_normal((per[s], d)) @ chol.T
+            chol = np.linalg.cholesky(self.corr_[s]).astype(np.float32)
+            normals = rng.standard_normal((d, per[s]), dtype=np.float32)
+            z[:, bounds[s] : bounds[s + 1]] = chol @ normals
         perm = rng.permutation(n)
         k = np.repeat(np.arange(per.size), per)[perm]
-        u = ndtr(z[perm])
+        u = ndtr(z[:, perm], dtype=np.float64)
+        np.minimum(u, 1 - 1e-9, out=u)  # so that u + k stays inside stratum k's block
         columns: dict[str, pl.Series] = {}
         for j, name in enumerate(self.others_):
-            columns[name] = self._decode_column(domains[name], u[:, j], k, j)
+            columns[name] = self._decode_column(domains[name], u[j], k, j)
         for name, cells in zip(self.strata_, _stratum_cells(k, radices), strict=True):
-            columns[name] = domains[name].decode(cells, np.full(n, np.nan))
+            columns[name] = domains[name].decode(cells, None)
         out = pl.DataFrame([columns[c] for c in domains])
         return self._add_unmodelled(out, n)
 
@@ -630,12 +633,14 @@ class CopulaSynthesizer(Synthesizer):
         cdf = np.cumsum(p_ord, axis=1)
         cdf[:, -1] = 1.0
         shifted = (cdf + np.arange(cdf.shape[0])[:, None]).ravel()
-        flat = np.searchsorted(shifted, np.minimum(u, 1 - 1e-16) + k, side="right")
-        flat = np.minimum(flat, k * m + m - 1)
+        flat = np.searchsorted(shifted, u + k, side="right")
+        cells = order[flat - k * m]
+        if not dom.continuous:  # categories and points need no position within the cell
+            return dom.decode(cells, None)
         p = p_ord.ravel()[flat]
         lo = cdf.ravel()[flat] - p
         pos = np.clip((u - lo) / np.maximum(p, 1e-300), 0.0, 1.0)
-        return dom.decode(order[flat - k * m], pos)
+        return dom.decode(cells, pos)
 
     def _add_unmodelled(self, out: pl.DataFrame, n: int) -> pl.DataFrame:
         cols = []
