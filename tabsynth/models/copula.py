@@ -67,6 +67,7 @@ class CopulaConfig:
     atom_delta_share: float = 0.1
     max_atoms: int = 32
     cell_threshold: float = 1.0
+    tail_sds: float = 2.0
     min_stratum_rows: int = 500
     size_share: float = 0.02
     stratum_snr: float = 50.0
@@ -81,19 +82,28 @@ class CopulaConfig:
 
 
 # --- pure helpers -------------------------------------------------------------------------
-def project_simplex(counts: np.ndarray, total: float | np.ndarray) -> np.ndarray:
-    """Euclidean projection of each row of ``counts`` onto {p >= 0, sum p = total}."""
+def project_simplex(
+    counts: np.ndarray, total: float | np.ndarray, support: np.ndarray | None = None
+) -> np.ndarray:
+    """Euclidean projection of each row of ``counts`` onto {p >= 0, sum p = total}.
+
+    Cells outside ``support`` (a boolean mask over columns) are held at zero: a projection
+    that must add mass would otherwise spread it over cells known to be empty.
+    """
     counts = np.atleast_2d(np.asarray(counts, dtype=float))
     total_arr = np.broadcast_to(np.asarray(total, dtype=float), counts.shape[:1])
+    keep = np.ones(counts.shape[1], dtype=bool) if support is None else np.asarray(support)
     out = np.zeros_like(counts)
-    for i, (row, t) in enumerate(zip(counts, total_arr, strict=True)):
-        if t <= 0 or row.size == 0:
+    if not keep.any():
+        return out
+    for i, (row, t) in enumerate(zip(counts[:, keep], total_arr, strict=True)):
+        if t <= 0:
             continue
-        s = np.sort(row)[::-1]
-        css = np.cumsum(s) - t
+        srt = np.sort(row)[::-1]
+        css = np.cumsum(srt) - t
         k = np.arange(1, row.size + 1)
-        r = np.nonzero(s - css / k > 0)[0][-1]
-        out[i] = np.maximum(row - css[r] / (r + 1), 0.0)
+        r = np.nonzero(srt - css / k > 0)[0][-1]
+        out[i, keep] = np.maximum(row - css[r] / (r + 1), 0.0)
     return out
 
 
@@ -112,6 +122,20 @@ def clip_rows(z: np.ndarray, max_norm: float) -> np.ndarray:
     """Scale each row of ``z`` to L2 norm at most ``max_norm``."""
     norms = np.linalg.norm(z, axis=1, keepdims=True)
     return z * np.minimum(1.0, max_norm / np.maximum(norms, 1e-300))
+
+
+def _tail_support(hist: np.ndarray, start: int, limit: float) -> np.ndarray:
+    """False for the outermost value cells (from index ``start`` on) while the pooled noisy
+    mass beyond them stays below ``limit``: such tails cannot be told from noise, and
+    keeping them stretches the released range far past the data's."""
+    keep = np.ones(hist.shape[1], dtype=bool)
+    pooled = np.maximum(hist.sum(axis=0)[start:], 0)
+    if pooled.size == 0:
+        return keep
+    tail = (np.cumsum(pooled) < limit) | (np.cumsum(pooled[::-1])[::-1] < limit)
+    if not tail.all():
+        keep[start:] = ~tail
+    return keep
 
 
 def _upper(g: np.ndarray) -> np.ndarray:
@@ -306,7 +330,17 @@ class CopulaSynthesizer(Synthesizer):
             noise,
         )
         sizes = self._stratum_sizes(counts, hists, plan, n_strata)
-        pmfs = [self._marginal(h, sizes, plan, cfg.cell_threshold) for h in hists]
+        pmfs = [
+            self._marginal(
+                h,
+                sizes,
+                plan,
+                cfg.cell_threshold,
+                int(domains[c].nullable) if domains[c].continuous else None,
+                cfg.tail_sds,
+            )
+            for c, h in zip(others, hists, strict=True)
+        ]
         orders = [self._cell_order(domains[c], p) for c, p in zip(others, pmfs, strict=True)]
         corr = self._correlations(
             k, [enc[c] for c in others], pmfs, orders, sizes, plan, noise, rng
@@ -456,17 +490,29 @@ class CopulaSynthesizer(Synthesizer):
         return np.maximum(sizes, 0.0).reshape(n_strata)
 
     @staticmethod
-    def _marginal(hist: np.ndarray, sizes: np.ndarray, plan: _Plan, threshold: float) -> np.ndarray:
+    def _marginal(
+        hist: np.ndarray,
+        sizes: np.ndarray,
+        plan: _Plan,
+        threshold: float,
+        numeric_from: int | None = None,
+        tail_sds: float = 0.0,
+    ) -> np.ndarray:
         """Per-stratum pmfs over cells, shrunk towards the pooled pmf by their noise.
 
         Cells whose pooled noisy count is below ``threshold`` pooled noise sds are taken as
         empty in every stratum: otherwise noise alone scatters mass over cells, and ranges,
         that the data never reach.
         """
+        support = None
         if plan.sigma_hist is not None:
             pooled_sd = plan.sigma_hist * math.sqrt(hist.shape[0])
-            hist = np.where(hist.sum(axis=0) < threshold * pooled_sd, 0, hist)
-        proj = project_simplex(hist, sizes)
+            support = hist.sum(axis=0) >= threshold * pooled_sd
+            if numeric_from is not None and tail_sds > 0:
+                support &= _tail_support(hist, numeric_from, tail_sds * pooled_sd)
+            if not support.any():
+                support = None
+        proj = project_simplex(hist, sizes, support)
         pooled = proj.sum(axis=0)
         pooled = (
             pooled / pooled.sum() if pooled.sum() > 0 else np.full(hist.shape[1], 1 / hist.shape[1])
