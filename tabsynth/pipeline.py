@@ -41,10 +41,16 @@ def _summary_md(s: dict[str, Any]) -> str:
             f"- TSTR: AUC {u['tstr_auc']:.3f} trained on synthetic vs "
             f"{u['real_auc']:.3f} trained on real (ratio {u['ratio']:.2f})"
         )
-    lines += ["", "| mechanism | sensitivity | sigma | rho |", "|---|---|---|---|"]
+    if s.get("strata") is not None:
+        lines.append(
+            f"- strata: {', '.join(s['strata']) or 'none'}; point masses found: "
+            f"{s['atoms'] or 'none'}"
+        )
+    lines += ["", "| mechanism | sensitivity | sigma | rho | delta |", "|---|---|---|---|---|"]
     for m in p["mechanisms"]:
         lines.append(
-            f"| {m['name']} | {m['sensitivity']:.3g} | {m['sigma']:.4g} | {m['rho']:.4g} |"
+            f"| {m['name']} | {m['sensitivity']:.3g} | {m['sigma']:.4g} | {m['rho']:.4g} | "
+            f"{m.get('delta', 0):.2g} |"
         )
     return "\n".join(lines) + "\n"
 
@@ -88,6 +94,8 @@ def run_demo(
             "timings": timings,
             "fidelity": marginal_scores(train, synthetic, schema),
             "utility": _tstr(train, synthetic, holdout, schema.target) if schema.target else None,
+            "strata": getattr(model, "strata_", None),
+            "atoms": getattr(model, "atoms_", None),
             "domain_report": model.domain_report_.to_dict(),  # type: ignore[attr-defined]
         }
         timings["total_s"] = time.perf_counter() - t0
