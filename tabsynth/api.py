@@ -28,6 +28,8 @@ def fit(
     seed: int | None = None,
     reproducible_noise: bool = False,
     verbose: bool = False,
+    dataset: str | None = None,
+    ledger: str | Path | None = None,
     **options: Any,
 ) -> Synthesizer:
     """Fit a synthesizer on ``data`` under the public ``schema``.
@@ -44,6 +46,10 @@ def fit(
         reproducible_noise: derive the fit-time privacy noise from ``seed``. For tests only:
             the model is then marked NOT FOR RELEASE.
         verbose: show progress.
+        dataset: charge the fit to this dataset's budget in the privacy ledger: the cap is
+            checked and the cost reserved before fitting, the actual spend recorded after;
+            a fit over the cap raises ``BudgetExceededError`` and records nothing.
+        ledger: the ledger file (default ``$TABSYNTH_LEDGER`` or ``~/.tabsynth``).
         **options: model options (e.g. ``bins=64`` for the copula).
 
     Returns:
@@ -65,9 +71,60 @@ def fit(
         verbose=verbose,
         **options,
     )
-    synth.fit(data)
+    if dataset is None:
+        synth.fit(data)
+    else:
+        _fit_charged(synth, data, dataset, ledger)
     synth.seed_ = seed if seed is not None else schema.seed  # type: ignore[attr-defined]
     return synth
+
+
+def _fit_charged(synth: Synthesizer, data: Any, dataset: str, path: str | Path | None) -> None:
+    """Check and reserve the budget, fit, then record the actual spend (or cancel)."""
+    from tabsynth.privacy.ledger import Cost, Ledger
+
+    book = Ledger(path)
+    planned = synth.planned_cost()
+    details = {"model": synth.name, "schema_hash": synth.schema.hash()}
+    reservation = book.reserve(dataset, Cost(**planned), **details)
+    try:
+        synth.fit(data)
+    except BaseException as exc:
+        book.cancel(dataset, reservation, reason=f"fit failed: {type(exc).__name__}")
+        raise
+    p = synth.privacy
+    cost = Cost(
+        epsilon=float(p.epsilon or 0.0),
+        delta=float(p.delta or 0.0),
+        rho=p.rho,
+        delta_approx=sum(m.delta for m in p.mechanisms),
+    )
+    entry = book.commit(
+        dataset,
+        reservation,
+        cost,
+        **details,
+        data_fingerprint=getattr(synth, "data_fingerprint_", None),
+        accountant=p.accountant,
+        noise=p.noise_source,
+        releasable=p.releasable,
+        mechanisms=[
+            {
+                "name": m.name,
+                "sensitivity": m.sensitivity,
+                "sigma": m.sigma,
+                "rho": m.rho,
+                "delta": m.delta,
+            }
+            for m in p.mechanisms
+        ],
+        ledger_path=str(book.path),
+    )
+    synth.ledger_entry_ = {  # type: ignore[attr-defined]
+        "dataset": dataset,
+        "entry": entry,
+        "ledger": str(book.path),
+    }
 
 
 def load(path: str | Path) -> Synthesizer:

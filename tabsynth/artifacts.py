@@ -92,6 +92,7 @@ def save_model(model: Any, path: str | Path) -> Path:
         "data_fingerprint": getattr(model, "data_fingerprint_", None),
         "privacy": model.privacy.to_dict(),
         "sampling_seed": getattr(model, "seed_", None),
+        "ledger_entry": getattr(model, "ledger_entry_", None),
         "frame": getattr(model, "frame_kind_", "polars"),
         "created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "files": {name: _sha256(b) for name, b in blobs.items()},
@@ -177,6 +178,7 @@ def load_model(path: str | Path) -> Any:
     model.privacy_ = PrivacyInfo.from_dict(manifest["privacy"])
     model.data_fingerprint_ = manifest.get("data_fingerprint")
     model.seed_ = manifest.get("sampling_seed")
+    model.ledger_entry_ = manifest.get("ledger_entry")
     model.frame_kind_ = manifest.get("frame", "polars")
     model.manifest_ = manifest
     return model

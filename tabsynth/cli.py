@@ -30,6 +30,15 @@ schema_app = typer.Typer(
     help="Draft, check and export table schemas (the public contract).", no_args_is_help=True
 )
 app.add_typer(schema_app, name="schema")
+budget_app = typer.Typer(
+    help="The privacy-budget ledger: caps per dataset, every spend, a tamper-evident chain.",
+    no_args_is_help=True,
+)
+app.add_typer(budget_app, name="budget")
+LedgerOpt = Annotated[
+    Path | None,
+    typer.Option("--ledger", help="Ledger file (default: $TABSYNTH_LEDGER or ~/.tabsynth)."),
+]
 
 
 def _say(msg: str) -> None:
@@ -153,6 +162,11 @@ def fit(
             help="TESTING ONLY: derive privacy noise from --seed; the model is NOT releasable."
         ),
     ] = False,
+    dataset: Annotated[
+        str | None,
+        typer.Option(help="Charge the fit to this dataset's budget (refused over its cap)."),
+    ] = None,
+    ledger: LedgerOpt = None,
 ) -> None:
     """Fit a DP model on DATA under SCHEMA and save it to a folder (JSON + arrays, no pickle)."""
     import tabsynth
@@ -170,9 +184,16 @@ def fit(
             delta=delta if delta is not None else "schema",
             seed=seed,
             reproducible_noise=reproducible_noise,
+            dataset=dataset,
+            ledger=ledger,
         )
     m.save(output)
     typer.echo(f"privacy: {m.privacy.label()}")
+    entry = getattr(m, "ledger_entry_", None)
+    if entry:
+        typer.echo(
+            f"ledger: entry {entry['entry']} for dataset {entry['dataset']!r} in {entry['ledger']}"
+        )
     typer.echo(f"wrote model {output}")
 
 
@@ -195,6 +216,90 @@ def sample(
     write_table(df, output)
     typer.echo(f"privacy: {m.privacy.label()}")
     typer.echo(f"wrote {output} ({df.height} rows x {df.width} columns)")
+
+
+@budget_app.command("set-cap")
+def budget_set_cap(
+    dataset: Annotated[str, typer.Argument(help="Dataset name.")],
+    epsilon: Annotated[float, typer.Option(help="Total epsilon allowed over all releases.")],
+    delta: Annotated[float, typer.Option(help="Total delta allowed.")] = 1e-6,
+    ledger: LedgerOpt = None,
+) -> None:
+    """Set the privacy cap of DATASET (recorded in the ledger like any entry)."""
+    from tabsynth.privacy.ledger import Ledger
+
+    book = Ledger(ledger)
+    book.set_cap(dataset, epsilon=epsilon, delta=delta)
+    typer.echo(f"cap of {dataset!r}: epsilon {epsilon}, delta {delta} ({book.path})")
+
+
+@budget_app.command("show")
+def budget_show(
+    dataset: Annotated[str | None, typer.Argument(help="One dataset (default: all).")] = None,
+    ledger: LedgerOpt = None,
+) -> None:
+    """Cap, spent, reserved and remaining epsilon per dataset."""
+    from tabsynth.privacy.ledger import Ledger
+
+    book = Ledger(ledger)
+    names = [dataset] if dataset else book.datasets()
+    if not names:
+        typer.echo(f"the ledger {book.path} is empty")
+    for name in names:
+        st = book.status(name)
+        if st.get("cap") is None and "cap_epsilon" not in st:
+            typer.echo(f"{name}: no cap set ({st['releases']} releases)")
+            continue
+        typer.echo(
+            f"{name}: spent {st['spent_epsilon']:.4g} + reserved "
+            f"{st['reserved_epsilon']:.4g} of epsilon {st['cap_epsilon']:.4g} at delta "
+            f"{st['cap_delta']:.3g}; remaining {st['remaining_epsilon']:.4g} "
+            f"({st['releases']} releases)"
+        )
+
+
+@budget_app.command("audit")
+def budget_audit(ledger: LedgerOpt = None) -> None:
+    """Verify the hash chain; exit 1 naming the first broken entry."""
+    from tabsynth.privacy.ledger import Ledger
+
+    book = Ledger(ledger)
+    problems = book.audit()
+    if problems:
+        for p in problems:
+            _say(f"AUDIT FAILED: {p}")
+        raise typer.Exit(1)
+    typer.echo(f"ledger {book.path}: {len(book.entries())} entries, chain intact")
+
+
+@budget_app.command("export")
+def budget_export(
+    fmt: Annotated[str, typer.Option("--format", help="csv or json.")] = "json",
+    output: Annotated[Path | None, typer.Option("-o", "--output")] = None,
+    ledger: LedgerOpt = None,
+) -> None:
+    """Export every ledger entry (to stdout, or atomically to a file)."""
+    import polars as pl
+
+    from tabsynth._io import atomic_write_text
+    from tabsynth.privacy.ledger import Ledger
+
+    rows = Ledger(ledger).export()
+    if fmt == "json":
+        text = json.dumps(rows, indent=2) + "\n"
+    elif fmt == "csv":
+        flat = [
+            {k: (json.dumps(v) if isinstance(v, dict | list) else v) for k, v in r.items()}
+            for r in rows
+        ]
+        text = pl.DataFrame(flat).write_csv() if flat else ""
+    else:
+        raise typer.BadParameter(f"unknown format {fmt!r}; use csv or json")
+    if output is None:
+        typer.echo(text, nl=False)
+    else:
+        atomic_write_text(output, text)
+        typer.echo(f"wrote {output} ({len(rows)} entries)")
 
 
 @app.command()

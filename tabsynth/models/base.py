@@ -175,6 +175,20 @@ class Synthesizer(ABC):
         self._check_is_fitted()
         return save_model(self, path)
 
+    def planned_cost(self) -> dict[str, Any]:
+        """What ``fit`` will spend, known before it runs (for a ledger reservation).
+
+        The default is the target (epsilon, delta) under basic composition; models that
+        account in zCDP return their exact rho and approximate delta.
+        """
+        eps, delta = resolve_budget(self.schema, self.epsilon, self.delta)
+        if eps is None:
+            raise PrivacyError(
+                "a non-private fit (epsilon=None) cannot be charged to a "
+                "dataset's budget. Fix: pass an epsilon, or drop --dataset."
+            )
+        return {"epsilon": eps, "delta": delta, "rho": None, "delta_approx": 0.0}
+
     # --- to implement ---------------------------------------------------------------------
     @abstractmethod
     def _fit(self, df: Any) -> None: ...

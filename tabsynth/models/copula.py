@@ -356,6 +356,16 @@ class CopulaSynthesizer(Synthesizer):
         self.corr_ = corr
         self.privacy_ = self._privacy(eps, delta, plan, noise.secure)
 
+    def planned_cost(self) -> dict[str, Any]:
+        """Exact zCDP cost of ``fit``, from the schema alone: the plan spends all of it."""
+        cost = super().planned_cost()
+        cfg = self._config()
+        public = build_domains(self.schema, bins=cfg.bins)
+        atoms = cfg.discover_atoms and any(d.kind == "numerical" and d.continuous for d in public)
+        delta_atoms = cost["delta"] * cfg.atom_delta_share if atoms else 0.0
+        rho = epsilon_to_rho(cost["epsilon"], cost["delta"] - delta_atoms)
+        return {**cost, "rho": rho, "delta_approx": delta_atoms}
+
     def _strata(
         self,
         n: int,
