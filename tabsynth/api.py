@@ -74,12 +74,14 @@ def fit(
     if dataset is None:
         synth.fit(data)
     else:
-        _fit_charged(synth, data, dataset, ledger)
+        _fit_charged(synth, data, dataset, ledger, seed if seed is not None else schema.seed)
     synth.seed_ = seed if seed is not None else schema.seed  # type: ignore[attr-defined]
     return synth
 
 
-def _fit_charged(synth: Synthesizer, data: Any, dataset: str, path: str | Path | None) -> None:
+def _fit_charged(
+    synth: Synthesizer, data: Any, dataset: str, path: str | Path | None, seed: int | None
+) -> None:
     """Check and reserve the budget, fit, then record the actual spend (or cancel)."""
     from tabsynth.privacy.ledger import Cost, Ledger
 
@@ -108,6 +110,8 @@ def _fit_charged(synth: Synthesizer, data: Any, dataset: str, path: str | Path |
         accountant=p.accountant,
         noise=p.noise_source,
         releasable=p.releasable,
+        sampling_seed=seed,
+        noise_seed=synth.reproducible_noise_seed,
         mechanisms=[
             {
                 "name": m.name,
@@ -118,12 +122,13 @@ def _fit_charged(synth: Synthesizer, data: Any, dataset: str, path: str | Path |
             }
             for m in p.mechanisms
         ],
-        ledger_path=str(book.path),
+        ledger=_redact(book.location),
     )
+    synth._ledger_location = book.location  # type: ignore[attr-defined]  # not serialised
     synth.ledger_entry_ = {  # type: ignore[attr-defined]
         "dataset": dataset,
         "entry": entry,
-        "ledger": str(book.path),
+        "ledger": _redact(book.location),
     }
 
 
@@ -132,3 +137,13 @@ def load(path: str | Path) -> Synthesizer:
     from tabsynth.artifacts import load_model
 
     return load_model(path)  # type: ignore[no-any-return]
+
+
+def _redact(location: str) -> str:
+    """A ledger location fit for records: any password in a URL is masked."""
+    if "://" not in location or "@" not in location:
+        return location
+    scheme, rest = location.split("://", 1)
+    creds, host = rest.rsplit("@", 1)
+    user = creds.split(":", 1)[0]
+    return f"{scheme}://{user}:***@{host}"

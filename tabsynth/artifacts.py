@@ -114,7 +114,24 @@ def save_model(model: Any, path: str | Path) -> Path:
     finally:
         if tmp.exists():
             shutil.rmtree(tmp)
+    _record_in_ledger(model, path, _sha256(blobs["manifest.json"]))
     return path
+
+
+def _record_in_ledger(model: Any, path: Path, manifest_sha256: str) -> None:
+    """If the fit was charged to a ledger, link this artifact to its spend there."""
+    entry = getattr(model, "ledger_entry_", None)
+    location = getattr(model, "_ledger_location", None)
+    if not entry or not location:
+        return
+    from tabsynth.privacy.ledger import Ledger
+
+    Ledger(location).record_artifact(
+        entry["dataset"],
+        int(entry["entry"]),
+        manifest_sha256=manifest_sha256,
+        location=str(path.resolve()),
+    )
 
 
 def _json_default(obj: Any) -> Any:

@@ -15,6 +15,7 @@ from typing import Annotated, Any
 
 import typer
 
+from tabsynth.api import _redact
 from tabsynth.errors import PrivacyLeakWarning, TabsynthError
 
 app = typer.Typer(
@@ -37,7 +38,11 @@ budget_app = typer.Typer(
 app.add_typer(budget_app, name="budget")
 LedgerOpt = Annotated[
     Path | None,
-    typer.Option("--ledger", help="Ledger file (default: $TABSYNTH_LEDGER or ~/.tabsynth)."),
+    typer.Option(
+        "--ledger",
+        help="Ledger: a SQLite file or a SQLAlchemy URL (postgresql+psycopg://...); "
+        "default $TABSYNTH_LEDGER, else ~/.tabsynth/ledger.sqlite.",
+    ),
 ]
 
 
@@ -230,7 +235,7 @@ def budget_set_cap(
 
     book = Ledger(ledger)
     book.set_cap(dataset, epsilon=epsilon, delta=delta)
-    typer.echo(f"cap of {dataset!r}: epsilon {epsilon}, delta {delta} ({book.path})")
+    typer.echo(f"cap of {dataset!r}: epsilon {epsilon}, delta {delta} ({_redact(book.location)})")
 
 
 @budget_app.command("show")
@@ -244,7 +249,7 @@ def budget_show(
     book = Ledger(ledger)
     names = [dataset] if dataset else book.datasets()
     if not names:
-        typer.echo(f"the ledger {book.path} is empty")
+        typer.echo(f"the ledger {_redact(book.location)} is empty")
     for name in names:
         st = book.status(name)
         if st.get("cap") is None and "cap_epsilon" not in st:
@@ -269,7 +274,13 @@ def budget_audit(ledger: LedgerOpt = None) -> None:
         for p in problems:
             _say(f"AUDIT FAILED: {p}")
         raise typer.Exit(1)
-    typer.echo(f"ledger {book.path}: {len(book.entries())} entries, chain intact")
+    entries = book.entries()
+    head = f"; head entry {entries[-1].seq} hash {entries[-1].hash}" if entries else ""
+    typer.echo(f"ledger {_redact(book.location)}: {len(entries)} entries, chain intact{head}")
+    typer.echo(
+        "Record the head hash outside the ledger (a ticket, a signed mail): the chain "
+        "proves every earlier entry against it, including that none was cut off the end."
+    )
 
 
 @budget_app.command("export")

@@ -14,6 +14,10 @@ The flow follows "check the budget, do the work, then record the spend":
    reservation, or ``cancel`` releases it if the fit failed. A process killed between 1
    and 3 leaves an open reservation that keeps counting until cancelled: the safe side.
 
+Storage: a SQLite file by default (``BEGIN IMMEDIATE`` takes the write lock), or any
+SQLAlchemy URL such as ``postgresql+psycopg://user:pw@host/db`` (the ``ledger`` extra), where
+a row lock on the chain's head row (``SELECT ... FOR UPDATE``) serialises writers.
+
 Composition: when every entry of a dataset carries zCDP costs (rho, plus the delta of
 approximate mechanisms), spends compose by adding rho and converting once at the cap's
 delta; otherwise epsilons and deltas add up (basic composition).
@@ -41,7 +45,7 @@ from tabsynth.privacy.accountant import check_epsilon_delta, rho_to_epsilon
 LEDGER_ENV = "TABSYNTH_LEDGER"
 GENESIS = "0" * 64
 
-_SCHEMA = """
+_SQLITE_SCHEMA = """
 CREATE TABLE IF NOT EXISTS entries (
     seq INTEGER PRIMARY KEY,
     kind TEXT NOT NULL,
@@ -55,6 +59,59 @@ BEGIN SELECT RAISE(ABORT, 'the ledger is append-only'); END;
 CREATE TRIGGER IF NOT EXISTS entries_no_delete BEFORE DELETE ON entries
 BEGIN SELECT RAISE(ABORT, 'the ledger is append-only'); END;
 """
+
+_PG_SCHEMA = [
+    "CREATE TABLE IF NOT EXISTS entries (seq BIGINT PRIMARY KEY, kind TEXT NOT NULL, "
+    "dataset TEXT NOT NULL, payload TEXT NOT NULL, prev_hash TEXT NOT NULL, hash TEXT NOT NULL)",
+    "CREATE TABLE IF NOT EXISTS entries_head (id INTEGER PRIMARY KEY, seq BIGINT NOT NULL)",
+    "INSERT INTO entries_head VALUES (1, 0) ON CONFLICT DO NOTHING",
+    "CREATE OR REPLACE FUNCTION tabsynth_append_only() RETURNS trigger AS $$ BEGIN "
+    "RAISE EXCEPTION 'the ledger is append-only'; END $$ LANGUAGE plpgsql",
+    "DROP TRIGGER IF EXISTS entries_append_only ON entries",
+    "CREATE TRIGGER entries_append_only BEFORE UPDATE OR DELETE ON entries "
+    "FOR EACH ROW EXECUTE FUNCTION tabsynth_append_only()",
+]
+_COLUMNS = "seq, kind, dataset, payload, prev_hash, hash"
+
+
+class _Tx:
+    """The few statements the ledger needs, over sqlite3 or SQLAlchemy (named parameters)."""
+
+    def __init__(self, con: Any, sqlalchemy: bool) -> None:
+        self.con = con
+        self.sqlalchemy = sqlalchemy
+
+    def rows(self, sql: str, **params: Any) -> list[tuple[Any, ...]]:
+        if self.sqlalchemy:
+            from sqlalchemy import text
+
+            return [tuple(r) for r in self.con.execute(text(sql), params).fetchall()]
+        return list(self.con.execute(sql, params).fetchall())
+
+    def entries(self, dataset: str | None = None) -> list[Entry]:
+        where = " WHERE dataset = :dataset" if dataset is not None else ""
+        rows = self.rows(
+            f"SELECT {_COLUMNS} FROM entries{where} ORDER BY seq",
+            **({"dataset": dataset} if dataset is not None else {}),
+        )
+        return [Entry(int(r[0]), r[1], r[2], json.loads(r[3]), r[4], r[5]) for r in rows]
+
+    def insert(self, row: tuple[Any, ...]) -> None:
+        keys = ["seq", "kind", "dataset", "payload", "prev_hash", "hash"]
+        sql = (
+            f"INSERT INTO entries ({_COLUMNS}) VALUES (:seq, :kind, :dataset, :payload, "
+            ":prev_hash, :hash)"
+        )
+        params = dict(zip(keys, row, strict=True))
+        if self.sqlalchemy:
+            from sqlalchemy import text
+
+            self.con.execute(text(sql), params)
+            self.con.execute(
+                text("UPDATE entries_head SET seq = :seq WHERE id = 1"), {"seq": row[0]}
+            )
+        else:
+            self.con.execute(sql, params)
 
 
 def default_ledger_path() -> Path:
@@ -130,17 +187,69 @@ class Entry:
 
 
 class Ledger:
-    """An append-only, hash-chained privacy ledger in a SQLite file."""
+    """An append-only, hash-chained privacy ledger in SQLite (default) or PostgreSQL.
 
-    def __init__(self, path: str | Path | None = None, *, timeout: float = 60.0) -> None:
-        self.path = Path(path) if path is not None else default_ledger_path()
+    Args:
+        location: a SQLite file path, or a SQLAlchemy URL (``postgresql+psycopg://...``);
+            default ``$TABSYNTH_LEDGER``, else ``~/.tabsynth/ledger.sqlite``.
+        timeout: seconds to wait for another writer's lock.
+    """
+
+    def __init__(self, location: str | Path | None = None, *, timeout: float = 60.0) -> None:
+        loc = location if location is not None else default_ledger_path()
+        self.location = str(loc)
         self.timeout = timeout
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        with self._connect() as con:
-            con.executescript(_SCHEMA)
+        self.is_url = "://" in self.location
+        self.path: Path | None = None if self.is_url else Path(loc)
+        if self.is_url:
+            self._engine = self._create_engine()
+            self._init_pg()
+        else:
+            assert self.path is not None
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            with self._connect() as con:
+                con.executescript(_SQLITE_SCHEMA)
+
+    def __repr__(self) -> str:
+        return f"Ledger({self.location!r})"
+
+    # --- connections ----------------------------------------------------------------------
+    def _create_engine(self) -> Any:
+        from tabsynth.errors import require_extra
+
+        sqlalchemy = require_extra("sqlalchemy", "ledger")
+        try:
+            return sqlalchemy.create_engine(self.location, pool_pre_ping=True)
+        except Exception as exc:  # noqa: BLE001 - bad URL or missing driver
+            raise PrivacyError(
+                f"cannot use the ledger URL {self.location!r}: {exc}. Fix: use "
+                "postgresql+psycopg://USER:PASSWORD@HOST/DB and pip install "
+                "'tabsynth[ledger]'"
+            ) from None
+
+    def _init_pg(self) -> None:
+        from sqlalchemy import text
+
+        with self._pg_errors(), self._engine.begin() as con:
+            # an advisory lock keeps concurrent first uses from racing on CREATE TABLE
+            con.execute(text("SELECT pg_advisory_xact_lock(7364827)"))
+            for stmt in _PG_SCHEMA:
+                con.execute(text(stmt))
+
+    @contextmanager
+    def _pg_errors(self) -> Iterator[None]:
+        from sqlalchemy.exc import SQLAlchemyError
+
+        try:
+            yield
+        except SQLAlchemyError as exc:
+            raise PrivacyError(
+                f"ledger {self.location}: {exc.__class__.__name__}: {str(exc).splitlines()[0]}"
+            ) from None
 
     @contextmanager
     def _connect(self) -> Iterator[sqlite3.Connection]:
+        assert self.path is not None
         try:
             con = sqlite3.connect(self.path, timeout=self.timeout, isolation_level=None)
         except sqlite3.Error as exc:
@@ -158,12 +267,28 @@ class Ledger:
             con.close()
 
     @contextmanager
-    def _write(self) -> Iterator[sqlite3.Connection]:
-        """A write transaction holding SQLite's write lock from its first statement."""
+    def _read(self) -> Iterator[_Tx]:
+        if self.is_url:
+            with self._pg_errors(), self._engine.connect() as con:
+                yield _Tx(con, sqlalchemy=True)
+        else:
+            with self._connect() as con:
+                yield _Tx(con, sqlalchemy=False)
+
+    @contextmanager
+    def _write(self) -> Iterator[_Tx]:
+        """A write transaction that holds the chain's lock from its first statement."""
+        if self.is_url:
+            from sqlalchemy import text
+
+            with self._pg_errors(), self._engine.begin() as con:
+                con.execute(text("SELECT seq FROM entries_head WHERE id = 1 FOR UPDATE"))
+                yield _Tx(con, sqlalchemy=True)
+            return
         with self._connect() as con:
             con.execute("BEGIN IMMEDIATE")
             try:
-                yield con
+                yield _Tx(con, sqlalchemy=False)
                 con.execute("COMMIT")
             except BaseException:
                 con.execute("ROLLBACK")
@@ -172,12 +297,8 @@ class Ledger:
     # --- reading --------------------------------------------------------------------------
     def entries(self, dataset: str | None = None) -> list[Entry]:
         """Every entry in order (of one dataset, when given)."""
-        with self._connect() as con:
-            rows = con.execute(
-                "SELECT seq, kind, dataset, payload, prev_hash, hash FROM entries ORDER BY seq"
-            ).fetchall()
-        out = [Entry(r[0], r[1], r[2], json.loads(r[3]), r[4], r[5]) for r in rows]
-        return [e for e in out if dataset is None or e.dataset == dataset]
+        with self._read() as tx:
+            return tx.entries(dataset)
 
     @staticmethod
     def _state(entries: list[Entry]) -> tuple[Cost | None, list[Cost], dict[int, Cost]]:
@@ -218,17 +339,12 @@ class Ledger:
         return sorted({e.dataset for e in self.entries()})
 
     # --- writing --------------------------------------------------------------------------
-    def _append(
-        self, con: sqlite3.Connection, kind: str, dataset: str, payload: dict[str, Any]
-    ) -> int:
-        last = con.execute("SELECT seq, hash FROM entries ORDER BY seq DESC LIMIT 1").fetchone()
-        seq, prev = (last[0] + 1, last[1]) if last else (1, GENESIS)
-        text = _canonical(payload)
-        con.execute(
-            "INSERT INTO entries VALUES (?, ?, ?, ?, ?, ?)",
-            (seq, kind, dataset, text, prev, entry_hash(seq, kind, dataset, text, prev)),
-        )
-        return int(seq)
+    def _append(self, tx: _Tx, kind: str, dataset: str, payload: dict[str, Any]) -> int:
+        last = tx.rows("SELECT seq, hash FROM entries ORDER BY seq DESC LIMIT 1")
+        seq, prev = (int(last[0][0]) + 1, last[0][1]) if last else (1, GENESIS)
+        body = _canonical(payload)
+        tx.insert((seq, kind, dataset, body, prev, entry_hash(seq, kind, dataset, body, prev)))
+        return seq
 
     @staticmethod
     def _who() -> dict[str, Any]:
@@ -266,13 +382,7 @@ class Ledger:
         """
         _check_name(dataset)
         with self._write() as con:
-            rows = con.execute(
-                "SELECT seq, kind, dataset, payload, prev_hash, hash FROM entries"
-                " WHERE dataset = ? ORDER BY seq",
-                (dataset,),
-            ).fetchall()
-            entries = [Entry(r[0], r[1], r[2], json.loads(r[3]), r[4], r[5]) for r in rows]
-            cap, spent, open_ = self._state(entries)
+            cap, spent, open_ = self._state(con.entries(dataset))
             if cap is None:
                 raise BudgetExceededError(
                     f"dataset {dataset!r} has no privacy cap. Fix: tabsynth budget set-cap "
@@ -320,15 +430,28 @@ class Ledger:
                 {"reservation": reservation, "reason": reason, **self._who()},
             )
 
-    def _open_reservation(self, con: sqlite3.Connection, dataset: str, seq: int) -> Cost:
-        rows = con.execute(
-            "SELECT seq, kind, dataset, payload, prev_hash, hash FROM entries"
-            " WHERE dataset = ? ORDER BY seq",
-            (dataset,),
-        ).fetchall()
-        _, _, open_ = self._state(
-            [Entry(r[0], r[1], r[2], json.loads(r[3]), r[4], r[5]) for r in rows]
-        )
+    def record_artifact(
+        self, dataset: str, commit: int, *, manifest_sha256: str, location: str
+    ) -> int:
+        """Link a saved model (its manifest's hash) to the spend that produced it."""
+        with self._write() as con:
+            kinds = {e.seq: e.kind for e in con.entries(dataset)}
+            if kinds.get(commit) != "commit":
+                raise PrivacyError(f"entry {commit} is not a spend of dataset {dataset!r}")
+            return self._append(
+                con,
+                "artifact",
+                dataset,
+                {
+                    "commit": commit,
+                    "manifest_sha256": manifest_sha256,
+                    "location": location,
+                    **self._who(),
+                },
+            )
+
+    def _open_reservation(self, tx: _Tx, dataset: str, seq: int) -> Cost:
+        _, _, open_ = self._state(tx.entries(dataset))
         if seq not in open_:
             raise PrivacyError(f"no open reservation {seq} for dataset {dataset!r}")
         return open_[seq]
@@ -338,10 +461,8 @@ class Ledger:
         """Problems with the chain, first broken entry first (empty when intact)."""
         problems: list[str] = []
         prev = GENESIS
-        with self._connect() as con:
-            rows = con.execute(
-                "SELECT seq, kind, dataset, payload, prev_hash, hash FROM entries ORDER BY rowid"
-            ).fetchall()
+        with self._read() as tx:
+            rows = tx.rows(f"SELECT {_COLUMNS} FROM entries ORDER BY seq")
         for expected, (seq, kind, dataset, payload, prev_hash, h) in enumerate(rows, start=1):
             if seq != expected:
                 problems.append(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import math
 import multiprocessing as mp
 import os
@@ -180,6 +181,11 @@ def test_fit_charged_to_a_dataset(tmp_path, health):
     assert commit.payload["cost"]["rho"] == pytest.approx(model.privacy.rho)
     assert commit.payload["schema_hash"] == schema.hash()
     assert commit.payload["data_fingerprint"] == model.data_fingerprint_
+    model.save(tmp_path / "m")
+    link = book.entries("hi")[-1]
+    manifest = (tmp_path / "m" / "manifest.json").read_bytes()
+    assert link.kind == "artifact" and link.payload["commit"] == commit.seq
+    assert link.payload["manifest_sha256"] == hashlib.sha256(manifest).hexdigest()
     n = len(book.entries())
     with pytest.raises(BudgetExceededError):
         tabsynth.fit(df, schema, epsilon=1.0, dataset="hi", ledger=path)
