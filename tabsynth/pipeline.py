@@ -41,6 +41,14 @@ def _summary_md(s: dict[str, Any]) -> str:
             f"- TSTR: AUC {u['tstr_auc']:.3f} trained on synthetic vs "
             f"{u['real_auc']:.3f} trained on real (ratio {u['ratio']:.2f})"
         )
+    if s.get("ledger"):
+        st = s["ledger"]["status"]
+        lines.append(
+            f"- ledger: entry {s['ledger']['entry']} in {s['ledger']['ledger']}; "
+            f"dataset {st['dataset']!r} has spent epsilon {st['spent_epsilon']:.3g} "
+            f"of its cap {st['cap_epsilon']:.3g} (remaining {st['remaining_epsilon']:.3g}"
+            "; `tabsynth budget show --ledger` that file)"
+        )
     if s.get("strata") is not None:
         lines.append(
             f"- strata: {', '.join(s['strata']) or 'none'}; point masses found: "
@@ -53,6 +61,16 @@ def _summary_md(s: dict[str, Any]) -> str:
             f"{m.get('delta', 0):.2g} |"
         )
     return "\n".join(lines) + "\n"
+
+
+def _demo_ledger(path: Path, dataset: str) -> Any:
+    """The demo's own ledger, with a cap of epsilon 10 for the example on first use."""
+    from tabsynth.privacy.ledger import Ledger
+
+    book = Ledger(path)
+    if book.status(dataset).get("cap_epsilon") is None:
+        book.set_cap(dataset, epsilon=10.0, delta=1e-5)
+    return book
 
 
 def run_demo(
@@ -73,15 +91,16 @@ def run_demo(
     with step(f"loading the bundled table {example}"):
         df, schema = load_example(example)
         train, holdout = split(df)
-    with step(f"fitting a DP copula at epsilon={epsilon}"):
+    out.mkdir(parents=True, exist_ok=True)
+    book = _demo_ledger(out / "ledger.sqlite", example)
+    with step(f"fitting a DP copula at epsilon={epsilon}, charged to the ledger"):
         t = time.perf_counter()
-        model = tabsynth.fit(train, schema, epsilon=epsilon)
+        model = tabsynth.fit(train, schema, epsilon=epsilon, dataset=example, ledger=book.location)
         fit_s = time.perf_counter() - t
     with step(f"sampling {len(train)} synthetic rows"):
         t = time.perf_counter()
         synthetic = model.sample(len(train), seed=0)
         sample_s = time.perf_counter() - t
-    out.mkdir(parents=True, exist_ok=True)
     with step("writing outputs and summary"):
         write_table(tabsynth.data.to_polars(synthetic)[0], out / "synthetic.csv")
         model.save(out / "model")
@@ -94,6 +113,10 @@ def run_demo(
             "timings": timings,
             "fidelity": marginal_scores(train, synthetic, schema),
             "utility": _tstr(train, synthetic, holdout, schema.target) if schema.target else None,
+            "ledger": {
+                **model.ledger_entry_,  # type: ignore[attr-defined]
+                "status": book.status(example),
+            },
             "strata": getattr(model, "strata_", None),
             "atoms": getattr(model, "atoms_", None),
             "domain_report": model.domain_report_.to_dict(),  # type: ignore[attr-defined]

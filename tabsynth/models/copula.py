@@ -43,6 +43,10 @@ from tabsynth.privacy.noise import make_noise
 
 log = logging.getLogger(__name__)
 ATOM_MECHANISM = "atom discovery (thresholded Gaussian sparse histogram)"
+GRAM_MECHANISM = {
+    "stratum": "per-stratum Gram matrix of clipped normal scores",
+    "pooled": "Gram matrix of clipped normal scores (strata pooled)",
+}
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -71,12 +75,15 @@ class CopulaConfig:
     min_stratum_rows: int = 500
     size_share: float = 0.02
     stratum_snr: float = 50.0
+    correlation: str = "stratum"
 
     def __post_init__(self) -> None:
         if len(self.split) != 3 or any(s < 0 for s in self.split) or sum(self.split) <= 0:
             raise ValueError(f"split must be three non-negative shares, got {self.split}")
         if self.max_strata < 1 or self.bins < 2 or self.clip_factor <= 0:
             raise ValueError("need max_strata >= 1, bins >= 2 and clip_factor > 0")
+        if self.correlation not in ("stratum", "pooled"):
+            raise ValueError(f"correlation must be 'stratum' or 'pooled', got {self.correlation!r}")
         if not (0 <= self.atom_share < 1 and 0 < self.atom_delta_share < 1):
             raise ValueError("need 0 <= atom_share < 1 and 0 < atom_delta_share < 1")
 
@@ -138,6 +145,12 @@ def _tail_support(hist: np.ndarray, start: int, limit: float) -> np.ndarray:
     return keep
 
 
+def _to_corr(g: np.ndarray, n: float) -> np.ndarray:
+    """Correlation from a (noisy) Gram matrix; tiny or negative variances are floored."""
+    diag = np.maximum(np.diag(g), max(0.5 * n, 1.0))
+    return g / np.sqrt(np.outer(diag, diag))
+
+
 def _upper(g: np.ndarray) -> np.ndarray:
     iu = np.triu_indices(g.shape[-1])
     return g[..., iu[0], iu[1]]
@@ -192,7 +205,7 @@ def _plan(
         ("atoms", s_atoms, math.sqrt(n_atom_cols), ATOM_MECHANISM),
         ("strata", s_strata * scale, 1.0, "stratum counts"),
         ("hist", s_hist * scale, math.sqrt(d), "per-stratum histograms of each column"),
-        ("gram", s_gram * scale, clip**2, "per-stratum Gram matrix of clipped normal scores"),
+        ("gram", s_gram * scale, clip**2, GRAM_MECHANISM[cfg.correlation]),
     ):
         if share <= 0:
             continue
@@ -582,35 +595,42 @@ class CopulaSynthesizer(Synthesizer):
         )
         if plan.rho is not None:
             z = clip_rows(z, plan.clip_norm)
-        gram = np.zeros((n_strata, d, d))
-        for s in np.unique(k):
-            zs = z[k == s]
+        pooled_only = self._config().correlation == "pooled"
+        groups = np.zeros(len(k), dtype=np.int64) if pooled_only else k
+        gram = np.zeros((1 if pooled_only else n_strata, d, d))
+        for s in np.unique(groups):
+            zs = z[groups == s]
             gram[s] = zs.T @ zs
         if plan.sigma_gram is not None:
             gram = _from_upper(noise.gaussian_values(_upper(gram), plan.sigma_gram), d)
+        if pooled_only:
+            return np.repeat(self._pooled_corr(gram, sizes.sum(), plan, 1)[None], n_strata, 0)
         return self._shrink(gram, sizes, plan)
+
+    def _pooled_corr(
+        self, gram: np.ndarray, n_total: float, plan: _Plan, n_parts: int
+    ) -> np.ndarray:
+        """The correlation of all rows from the sum of ``n_parts`` noisy Gram matrices,
+        shrunk towards the identity in proportion to its noise."""
+        tau2 = self._config().shrink_tau ** 2
+        n_total = max(n_total, 1.0)
+        pooled = _to_corr(gram.sum(axis=0), n_total)
+        if plan.sigma_gram is not None:
+            lam0 = tau2 / (tau2 + (plan.sigma_gram * math.sqrt(n_parts) / n_total) ** 2)
+            pooled = lam0 * pooled + (1 - lam0) * np.eye(gram.shape[1])
+        return nearest_correlation(pooled)
 
     def _shrink(self, gram: np.ndarray, sizes: np.ndarray, plan: _Plan) -> np.ndarray:
         """Correlations per stratum, shrunk towards the pooled one in proportion to noise."""
-        n_strata, d = gram.shape[0], gram.shape[1]
+        n_strata = gram.shape[0]
         tau2 = self._config().shrink_tau ** 2
-
-        def to_corr(g: np.ndarray, n: float) -> np.ndarray:
-            diag = np.maximum(np.diag(g), max(0.5 * n, 1.0))
-            return g / np.sqrt(np.outer(diag, diag))
-
-        n_total = max(sizes.sum(), 1.0)
-        pooled = to_corr(gram.sum(axis=0), n_total)
-        if plan.sigma_gram is not None:
-            lam0 = tau2 / (tau2 + (plan.sigma_gram * math.sqrt(n_strata) / n_total) ** 2)
-            pooled = lam0 * pooled + (1 - lam0) * np.eye(d)
-        pooled = nearest_correlation(pooled)
+        pooled = self._pooled_corr(gram, sizes.sum(), plan, n_strata)
         out = np.empty_like(gram)
         for s in range(n_strata):
             if sizes[s] <= 1:
                 out[s] = pooled
                 continue
-            r = to_corr(gram[s], sizes[s])
+            r = _to_corr(gram[s], sizes[s])
             noise_sd = 0.0 if plan.sigma_gram is None else plan.sigma_gram / sizes[s]
             lam = tau2 / (tau2 + noise_sd**2) if plan.rho is not None else 1.0
             out[s] = nearest_correlation(lam * r + (1 - lam) * pooled)

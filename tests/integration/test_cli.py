@@ -53,6 +53,10 @@ def test_demo_end_to_end_under_a_minute(tmp_path):
     syn = pl.read_csv(out / "synthetic.csv")
     assert syn.height == summary["rows"]["train"] == 7041
     assert "DP via zcdp" in res.stdout
+    # the release is charged to the demo's ledger, and the chain is intact
+    assert summary["ledger"]["status"]["releases"] == 1
+    audit = run("budget", "audit", "--ledger", str(out / "ledger.sqlite"))
+    assert audit.returncode == 0 and "chain intact" in audit.stdout
 
 
 def test_infer_validate_fit_sample(tmp_path, health_csv):

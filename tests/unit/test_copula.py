@@ -124,3 +124,15 @@ def test_many_strata_are_capped(toy):
     )
     model = tabsynth.fit(toy[["y", "x", "flag"]], schema, epsilon=1.0, max_strata=2)
     assert model.strata_ == ["y"] and "flag" in model.others_
+
+
+def test_pooled_correlation_option(toy_schema):
+    df = make_toy(20_000, seed=3, rho=0.7)
+    model = tabsynth.fit(df, toy_schema, epsilon=1.0, correlation="pooled")
+    assert np.allclose(model.corr_[0], model.corr_[-1])  # one correlation for every stratum
+    assert "strata pooled" in model.privacy.mechanisms[-1].name
+    out = model.sample(20_000, seed=0)
+    a = out[out.y == "a"]
+    assert np.corrcoef(a.x, a.w)[0, 1] == pytest.approx(0.7, abs=0.12)
+    with pytest.raises(ValueError, match="correlation must be"):
+        tabsynth.fit(df, toy_schema, epsilon=1.0, correlation="tree")
