@@ -223,6 +223,36 @@ def sample(
     typer.echo(f"wrote {output} ({df.height} rows x {df.width} columns)")
 
 
+@app.command()
+def report(
+    real: Annotated[Path, typer.Option("--real", help="The real training table.")],
+    synthetic: Annotated[Path, typer.Option("--synthetic", help="The synthetic table.")],
+    holdout: Annotated[Path, typer.Option("--holdout", help="Real rows kept out of training.")],
+    schema: Annotated[Path, typer.Option("--schema", "-s", help="Public schema YAML/JSON.")],
+    output: Annotated[Path, typer.Option("-o", "--output", help="HTML report to write.")],
+    json_out: Annotated[Path | None, typer.Option("--json", help="Also write the JSON.")] = None,
+    model: Annotated[
+        Path | None, typer.Option("--model", help="The model folder: adds its DP certificate.")
+    ] = None,
+) -> None:
+    """Fidelity, utility (TSTR) and privacy risk in one self-contained HTML (+ JSON) report."""
+    import tabsynth
+    from tabsynth.data import read_table
+    from tabsynth.evaluation import evaluate
+
+    sch = tabsynth.Schema.from_yaml(schema)
+    frames = {}
+    for name, path in (("real", real), ("synthetic", synthetic), ("holdout", holdout)):
+        frames[name] = read_table(path)
+    with _Step("evaluating fidelity, utility and privacy risk"):
+        result = evaluate(frames["real"], frames["synthetic"], frames["holdout"], sch, model=model)
+    with _Step(f"writing {output}"):
+        result.to_html(output)
+        if json_out is not None:
+            result.to_json(json_out)
+    typer.echo(f"wrote {output}" + (f" and {json_out}" if json_out else ""))
+
+
 @budget_app.command("set-cap")
 def budget_set_cap(
     dataset: Annotated[str, typer.Argument(help="Dataset name.")],
@@ -326,8 +356,8 @@ def demo(
     typer.echo("")
     typer.echo((out / "summary.md").read_text())
     typer.echo(
-        f"outputs in {out}/: synthetic.csv, model/, summary.md, summary.json "
-        f"({summary['timings']['total_s']:.1f}s in all)"
+        f"outputs in {out}/: synthetic.csv, model/, report.html (open it in a browser), "
+        f"report.json, summary.md, ledger.sqlite ({summary['timings']['total_s']:.1f}s in all)"
     )
 
 

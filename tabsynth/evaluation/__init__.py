@@ -1,5 +1,6 @@
-"""Evaluation stage: fidelity (and, as they land, utility and privacy risk)."""
+"""Evaluation stage: fidelity, utility (TSTR) and privacy risk of a synthetic table."""
 
-from tabsynth.evaluation.fidelity import marginal_scores
+from tabsynth.evaluation.fidelity import fidelity, marginal_scores
+from tabsynth.evaluation.results import EvaluationResult, evaluate
 
-__all__ = ["marginal_scores"]
+__all__ = ["EvaluationResult", "evaluate", "fidelity", "marginal_scores"]

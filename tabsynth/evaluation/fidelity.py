@@ -1,7 +1,6 @@
-"""Fidelity measured on the schema's public cells: 1-way and 2-way total variation distance.
-
-These compare real and synthetic data; they read the real table and are therefore not DP.
-They are diagnostics for the steward (and the release report), never model inputs.
+"""Fidelity: how closely a synthetic table matches the real one, column by column, in pairs
+and in triples, on the schema's public cells. These read the real data: diagnostics for the
+steward and the release report (not DP), never inputs to a model.
 """
 
 from __future__ import annotations
@@ -10,19 +9,17 @@ from itertools import combinations
 from typing import Any
 
 import numpy as np
+import polars as pl
 
 from tabsynth.data import build_domains, conform, to_polars
+from tabsynth.data.domain import ColumnDomain
 from tabsynth.schema.model import Schema
 
 
-def _cells(df: Any, schema: Schema) -> dict[str, tuple[np.ndarray, int]]:
+def _frame(df: Any, schema: Schema) -> pl.DataFrame:
     frame, _ = to_polars(df)
     frame, _ = conform(frame.select([c for c in schema.names if c in frame.columns]), schema)
-    out = {}
-    for dom in build_domains(schema):
-        cells, _ = dom.encode(frame.get_column(dom.name))
-        out[dom.name] = (cells, dom.n_cells)
-    return out
+    return frame
 
 
 def _tvd(a: np.ndarray, b: np.ndarray, size: int) -> float:
@@ -31,18 +28,144 @@ def _tvd(a: np.ndarray, b: np.ndarray, size: int) -> float:
     return float(0.5 * np.abs(pa - pb).sum())
 
 
-def marginal_scores(real: Any, synthetic: Any, schema: Schema) -> dict[str, Any]:
-    """Per-column 1 - TVD and the mean over column pairs of 1 - 2-way TVD."""
-    r, s = _cells(real, schema), _cells(synthetic, schema)
-    shapes = {c: 1 - _tvd(r[c][0], s[c][0], r[c][1]) for c in r}
-    pairs = {}
-    for a, b in combinations(list(r), 2):
-        size = r[a][1] * r[b][1]
-        pairs[f"{a}|{b}"] = 1 - _tvd(r[a][0] * r[b][1] + r[b][0], s[a][0] * s[b][1] + s[b][0], size)
+def _ks(a: np.ndarray, b: np.ndarray) -> float:
+    from scipy.stats import ks_2samp
+
+    a, b = a[~np.isnan(a)], b[~np.isnan(b)]
+    if a.size == 0 or b.size == 0:
+        return 0.0 if a.size == b.size else 1.0
+    return float(ks_2samp(a, b).statistic)
+
+
+def _pair(
+    dom_a: ColumnDomain, dom_b: ColumnDomain, r: dict[str, Any], s: dict[str, Any]
+) -> tuple[str, float]:
+    if dom_a.is_numeric and dom_b.is_numeric:
+        ra = _corr(r["num"][dom_a.name], r["num"][dom_b.name])
+        sa = _corr(s["num"][dom_a.name], s["num"][dom_b.name])
+        return "correlation", 1 - abs(ra - sa) / 2
+    ma, mb = dom_a.n_cells, dom_b.n_cells
+    ca, cb = r["cells"][dom_a.name], r["cells"][dom_b.name]
+    da, db = s["cells"][dom_a.name], s["cells"][dom_b.name]
+    return "contingency", 1 - _tvd(ca * mb + cb, da * mb + db, ma * mb)
+
+
+def _corr(x: np.ndarray, y: np.ndarray) -> float:
+    ok = ~(np.isnan(x) | np.isnan(y))
+    if ok.sum() < 3 or np.std(x[ok]) == 0 or np.std(y[ok]) == 0:
+        return 0.0
+    return float(np.corrcoef(x[ok], y[ok])[0, 1])
+
+
+def _prepare(df: Any, schema: Schema, doms: list[ColumnDomain]) -> dict[str, Any]:
+    frame = _frame(df, schema)
+    out: dict[str, Any] = {"cells": {}, "num": {}, "rows": frame.height, "frame": frame}
+    for dom in doms:
+        s = frame.get_column(dom.name)
+        out["cells"][dom.name] = dom.encode(s)[0]
+        if dom.is_numeric:
+            out["num"][dom.name] = dom._to_number(s)  # noqa: SLF001 - same package
+    return out
+
+
+def fidelity(
+    real: Any, synthetic: Any, schema: Schema, *, max_triples: int = 60, seed: int = 0
+) -> dict[str, Any]:
+    """Column shapes, pair trends, 3-way marginals, coverage and diversity.
+
+    Column shapes use SDMetrics' definitions (1 - Kolmogorov-Smirnov statistic for numbers,
+    1 - total variation distance for categories); pair trends compare Pearson correlations
+    (number pairs) or contingency tables over the schema's cells (other pairs).
+    """
+    doms = build_domains(schema)
+    r, s = _prepare(real, schema, doms), _prepare(synthetic, schema, doms)
+    shapes = {}
+    for dom in doms:
+        if dom.is_numeric:
+            shapes[dom.name] = 1 - _ks(r["num"][dom.name], s["num"][dom.name])
+        else:
+            shapes[dom.name] = 1 - _tvd(r["cells"][dom.name], s["cells"][dom.name], dom.n_cells)
+    pairs = {f"{a.name}|{b.name}": _pair(a, b, r, s)[1] for a, b in combinations(doms, 2)}
+    rng = np.random.default_rng(seed)
+    triples = list(combinations(range(len(doms)), 3))
+    if len(triples) > max_triples:
+        triples = [triples[i] for i in rng.choice(len(triples), max_triples, replace=False)]
+    tvd3 = []
+    for i, j, k in triples:
+        a, b, c = doms[i], doms[j], doms[k]
+        key_r = (r["cells"][a.name] * b.n_cells + r["cells"][b.name]) * c.n_cells + r["cells"][
+            c.name
+        ]
+        key_s = (s["cells"][a.name] * b.n_cells + s["cells"][b.name]) * c.n_cells + s["cells"][
+            c.name
+        ]
+        _, inv = np.unique(np.concatenate([key_r, key_s]), return_inverse=True)
+        tvd3.append(_tvd(inv[: key_r.size], inv[key_r.size :], int(inv.max()) + 1))
     return {
         "column_shapes": float(np.mean(list(shapes.values()))) if shapes else 1.0,
         "pair_trends": float(np.mean(list(pairs.values()))) if pairs else 1.0,
+        "three_way_tvd": float(np.mean(tvd3)) if tvd3 else 0.0,
         "per_column": shapes,
-        "note": "1 - total variation distance over the schema's cells; computed from real "
-        "data (not DP)",
+        "per_pair": pairs,
+        "coverage": _coverage(doms, r, s),
+        "marginals": {dom.name: _marginal_table(dom, r, s) for dom in doms},
+        "diversity": _diversity(r["frame"], s["frame"]),
+        "note": "computed from the real data (not DP)",
     }
+
+
+def _marginal_table(
+    dom: ColumnDomain, r: dict[str, Any], s: dict[str, Any], bins: int = 20
+) -> dict[str, Any]:
+    """Shares of real and synthetic rows per category, or per bin of the public range."""
+    if dom.is_numeric:
+        edges = np.linspace(dom.edges[0], dom.edges[-1], bins + 1)
+        shares = []
+        for x in (r["num"][dom.name], s["num"][dom.name]):
+            x = x[~np.isnan(x)]
+            counts = np.histogram(x, bins=edges)[0]
+            shares.append((counts / max(len(x), 1)).tolist())
+        labels = [f"{a:.4g}" for a in edges[:-1]]
+        return {"labels": labels, "real": shares[0], "synthetic": shares[1], "numeric": True}
+    m = dom.n_cells
+    pr = np.bincount(r["cells"][dom.name], minlength=m) / max(r["rows"], 1)
+    ps = np.bincount(s["cells"][dom.name], minlength=m) / max(s["rows"], 1)
+    return {
+        "labels": dom.cell_names(),
+        "real": pr.tolist(),
+        "synthetic": ps.tolist(),
+        "numeric": False,
+    }
+
+
+def _coverage(doms: list[ColumnDomain], r: dict[str, Any], s: dict[str, Any]) -> dict[str, Any]:
+    cats, ranges = [], []
+    for dom in doms:
+        if dom.is_numeric:
+            rv, sv = r["num"][dom.name], s["num"][dom.name]
+            rv, sv = rv[~np.isnan(rv)], sv[~np.isnan(sv)]
+            if rv.size and sv.size and rv.max() > rv.min():
+                lo, hi = max(rv.min(), sv.min()), min(rv.max(), sv.max())
+                ranges.append(max(hi - lo, 0) / (rv.max() - rv.min()))
+        else:
+            seen = set(np.unique(r["cells"][dom.name]))
+            cats.append(len(seen & set(np.unique(s["cells"][dom.name]))) / max(len(seen), 1))
+    return {
+        "category_coverage": float(np.mean(cats)) if cats else 1.0,
+        "range_coverage": float(np.mean(ranges)) if ranges else 1.0,
+    }
+
+
+def _diversity(real: pl.DataFrame, syn: pl.DataFrame) -> dict[str, Any]:
+    unique = syn.n_unique() / max(syn.height, 1)
+    copies = syn.join(real.unique(), on=real.columns, how="semi", nulls_equal=True).height
+    return {
+        "unique_row_share": float(unique),
+        "exact_copies_of_real_share": float(copies / max(syn.height, 1)),
+    }
+
+
+def marginal_scores(real: Any, synthetic: Any, schema: Schema) -> dict[str, Any]:
+    """Short form used by the demo summary: column shapes and pair trends."""
+    f = fidelity(real, synthetic, schema, max_triples=0)
+    return {k: f[k] for k in ("column_shapes", "pair_trends", "per_column", "note")}

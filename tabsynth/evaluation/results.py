@@ -1,0 +1,175 @@
+"""``evaluate``: fidelity, utility and privacy risk of a synthetic table in one results object."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from tabsynth.data import to_polars
+from tabsynth.errors import DataValidationError, Problem
+from tabsynth.schema.model import Schema
+
+MIN_HOLDOUT = 50
+
+
+@dataclass
+class EvaluationResult:
+    """Everything ``evaluate`` measured; renders inline in Jupyter and as an HTML report."""
+
+    fidelity: dict[str, Any]
+    utility: dict[str, Any] | None
+    privacy: dict[str, Any]
+    certificate: dict[str, Any] | None = None
+    meta: dict[str, Any] = field(default_factory=dict)
+    pii: dict[str, Any] | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "meta": self.meta,
+            "certificate": self.certificate,
+            "fidelity": self.fidelity,
+            "utility": self.utility,
+            "privacy_risk": self.privacy,
+            "pii": self.pii,
+        }
+
+    def to_json(self, path: str | Path | None = None) -> str:
+        """JSON text of the results, written atomically when ``path`` is given."""
+        from tabsynth._io import atomic_write_text
+
+        text = json.dumps(self.to_dict(), indent=2, default=str) + "\n"
+        if path is not None:
+            atomic_write_text(path, text)
+        return text
+
+    def to_html(self, path: str | Path | None = None) -> str:
+        """One self-contained HTML page (plots inline, no network), written atomically."""
+        from tabsynth._io import atomic_write_text
+        from tabsynth.report.html import render
+
+        text = render(self)
+        if path is not None:
+            atomic_write_text(path, text)
+        return text
+
+    def _repr_html_(self) -> str:
+        from tabsynth.report.html import render
+
+        return render(self, fragment=True)
+
+
+def _check_inputs(real: Any, synthetic: Any, holdout: Any, schema: Schema) -> None:
+    problems = []
+    frames = {"real": real, "synthetic": synthetic, "holdout": holdout}
+    cols = {k: set(to_polars(v)[0].columns) for k, v in frames.items()}
+    modelled = {c.name for c in schema.modelled_columns}
+    for name, have in cols.items():
+        missing = sorted(modelled - have)
+        if missing:
+            problems.append(
+                Problem(
+                    f"{name} table",
+                    f"lacks column(s) {missing}",
+                    "pass tables with the schema's modelled columns",
+                )
+            )
+    if schema.target is not None and schema.target not in cols["holdout"]:
+        problems.append(
+            Problem("holdout", f"lacks the target {schema.target!r}", "include the target column")
+        )
+    n_hold = to_polars(holdout)[0].height
+    if n_hold < MIN_HOLDOUT:
+        problems.append(
+            Problem(
+                "holdout",
+                f"has {n_hold} rows",
+                f"keep at least {MIN_HOLDOUT} real rows out of training",
+            )
+        )
+    if problems:
+        raise DataValidationError(problems)
+
+
+def evaluate(
+    real: Any,
+    synthetic: Any,
+    holdout: Any,
+    schema: Schema,
+    *,
+    model: Any = None,
+    utility: bool = True,
+    seed: int = 0,
+) -> EvaluationResult:
+    """Measure a synthetic table against the real table it was fitted on.
+
+    Args:
+        real: the training table (pandas or polars).
+        synthetic: the synthetic table.
+        holdout: real rows kept out of training (for TSTR and the privacy attacks).
+        schema: the public schema.
+        model: the fitted model, or a saved model folder: adds the DP certificate.
+        utility: measure TSTR (needs scikit-learn and a target).
+        seed: seed of the evaluation's own sampling (bootstrap, subsets).
+
+    Returns:
+        The results; ``.to_html(path)`` writes the release report.
+    """
+    from tabsynth.evaluation.fidelity import fidelity
+    from tabsynth.evaluation.privacy import privacy_risk
+    from tabsynth.evaluation.utility import utility as tstr
+
+    _check_inputs(real, synthetic, holdout, schema)
+    util = tstr(real, synthetic, holdout, schema, seed=seed) if utility and schema.target else None
+    n = {
+        k: to_polars(v)[0].height
+        for k, v in (("real", real), ("synthetic", synthetic), ("holdout", holdout))
+    }
+    return EvaluationResult(
+        fidelity=fidelity(real, synthetic, schema, seed=seed),
+        utility=util,
+        privacy=privacy_risk(real, synthetic, holdout, schema, seed=seed),
+        certificate=certificate(model, schema) if model is not None else None,
+        meta={
+            "schema": schema.name,
+            "schema_hash": schema.hash(),
+            "rows": n,
+            "evaluation_seed": seed,
+        },
+    )
+
+
+def certificate(model: Any, schema: Schema) -> dict[str, Any]:
+    """The DP certificate of a fitted model (or saved model folder)."""
+    from tabsynth.artifacts import read_manifest
+
+    if isinstance(model, str | Path):
+        manifest = read_manifest(model)
+        privacy, extra = manifest["privacy"], manifest
+    else:
+        privacy = model.privacy.to_dict()
+        extra = {
+            "model": model.name,
+            "schema_hash": model.schema.hash(),
+            "sampling_seed": getattr(model, "seed_", None),
+            "ledger_entry": getattr(model, "ledger_entry_", None),
+            "data_fingerprint": getattr(model, "data_fingerprint_", None),
+        }
+    return {
+        "label": privacy.get("label"),
+        "epsilon": privacy.get("epsilon"),
+        "delta": privacy.get("delta"),
+        "rho": privacy.get("rho"),
+        "accountant": privacy.get("accountant"),
+        "neighbouring": privacy.get("neighbouring"),
+        "mechanisms": privacy.get("mechanisms", []),
+        "noise_source": privacy.get("noise_source"),
+        "releasable": privacy.get("releasable"),
+        "model": extra.get("model"),
+        "sampling_seed": extra.get("sampling_seed"),
+        "schema_hash": extra.get("schema_hash"),
+        "schema_matches": extra.get("schema_hash") == schema.hash(),
+        "data_fingerprint": extra.get("data_fingerprint"),
+        "ledger_entry": extra.get("ledger_entry"),
+    }

@@ -1,0 +1,1 @@
+"""Report stage: renders evaluation results (never raw data) as self-contained HTML + JSON."""

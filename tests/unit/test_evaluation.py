@@ -1,0 +1,166 @@
+"""Evaluation on known cases: identical tables, destroyed dependence, bad input."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+
+import numpy as np
+import pytest
+
+import tabsynth
+from tabsynth.errors import DataValidationError
+from tabsynth.evaluation import evaluate
+
+
+@pytest.fixture(scope="module")
+def split_health(health):
+    df, schema = health
+    return df.iloc[:1500].reset_index(drop=True), df.iloc[1500:].reset_index(drop=True), schema
+
+
+def test_identical_tables_are_perfect_and_the_attack_sees_them(split_health):
+    train, holdout, schema = split_health
+    res = evaluate(train, train, holdout, schema)
+    assert res.fidelity["column_shapes"] == pytest.approx(1.0)
+    assert res.fidelity["pair_trends"] == pytest.approx(1.0)
+    assert res.fidelity["three_way_tvd"] == pytest.approx(0.0)
+    assert res.fidelity["diversity"]["exact_copies_of_real_share"] == pytest.approx(1.0)
+    # the positive control: releasing the training rows is caught by the attack
+    assert res.privacy["mia_auc"] > 0.8 and res.privacy["mia_auc_ci95"][0] > 0.7
+    assert res.privacy["exact_copies_of_train"] == pytest.approx(1.0)
+
+
+def test_shuffled_columns_lose_pair_trends(split_health):
+    train, holdout, schema = split_health
+    rng = np.random.default_rng(0)
+    shuffled = train.copy()
+    for col in shuffled.columns:
+        shuffled[col] = rng.permutation(shuffled[col].to_numpy())
+    res = evaluate(train, shuffled, holdout, schema, utility=False)
+    assert res.fidelity["column_shapes"] == pytest.approx(1.0)  # marginals untouched
+    same = evaluate(train, train, holdout, schema, utility=False)
+    assert res.fidelity["pair_trends"] < same.fidelity["pair_trends"] - 0.02
+    assert res.fidelity["three_way_tvd"] > 0.1
+
+
+def test_dp_release_is_useful_and_not_memorised(split_health):
+    train, holdout, schema = split_health
+    model = tabsynth.fit(train, schema, epsilon=1.0)
+    res = evaluate(train, model.sample(len(train), seed=0), holdout, schema, model=model)
+    gb = res.utility["models"]["gradient boosting"]
+    assert gb["synthetic"]["scores"]["auc"] > 0.55
+    lo, hi = gb["synthetic"]["ci95"]["auc"]
+    assert lo <= gb["synthetic"]["scores"]["auc"] <= hi
+    assert set(gb["synthetic"]["by_group"]) == {"gender", "ethnicity"}
+    assert res.privacy["mia_auc"] < 0.6
+    assert res.certificate["epsilon"] <= 1.0 and res.certificate["schema_matches"]
+    json.loads(res.to_json())
+
+
+def test_bad_input_is_named(split_health):
+    train, holdout, schema = split_health
+    with pytest.raises(DataValidationError, match="lacks column"):
+        evaluate(train, train.drop(columns=["age"]), holdout, schema)
+    with pytest.raises(DataValidationError, match="at least 50"):
+        evaluate(train, train, holdout.head(10), schema)
+    one_class = train.assign(insurance="yes")
+    with pytest.raises(DataValidationError, match="single class"):
+        evaluate(one_class, train, holdout, schema)
+
+
+def _chromium() -> str | None:
+    return shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+@pytest.mark.skipif(
+    _chromium() is None and os.environ.get("TABSYNTH_REQUIRE_CHROMIUM") != "1",
+    reason="no chromium on PATH (.ci/run installs Debian's chromium)",
+)
+def test_report_opens_in_headless_chromium_with_every_plot(split_health, tmp_path):
+    train, holdout, schema = split_health
+    model = tabsynth.fit(train, schema, epsilon=1.0)
+    html = evaluate(train, model.sample(len(train), seed=0), holdout, schema, model=model).to_html(
+        tmp_path / "report.html"
+    )
+    assert "http://" not in html and "https://" not in html  # self-contained
+    probe = (
+        "<script>addEventListener('load',()=>{const i=[...document.images];"
+        "document.body.dataset.probe=`images=${i.length};broken=${i.filter(x=>!(x.complete"
+        "&&x.naturalWidth>0)).length}`})</script>"
+    )
+    page = tmp_path / "probe.html"
+    page.write_text(html.replace("</body>", probe + "</body>"))
+    out = subprocess.run(
+        [
+            _chromium() or "chromium",
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            f"--user-data-dir={tempfile.mkdtemp()}",
+            "--enable-logging=stderr",
+            "--v=0",
+            "--virtual-time-budget=5000",
+            "--dump-dom",
+            page.as_uri(),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert 'data-probe="images=4;broken=0"' in out.stdout, out.stdout[-500:]
+    console = [ln for ln in out.stderr.splitlines() if "CONSOLE" in ln or "Uncaught" in ln]
+    assert console == []
+
+
+def test_report_cli(tmp_path, split_health):
+    train, holdout, schema = split_health
+    model = tabsynth.fit(train, schema, epsilon=1.0)
+    model.save(tmp_path / "m")
+    paths = {}
+    for name, frame in (
+        ("real", train),
+        ("synthetic", model.sample(len(train), seed=1)),
+        ("holdout", holdout),
+    ):
+        paths[name] = tmp_path / f"{name}.csv"
+        frame.to_csv(paths[name], index=False)
+    schema.to_yaml(tmp_path / "s.yaml")
+    res = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "tabsynth.cli",
+            "report",
+            "--real",
+            str(paths["real"]),
+            "--synthetic",
+            str(paths["synthetic"]),
+            "--holdout",
+            str(paths["holdout"]),
+            "--schema",
+            str(tmp_path / "s.yaml"),
+            "--model",
+            str(tmp_path / "m"),
+            "-o",
+            str(tmp_path / "r.html"),
+            "--json",
+            str(tmp_path / "r.json"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert res.returncode == 0, res.stderr
+    data = json.loads((tmp_path / "r.json").read_text())
+    assert data["certificate"]["epsilon"] <= 1.0
+    assert "DP certificate" in (tmp_path / "r.html").read_text()
