@@ -208,19 +208,75 @@ def sample(
     n: Annotated[int, typer.Option("-n", "--rows", min=0, help="Rows to draw.")],
     output: Annotated[Path, typer.Option("-o", "--output", help="CSV or Parquet to write.")],
     seed: Annotated[int | None, typer.Option(help="Seed for a reproducible draw.")] = None,
+    where: Annotated[
+        list[str] | None,
+        typer.Option("--where", help="COL=VALUE: sample conditionally (repeatable)."),
+    ] = None,
+    rebalance: Annotated[
+        str | None,
+        typer.Option(help="COL=uniform or COL=a:0.5,b:0.5: the output holds these shares of COL."),
+    ] = None,
 ) -> None:
-    """Draw N synthetic rows from a fitted MODEL (post-processing: no privacy cost)."""
+    """Draw N synthetic rows from a fitted MODEL (post-processing: no privacy cost).
+
+    Writes OUT and OUT.manifest.json, which records the model, seed, conditions and
+    rebalancing, and states that sampling spent no privacy budget.
+    """
+    import hashlib
+
     import tabsynth
+    from tabsynth._io import atomic_write_text
     from tabsynth.data import write_table
     from tabsynth.data.io import _suffix
 
     _suffix(output)  # refuse an unsupported output type before doing any work
+    cond = dict(_key_value(w, "--where") for w in where or [])
+    balance = _parse_rebalance(rebalance) if rebalance else None
     m = tabsynth.load(model_path)
     with _Step(f"sampling {n} rows"):
-        df = m.sample(n, seed=seed, as_frame="polars")
+        df = m.sample(n, seed=seed, as_frame="polars", where=cond or None, rebalance=balance)
     write_table(df, output)
+    manifest = {
+        "model": str(model_path),
+        "model_manifest_sha256": hashlib.sha256(
+            (model_path / "manifest.json").read_bytes()
+        ).hexdigest(),
+        "rows": df.height,
+        "seed": seed,
+        "where": cond,
+        "rebalance": balance,
+        "privacy": m.privacy.label(),
+        "privacy_cost": "none: sampling, conditioning and rebalancing are post-processing of "
+        "the DP model and spend no budget",
+    }
+    atomic_write_text(Path(f"{output}.manifest.json"), json.dumps(manifest, indent=2) + "\n")
     typer.echo(f"privacy: {m.privacy.label()}")
-    typer.echo(f"wrote {output} ({df.height} rows x {df.width} columns)")
+    typer.echo(f"wrote {output} ({df.height} rows x {df.width} columns) and its manifest")
+
+
+def _key_value(text: str, flag: str) -> tuple[str, str]:
+    key, sep, value = text.partition("=")
+    if not sep or not key:
+        raise typer.BadParameter(f"{flag} takes COL=VALUE, got {text!r}")
+    return key.strip(), value.strip()
+
+
+def _parse_rebalance(text: str) -> dict[str, Any]:
+    col, spec = _key_value(text, "--rebalance")
+    if spec == "uniform":
+        return {col: "uniform"}
+    shares: dict[str, float] = {}
+    for part in spec.split(","):
+        value, sep, share = part.rpartition(":")
+        try:
+            shares[value] = float(share)
+        except ValueError:
+            sep = ""
+        if not sep or not value:
+            raise typer.BadParameter(
+                f"--rebalance takes COL=uniform or COL=a:0.5,b:0.5, got {text!r}"
+            )
+    return {col: shares}
 
 
 @app.command()

@@ -9,6 +9,7 @@ Every error a user can cause is a ``TabsynthError`` and also a ``ValueError`` or
     ├── UnsupportedFileError(ValueError) a path that is neither .csv nor .parquet
     ├── PrivacyError(ValueError)         a privacy parameter is invalid or cannot be met
     │   └── BudgetExceededError          a spend would exceed the budget or cap
+    ├── SamplingError(ValueError)        an invalid or impossible sampling request
     ├── NotFittedError(ValueError)       a model used before ``fit``
     ├── ArtifactError(ValueError)        a saved model is unknown, altered or of another version
     └── MissingExtraError(ImportError)   an optional dependency is not installed
@@ -82,6 +83,11 @@ class PrivacyError(TabsynthError, ValueError):
 
 class BudgetExceededError(PrivacyError):
     """A spend would exceed the privacy budget or the dataset's cap."""
+
+
+class SamplingError(TabsynthError, ValueError):
+    """A sampling request the model cannot honour: unknown column, value outside the
+    domain, an impossible condition, malformed rebalancing shares."""
 
 
 class NotFittedError(TabsynthError, ValueError):

@@ -15,7 +15,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from tabsynth.errors import MissingExtraError, NotFittedError, PrivacyError
+from tabsynth.errors import MissingExtraError, NotFittedError, PrivacyError, SamplingError
 from tabsynth.schema.model import Schema
 
 
@@ -147,22 +147,40 @@ class Synthesizer(ABC):
         self.data_fingerprint_ = data_fingerprint(conformed)
         return self
 
-    def sample(self, n: int, *, seed: int | None = None, as_frame: str | None = None) -> Any:
+    def sample(
+        self,
+        n: int,
+        *,
+        seed: int | None = None,
+        as_frame: str | None = None,
+        where: dict[str, Any] | None = None,
+        rebalance: dict[str, Any] | None = None,
+    ) -> Any:
         """Draw ``n`` synthetic rows (post-processing: no privacy cost).
 
         Args:
             n: number of rows.
             seed: makes the draw reproducible; None draws fresh randomness.
             as_frame: "pandas" or "polars"; default: the type given to ``fit``.
+            where: ``{column: value}``: sample from the model's conditional distribution.
+            rebalance: ``{column: {value: share, ...}}`` or ``{column: "uniform"}``: the
+                output holds each value in that share (each part drawn conditionally).
         """
         from tabsynth.data import from_polars
 
         self._check_is_fitted()
         if not isinstance(n, int | np.integer) or isinstance(n, bool) or n < 0:
-            raise ValueError(f"n must be a non-negative integer, got {n!r}")
+            raise SamplingError(f"n must be a non-negative integer, got {n!r}")
         if seed is None:
             seed = getattr(self, "seed_", None)
-        out = self._sample(int(n), np.random.default_rng(seed))
+        rng = np.random.default_rng(seed)
+        cond = conditions(self.schema, where or {})
+        if rebalance:
+            out = self._rebalanced(int(n), rng, cond, rebalance)
+        elif cond:
+            out = self._sample(int(n), rng, where=cond)
+        else:
+            out = self._sample(int(n), rng)
         kind: Any = as_frame or getattr(self, "frame_kind_", "polars")
         if kind not in ("pandas", "polars"):
             raise ValueError(f"as_frame must be 'pandas' or 'polars', got {kind!r}")
@@ -189,12 +207,38 @@ class Synthesizer(ABC):
             )
         return {"epsilon": eps, "delta": delta, "rho": None, "delta_approx": 0.0}
 
+    def _rebalanced(
+        self, n: int, rng: np.random.Generator, cond: dict[str, int], rebalance: dict[str, Any]
+    ) -> Any:
+        import polars as pl
+
+        if len(rebalance) != 1:
+            raise SamplingError("rebalance one column at a time, e.g. {'sex': 'uniform'}")
+        ((col, spec),) = rebalance.items()
+        if col in cond:
+            raise SamplingError(
+                f"column {col!r} is both conditioned on and rebalanced. Fix: use one or the other."
+            )
+        cells, shares = rebalance_shares(self.schema, col, spec)
+        counts = rng.multinomial(n, shares)
+        parts = [
+            self._sample(int(c), rng, where={**cond, col: cell})
+            for cell, c in zip(cells, counts, strict=True)
+            if c > 0
+        ]
+        if not parts:
+            return self._sample(0, rng)
+        out = pl.concat(parts, how="vertical_relaxed")
+        return out[rng.permutation(out.height).tolist()] if out.height else out
+
     # --- to implement ---------------------------------------------------------------------
     @abstractmethod
     def _fit(self, df: Any) -> None: ...
 
     @abstractmethod
-    def _sample(self, n: int, rng: np.random.Generator) -> Any: ...
+    def _sample(
+        self, n: int, rng: np.random.Generator, where: dict[str, int] | None = None
+    ) -> Any: ...
 
     @abstractmethod
     def _state(self) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
@@ -248,3 +292,75 @@ def get_model(name: str) -> type[Synthesizer]:
         entry = getattr(mod, attr)
         _REGISTRY[name] = entry
     return entry
+
+
+# --- conditions (shared by every model) ---------------------------------------------------
+def _cell_of(schema: Schema, column: str, value: Any) -> int:
+    """The cell index of ``value`` in ``column``'s public domain, or a clear error."""
+    import polars as pl
+
+    from tabsynth.data.domain import build_domain
+
+    try:
+        col = schema.column(column)
+    except KeyError:
+        raise SamplingError(f"unknown column {column!r}. Fix: use one of {schema.names}") from None
+    if not col.modelled or col.kind not in ("categorical", "boolean", "numerical"):
+        raise SamplingError(f"cannot condition on {column!r} (kind {col.kind})")
+    dom = build_domain(col)
+    if col.kind == "numerical" and dom.intervals:
+        raise SamplingError(
+            f"{column!r} is continuous: condition on categorical, boolean or "
+            "small-range integer columns"
+        )
+    if col.kind == "categorical":
+        ok = str(value) in col.domain
+        series = pl.Series([str(value)])
+    elif col.kind == "boolean":
+        words = {"true": True, "false": False, "yes": True, "no": False, "1": True, "0": False}
+        b = value if isinstance(value, bool) else words.get(str(value).lower())
+        ok = b is not None
+        series = pl.Series([bool(b)])
+    else:
+        try:
+            x = float(value)
+        except (TypeError, ValueError):
+            x = math.nan
+        ok = x.is_integer() and col.lower <= x <= col.upper
+        series = pl.Series([x])
+    if not ok:
+        allowed = (
+            col.domain
+            if col.kind == "categorical"
+            else (
+                "true/false" if col.kind == "boolean" else f"integers {col.lower:g}..{col.upper:g}"
+            )
+        )
+        raise SamplingError(
+            f"{value!r} is outside the domain of {column!r}. Fix: use one of {allowed}"
+        )
+    return int(dom.encode(series)[0][0])
+
+
+def conditions(schema: Schema, where: dict[str, Any]) -> dict[str, int]:
+    """``{column: value}`` as ``{column: cell index}``, every value checked."""
+    return {name: _cell_of(schema, name, value) for name, value in where.items()}
+
+
+def rebalance_shares(schema: Schema, column: str, spec: Any) -> tuple[list[int], np.ndarray]:
+    """Cells and target shares for rebalancing ``column`` ("uniform" or {value: share})."""
+    col = schema.column(column) if column in schema.names else None
+    if col is None or col.kind not in ("categorical", "boolean"):
+        raise SamplingError(f"rebalance a categorical or boolean column; {column!r} is not one")
+    if spec == "uniform":
+        values: list[Any] = list(col.domain) if col.kind == "categorical" else [False, True]
+        shares = np.full(len(values), 1 / len(values))
+    elif isinstance(spec, dict) and spec:
+        values, shares = list(spec), np.asarray(list(spec.values()), dtype=float)
+        if (shares < 0).any() or abs(shares.sum() - 1) > 1e-6:
+            raise SamplingError(
+                f"rebalance shares for {column!r} must be >= 0 and sum to 1, got {dict(spec)}"
+            )
+    else:
+        raise SamplingError(f"rebalance {column!r} with 'uniform' or {{value: share}}")
+    return [_cell_of(schema, column, v) for v in values], shares

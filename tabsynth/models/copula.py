@@ -36,7 +36,7 @@ from scipy.special import ndtr, ndtri
 from scipy.stats import norm
 
 from tabsynth.data.domain import ColumnDomain, build_domains
-from tabsynth.errors import NotForReleaseWarning, PrivacyError
+from tabsynth.errors import NotForReleaseWarning, PrivacyError, SamplingError
 from tabsynth.models.base import Mechanism, PrivacyInfo, Synthesizer, register, resolve_budget
 from tabsynth.privacy import NEIGHBOURING, epsilon_to_rho, gaussian_sigma, get_accountant
 from tabsynth.privacy.noise import make_noise
@@ -673,29 +673,92 @@ class CopulaSynthesizer(Synthesizer):
         doms = build_domains(self.schema, bins=cfg.bins, extra_atoms=self.atoms_)
         return {d.name: d for d in doms}
 
-    def _sample(self, n: int, rng: np.random.Generator) -> pl.DataFrame:
+    def _sample(
+        self, n: int, rng: np.random.Generator, where: dict[str, int] | None = None
+    ) -> pl.DataFrame:
+        """Draw rows; ``where`` maps columns to cell indices to condition on, exactly.
+
+        Conditions on strata columns select strata. One condition on another column is
+        sampled exactly too: its latent normal is drawn within the cell's interval (by the
+        inverse CDF, no rejection) and the other columns from their conditional normal.
+        """
         domains = self._domains()
         radices = [domains[s].n_cells for s in self.strata_]
-        per = rng.multinomial(n, self.weights_)
-        d = len(self.others_)
-        # one row per column (contiguous per column), float32: sampling precision is ample
-        z = np.empty((d, n), dtype=np.float32)
-        bounds = np.concatenate([[0], np.cumsum(per)])
-        for s in np.flatnonzero(per):  # strata are contiguous blocks before shuffling
-            chol = np.linalg.cholesky(self.corr_[s]).astype(np.float32)
-            normals = rng.standard_normal((d, per[s]), dtype=np.float32)
-            z[:, bounds[s] : bounds[s + 1]] = chol @ normals
+        where = dict(where or {})
+        weights = self._strata_weights(where, radices)
+        cond = [c for c in where if c not in self.strata_]
+        if len(cond) > 1:
+            raise SamplingError(
+                f"the copula conditions exactly on its strata {self.strata_} plus "
+                f"one other column; got {cond}. Fix: drop all but one of them."
+            )
+        j = self.others_.index(cond[0]) if cond else None
+        bands = self._bands(j, where[cond[0]]) if j is not None else None
+        if bands is not None:
+            weights = weights * (bands[1] - bands[0])
+        if not weights.sum() > 0:
+            raise SamplingError(
+                f"impossible condition {where}: the fitted model gives it "
+                "probability 0. Fix: condition on a value the data can hold."
+            )
+        per = rng.multinomial(n, weights / weights.sum())
+        z = self._latent(per, rng, j, bands)
         perm = rng.permutation(n)
         k = np.repeat(np.arange(per.size), per)[perm]
         u = ndtr(z[:, perm], dtype=np.float64)
         np.minimum(u, 1 - 1e-9, out=u)  # so that u + k stays inside stratum k's block
         columns: dict[str, pl.Series] = {}
-        for j, name in enumerate(self.others_):
-            columns[name] = self._decode_column(domains[name], u[j], k, j)
+        for i, name in enumerate(self.others_):
+            columns[name] = self._decode_column(domains[name], u[i], k, i)
         for name, cells in zip(self.strata_, _stratum_cells(k, radices), strict=True):
             columns[name] = domains[name].decode(cells, None)
         out = pl.DataFrame([columns[c] for c in domains])
         return self._add_unmodelled(out, n)
+
+    def _strata_weights(self, where: dict[str, int], radices: list[int]) -> np.ndarray:
+        weights = self.weights_.astype(float).copy()
+        cells = _stratum_cells(np.arange(weights.size), radices)
+        for name, cell_of in zip(self.strata_, cells, strict=True):
+            if name in where:
+                weights[cell_of != where[name]] = 0.0
+        return weights
+
+    def _bands(self, j: int, cell: int) -> tuple[np.ndarray, np.ndarray]:
+        """Per stratum, the CDF interval [lo, hi) of ``cell`` of column ``j``."""
+        order = self.orders_[j]
+        p_ord = self.pmfs_[j][:, order]
+        r = int(np.flatnonzero(order == cell)[0])
+        hi = np.cumsum(p_ord, axis=1)[:, r]
+        return hi - p_ord[:, r], hi
+
+    def _latent(
+        self,
+        per: np.ndarray,
+        rng: np.random.Generator,
+        j: int | None,
+        bands: tuple[np.ndarray, np.ndarray] | None,
+    ) -> np.ndarray:
+        """Latent normals, one row per column, strata in contiguous blocks."""
+        d, n = len(self.others_), int(per.sum())
+        # one row per column (contiguous per column), float32: sampling precision is ample
+        z = np.empty((d, n), dtype=np.float32)
+        bounds = np.concatenate([[0], np.cumsum(per)])
+        for s in np.flatnonzero(per):
+            block = slice(bounds[s], bounds[s + 1])
+            corr = self.corr_[s]
+            if j is None or bands is None:
+                chol = np.linalg.cholesky(corr).astype(np.float32)
+                z[:, block] = chol @ rng.standard_normal((d, per[s]), dtype=np.float32)
+                continue
+            lo, hi = bands[0][s], bands[1][s]
+            zj = ndtri(np.clip(lo + (hi - lo) * rng.random(per[s]), 1e-12, 1 - 1e-12))
+            rest = [i for i in range(d) if i != j]
+            beta = corr[rest, j]
+            cov = corr[np.ix_(rest, rest)] - np.outer(beta, beta)
+            chol = np.linalg.cholesky(cov + 1e-9 * np.eye(len(rest)))
+            z[j, block] = zj
+            z[rest, block] = np.outer(beta, zj) + chol @ rng.standard_normal((len(rest), per[s]))
+        return z
 
     def _decode_column(self, dom: ColumnDomain, u: np.ndarray, k: np.ndarray, j: int) -> pl.Series:
         """Cells and positions for uniforms ``u`` of rows in strata ``k``, in one pass.
