@@ -136,25 +136,32 @@ def _fit_predict(
     return pred, proba
 
 
+def _rank_auc(score: np.ndarray, positive: np.ndarray) -> float | None:
+    """Binary ROC AUC by the rank-sum formula (ties count half)."""
+    from scipy.stats import rankdata
+
+    n_pos = int(positive.sum())
+    n_neg = positive.size - n_pos
+    if n_pos == 0 or n_neg == 0:
+        return None
+    ranks = rankdata(score)
+    return float((ranks[positive].sum() - n_pos * (n_pos + 1) / 2) / (n_pos * n_neg))
+
+
 def _fast_main(
     task: str, y: np.ndarray, pred: np.ndarray, proba: np.ndarray | None, classes: list[str]
 ) -> float | None:
-    """The headline metric, quickly: binary AUC by ranks, R^2, else sklearn's AUC."""
+    """The headline metric, quickly: R^2, or (macro one-vs-rest) AUC by ranks."""
     if task == "regression":
         ss = float(((y - y.mean()) ** 2).sum())
         return 1 - float(((y - pred) ** 2).sum()) / ss if ss > 0 else None
     if proba is None:
         return None
     if len(classes) == 2:
-        from scipy.stats import rankdata
-
-        pos = y == classes[1]
-        n_pos, n_neg = int(pos.sum()), int((~pos).sum())
-        if n_pos == 0 or n_neg == 0:
-            return None
-        ranks = rankdata(proba[:, 1])
-        return float((ranks[pos].sum() - n_pos * (n_pos + 1) / 2) / (n_pos * n_neg))
-    return _scores(task, y, pred, proba, classes).get("auc")
+        return _rank_auc(proba[:, 1], y == classes[1])
+    aucs = [_rank_auc(proba[:, j], y == c) for j, c in enumerate(classes)]
+    present = [a for a in aucs if a is not None]
+    return float(np.mean(present)) if present else None
 
 
 def _bootstrap(
@@ -168,8 +175,15 @@ def _bootstrap(
     """95% intervals of the headline metric (and accuracy) over bootstrap resamples."""
     main = "r2" if task == "regression" else "auc"
     vals: dict[str, list[float]] = {main: [], "accuracy": []}
+    if task == "classification":  # integer codes: comparisons on strings are slow
+        lookup = {c: i for i, c in enumerate(classes)}
+        y = np.array([lookup[v] for v in y])
+        pred = np.array([lookup.get(v, -1) for v in pred])
+        classes_idx: list[Any] = list(range(len(classes)))
+    else:
+        classes_idx = classes
     for i in boot_idx:
-        v = _fast_main(task, y[i], pred[i], None if proba is None else proba[i], classes)
+        v = _fast_main(task, y[i], pred[i], None if proba is None else proba[i], classes_idx)
         if v is not None:
             vals[main].append(v)
         if task == "classification":
@@ -226,7 +240,9 @@ def utility(
             ]
         )
     rng = np.random.default_rng(seed)
-    boot_idx = [rng.integers(0, len(holdout), len(holdout)) for _ in range(n_boot)]
+    # intervals from resamples of (at most 20,000 rows of) the holdout
+    size = min(len(holdout), 20_000)
+    boot_idx = [rng.integers(0, len(holdout), size) for _ in range(n_boot)]
     protected = [c.name for c in schema.columns if c.protected and c.name in holdout.columns]
     out: dict[str, Any] = {"task": task, "target": target, "models": {}}
     for name, make in _models(task).items():
