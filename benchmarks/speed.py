@@ -93,7 +93,8 @@ def main() -> int:
         "",
         "| measure | value |",
         "|---|---|",
-        f"| copula sampling, {s['columns']} columns | {s['unconditional_rows_per_s']:,.0f} rows/s |",
+        f"| copula sampling, {s['columns']} columns | "
+        f"{s['unconditional_rows_per_s']:,.0f} rows/s |",
         f"| conditioned on education=phd ({s['phd_share_in_train']:.1%} of rows) | "
         f"{s['conditional_rare_rows_per_s']:,.0f} rows/s |",
         f"| rebalanced ethnicity=uniform | {s['rebalanced_rows_per_s']:,.0f} rows/s |",

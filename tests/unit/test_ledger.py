@@ -17,15 +17,11 @@ import tabsynth
 from tabsynth.errors import BudgetExceededError, DataValidationError, PrivacyError
 from tabsynth.privacy import epsilon_to_rho
 from tabsynth.privacy.ledger import Cost, Ledger
+from tests.ledgerkit import hammer, spend
 
 
 def _zcdp(eps: float, delta: float = 1e-6) -> Cost:
     return Cost(epsilon=eps, delta=delta, rho=epsilon_to_rho(eps, delta))
-
-
-def _spend(book: Ledger, dataset: str, cost: Cost) -> int:
-    res = book.reserve(dataset, cost)
-    return book.commit(dataset, res, cost)
 
 
 @pytest.fixture()
@@ -36,7 +32,7 @@ def book(tmp_path) -> Ledger:
 
 
 def test_overspend_refused_and_nothing_recorded(book):
-    _spend(book, "d", Cost(epsilon=1.5, delta=0))
+    spend(book, "d", Cost(epsilon=1.5, delta=0))
     before = len(book.entries())
     with pytest.raises(BudgetExceededError, match="over the cap"):
         book.reserve("d", Cost(epsilon=0.6, delta=0))
@@ -46,11 +42,11 @@ def test_overspend_refused_and_nothing_recorded(book):
 
 def test_zcdp_composition_is_tighter_than_basic(book):
     for _ in range(3):  # basic composition would need epsilon 3 > cap 2
-        _spend(book, "d", _zcdp(0.9))
+        spend(book, "d", _zcdp(0.9))
     st = book.status("d")
     assert st["spent_epsilon"] < 2.0 and st["releases"] == 3
     with pytest.raises(BudgetExceededError):
-        _spend(book, "d", Cost(epsilon=0.9, delta=0))  # no rho: falls back to basic
+        spend(book, "d", Cost(epsilon=0.9, delta=0))  # no rho: falls back to basic
 
 
 def test_no_cap_and_bad_values_are_clear(book):
@@ -68,7 +64,7 @@ def test_reservation_counts_until_committed_or_cancelled(book):
     with pytest.raises(BudgetExceededError):
         book.reserve("d", Cost(epsilon=1.0, delta=0))
     book.cancel("d", res, reason="fit failed")
-    _spend(book, "d", Cost(epsilon=1.0, delta=0))
+    spend(book, "d", Cost(epsilon=1.0, delta=0))
     with pytest.raises(BudgetExceededError, match="exceeds its reservation"):
         r = book.reserve("d", Cost(epsilon=0.5, delta=0))
         book.commit("d", r, Cost(epsilon=0.7, delta=0))
@@ -106,7 +102,7 @@ def test_sql_update_and_delete_refused(book):
 )
 def test_audit_names_the_first_broken_entry(book, sql, needle):
     for _ in range(2):
-        _spend(book, "d", Cost(epsilon=0.5, delta=0))
+        spend(book, "d", Cost(epsilon=0.5, delta=0))
     assert book.audit() == []
     _tamper(book.path, sql)
     problems = book.audit()
@@ -127,20 +123,8 @@ def test_process_killed_mid_write_leaves_a_consistent_ledger(book):
     proc.join(30)
     assert proc.exitcode == -signal.SIGKILL
     assert len(book.entries()) == before and book.audit() == []
-    _spend(book, "d", Cost(epsilon=0.1, delta=0))  # and the lock was released
+    spend(book, "d", Cost(epsilon=0.1, delta=0))  # and the lock was released
     assert book.audit() == []
-
-
-def _hammer(path: str, n: int, q) -> None:
-    book = Ledger(path)
-    ok = 0
-    for _ in range(n):
-        try:
-            _spend(book, "c", Cost(epsilon=0.1, delta=0))
-            ok += 1
-        except BudgetExceededError:
-            pass
-    q.put(ok)
 
 
 @pytest.mark.slow
@@ -149,7 +133,7 @@ def test_eight_processes_cannot_overspend(tmp_path):
     book.set_cap("c", epsilon=10.0, delta=1e-6)  # room for 100 spends of 0.1; 160 are tried
     ctx = mp.get_context("fork")
     q = ctx.Queue()
-    procs = [ctx.Process(target=_hammer, args=(str(book.path), 20, q)) for _ in range(8)]
+    procs = [ctx.Process(target=hammer, args=(str(book.path), 20, q)) for _ in range(8)]
     for p in procs:
         p.start()
     for p in procs:

@@ -15,6 +15,7 @@ import pytest
 from tabsynth.errors import BudgetExceededError, PrivacyError
 from tabsynth.privacy import epsilon_to_rho
 from tabsynth.privacy.ledger import Cost, Ledger
+from tests.ledgerkit import hammer, spend
 
 URL = os.environ.get("TABSYNTH_TEST_PG_URL")
 if not URL:
@@ -44,24 +45,20 @@ def book() -> Ledger:
     return b
 
 
-def _spend(book: Ledger, dataset: str, cost: Cost) -> int:
-    return book.commit(dataset, book.reserve(dataset, cost), cost)
-
-
 def test_caps_composition_and_refusal(book):
     rho = epsilon_to_rho(0.9, 1e-6)
     for _ in range(3):
-        _spend(book, "d", Cost(epsilon=0.9, delta=1e-6, rho=rho))
+        spend(book, "d", Cost(epsilon=0.9, delta=1e-6, rho=rho))
     assert book.status("d")["spent_epsilon"] < 2.0  # zCDP: 3 x 0.9 fits under a cap of 2
     n = len(book.entries())
     with pytest.raises(BudgetExceededError):
-        _spend(book, "d", Cost(epsilon=0.9, delta=0))  # no rho: basic composition, 3.6 > 2
+        spend(book, "d", Cost(epsilon=0.9, delta=0))  # no rho: basic composition, 3.6 > 2
     assert len(book.entries()) == n
     assert book.status("d")["releases"] == 3 and book.audit() == []
 
 
 def test_append_only_and_tamper_evident(book):
-    _spend(book, "d", Cost(epsilon=0.5, delta=0))
+    spend(book, "d", Cost(epsilon=0.5, delta=0))
     from sqlalchemy.exc import DBAPIError
 
     with pytest.raises(DBAPIError, match="append-only"):
@@ -73,24 +70,12 @@ def test_append_only_and_tamper_evident(book):
     assert book.audit()[0].startswith("entry 3")
 
 
-def _hammer(n: int, q) -> None:
-    book = Ledger(URL)
-    ok = 0
-    for _ in range(n):
-        try:
-            _spend(book, "c", Cost(epsilon=0.1, delta=0))
-            ok += 1
-        except BudgetExceededError:
-            pass
-    q.put(ok)
-
-
 @pytest.mark.slow
 def test_eight_processes_cannot_overspend(book):
     book.set_cap("c", epsilon=10.0, delta=1e-6)
     ctx = mp.get_context("spawn")
     q = ctx.Queue()
-    procs = [ctx.Process(target=_hammer, args=(20, q)) for _ in range(8)]
+    procs = [ctx.Process(target=hammer, args=(URL, 20, q)) for _ in range(8)]
     for p in procs:
         p.start()
     for p in procs:
