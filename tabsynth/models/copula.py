@@ -36,7 +36,13 @@ from scipy.special import ndtr, ndtri
 from scipy.stats import norm
 
 from tabsynth.data.domain import ColumnDomain, build_domains
-from tabsynth.errors import NotForReleaseWarning, PrivacyError, SamplingError
+from tabsynth.errors import (
+    NotForReleaseWarning,
+    PrivacyError,
+    Problem,
+    SamplingError,
+    SchemaError,
+)
 from tabsynth.models.base import Mechanism, PrivacyInfo, Synthesizer, register, resolve_budget
 from tabsynth.privacy import NEIGHBOURING, epsilon_to_rho, gaussian_sigma, get_accountant
 from tabsynth.privacy.noise import make_noise
@@ -287,10 +293,17 @@ class CopulaSynthesizer(Synthesizer):
         try:
             return CopulaConfig(**opts)
         except TypeError as exc:
-            raise ValueError(
-                f"unknown copula option ({exc}). Fix: use only "
-                f"{sorted(CopulaConfig.__dataclass_fields__)}"
+            raise SchemaError(
+                [
+                    Problem(
+                        "model_options",
+                        f"unknown copula option ({exc})",
+                        f"use only {sorted(CopulaConfig.__dataclass_fields__)}",
+                    )
+                ]
             ) from None
+        except ValueError as exc:
+            raise SchemaError([Problem("model_options", str(exc), "see CopulaConfig")]) from None
 
     # --- fit ------------------------------------------------------------------------------
     def _fit(self, df: pl.DataFrame) -> None:
