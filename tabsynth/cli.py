@@ -290,6 +290,15 @@ def report(
     model: Annotated[
         Path | None, typer.Option("--model", help="The model folder: adds its DP certificate.")
     ] = None,
+    collapse_k: Annotated[
+        int,
+        typer.Option(
+            "--collapse",
+            min=0,
+            help="Refit on the model's own output K times and plot the "
+            "fidelity decay (needs --model).",
+        ),
+    ] = 0,
 ) -> None:
     """Fidelity, utility (TSTR) and privacy risk in one self-contained HTML (+ JSON) report."""
     import tabsynth
@@ -302,6 +311,23 @@ def report(
         frames[name] = read_table(path)
     with _Step("evaluating fidelity, utility and privacy risk"):
         result = evaluate(frames["real"], frames["synthetic"], frames["holdout"], sch, model=model)
+    if collapse_k:
+        from tabsynth.artifacts import read_manifest
+        from tabsynth.evaluation import collapse
+
+        if model is None:
+            raise typer.BadParameter("--collapse needs --model (its model and epsilon)")
+        man = read_manifest(model)
+        with _Step(f"model-collapse check over {collapse_k} generations"):
+            result.collapse = collapse(
+                frames["real"],
+                frames["synthetic"],
+                sch,
+                generations=collapse_k,
+                model=man["model"],
+                epsilon=man["privacy"]["epsilon"],
+                delta=man["privacy"]["delta"] or sch.delta,
+            )
     with _Step(f"writing {output}"):
         result.to_html(output)
         if json_out is not None:

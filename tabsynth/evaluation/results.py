@@ -24,6 +24,7 @@ class EvaluationResult:
     certificate: dict[str, Any] | None = None
     meta: dict[str, Any] = field(default_factory=dict)
     pii: dict[str, Any] | None = None
+    collapse: list[dict[str, Any]] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -33,6 +34,7 @@ class EvaluationResult:
             "utility": self.utility,
             "privacy_risk": self.privacy,
             "pii": self.pii,
+            "collapse": self.collapse,
         }
 
     def to_json(self, path: str | Path | None = None) -> str:
@@ -173,3 +175,47 @@ def certificate(model: Any, schema: Schema) -> dict[str, Any]:
         "data_fingerprint": extra.get("data_fingerprint"),
         "ledger_entry": extra.get("ledger_entry"),
     }
+
+
+def collapse(
+    real: Any,
+    synthetic: Any,
+    schema: Schema,
+    *,
+    generations: int,
+    model: str = "copula",
+    epsilon: float | None = 1.0,
+    delta: float = 1e-6,
+    seed: int = 0,
+) -> list[dict[str, Any]]:
+    """Model-collapse check: refit on the model's own output ``generations`` times.
+
+    Generation 0 is ``synthetic``; generation g+1 is sampled from a model fitted on
+    generation g (same model, epsilon and size). Each is scored against the real table, so
+    the decay shows what happens when synthetic data train the next synthesizer.
+    """
+    from tabsynth.api import fit
+    from tabsynth.evaluation.fidelity import fidelity
+
+    if generations < 1:
+        raise DataValidationError(
+            [Problem("collapse", f"{generations} generations", "ask for at least 1")]
+        )
+    n = to_polars(real)[0].height
+    data = synthetic
+    out = []
+    for g in range(generations + 1):
+        f = fidelity(real, data, schema, max_triples=20, seed=seed)
+        out.append(
+            {
+                "generation": g,
+                "column_shapes": f["column_shapes"],
+                "pair_trends": f["pair_trends"],
+                "three_way_tvd": f["three_way_tvd"],
+            }
+        )
+        if g < generations:
+            data = fit(data, schema, model, epsilon=epsilon, delta=delta).sample(
+                n, seed=seed + g + 1
+            )
+    return out

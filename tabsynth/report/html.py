@@ -142,6 +142,20 @@ def _distance_plot(priv: dict[str, Any]) -> str:
     return _png(fig)
 
 
+def _collapse_plot(gens: list[dict[str, Any]]) -> str:
+    plt = _plt()
+    fig, ax = plt.subplots(figsize=(6, 3))
+    x = [g["generation"] for g in gens]
+    for key, label in (("column_shapes", "column shapes"), ("pair_trends", "pair trends")):
+        ax.plot(x, [g[key] for g in gens], marker="o", label=label)
+    ax.plot(x, [1 - g["three_way_tvd"] for g in gens], marker="o", label="1 - 3-way TVD")
+    ax.set_xlabel("generation (refits on the previous generation's output)")
+    ax.set_ylabel("fidelity to the real data")
+    ax.set_xticks(x)
+    ax.legend(fontsize=8)
+    return _png(fig)
+
+
 def _table(rows: list[tuple[Any, ...]], head: tuple[str, ...]) -> str:
     out = ["<table><tr>" + "".join(f"<th>{_esc(h)}</th>" for h in head) + "</tr>"]
     for r in rows:
@@ -294,6 +308,19 @@ the differential-privacy guarantee.</p>
 cannot tell the people it was fitted on from fresh people.</p>
 {_distance_plot(priv)}
 """
+    if result.collapse:
+        body += (
+            "<h2>Model collapse</h2><p class='note'>Each generation is fitted on the "
+            "previous one's output and scored against the real data.</p>"
+            + _collapse_plot(result.collapse)
+            + _table(
+                [
+                    (g["generation"], g["column_shapes"], g["pair_trends"], g["three_way_tvd"])
+                    for g in result.collapse
+                ],
+                ("generation", "column shapes", "pair trends", "3-way TVD"),
+            )
+        )
     if result.pii:
         body += "<h2>PII scan</h2>" + _table(list(result.pii.items()), ("field", "value"))
     if fragment:
