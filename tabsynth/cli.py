@@ -216,6 +216,16 @@ def sample(
         str | None,
         typer.Option(help="COL=uniform or COL=a:0.5,b:0.5: the output holds these shares of COL."),
     ] = None,
+    scenario: Annotated[
+        str | None,
+        typer.Option(help="Stress test: tails (extreme quantiles) or rare (rare combinations)."),
+    ] = None,
+    drift: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--drift", help="Shifted marginal, e.g. age+5 or insurance=no:0.4 (repeatable)."
+        ),
+    ] = None,
 ) -> None:
     """Draw N synthetic rows from a fitted MODEL (post-processing: no privacy cost).
 
@@ -234,7 +244,15 @@ def sample(
     balance = _parse_rebalance(rebalance) if rebalance else None
     m = tabsynth.load(model_path)
     with _Step(f"sampling {n} rows"):
-        df = m.sample(n, seed=seed, as_frame="polars", where=cond or None, rebalance=balance)
+        df = m.sample(
+            n,
+            seed=seed,
+            as_frame="polars",
+            where=cond or None,
+            rebalance=balance,
+            scenario=scenario,
+            drift=drift,
+        )
     write_table(df, output)
     manifest = {
         "model": str(model_path),
@@ -245,6 +263,8 @@ def sample(
         "seed": seed,
         "where": cond,
         "rebalance": balance,
+        "scenario": scenario,
+        "drift": drift,
         "privacy": m.privacy.label(),
         "privacy_cost": "none: sampling, conditioning and rebalancing are post-processing of "
         "the DP model and spend no budget",

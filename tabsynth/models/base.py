@@ -155,6 +155,8 @@ class Synthesizer(ABC):
         as_frame: str | None = None,
         where: dict[str, Any] | None = None,
         rebalance: dict[str, Any] | None = None,
+        scenario: str | None = None,
+        drift: list[str] | None = None,
     ) -> Any:
         """Draw ``n`` synthetic rows (post-processing: no privacy cost).
 
@@ -165,6 +167,11 @@ class Synthesizer(ABC):
             where: ``{column: value}``: sample from the model's conditional distribution.
             rebalance: ``{column: {value: share, ...}}`` or ``{column: "uniform"}``: the
                 output holds each value in that share (each part drawn conditionally).
+            scenario: a stress test: "tails" (extreme quantiles of numerical columns),
+                "rare" (rare category combinations as common as frequent ones).
+            drift: shifted marginals, e.g. ``["age+5", "insurance=no:0.4"]``: numbers are
+                moved (and clipped to the schema's bounds), one category gets a new share
+                and the others keep their relative sizes.
         """
         from tabsynth.data import from_polars
 
@@ -175,12 +182,28 @@ class Synthesizer(ABC):
             seed = getattr(self, "seed_", None)
         rng = np.random.default_rng(seed)
         cond = conditions(self.schema, where or {})
-        if rebalance:
+        shifts, shares = parse_drift(self.schema, drift or [])
+        if shares:
+            if rebalance:
+                raise SamplingError(
+                    "drift of a category and rebalance both set the shares of "
+                    "a column. Fix: use one of them."
+                )
+            rebalance = self._drift_shares(*shares)
+        if scenario is not None:
+            if scenario not in ("tails", "rare") or rebalance:
+                raise SamplingError(
+                    f"unknown scenario {scenario!r} (or combined with "
+                    "rebalancing). Fix: scenario='tails' or 'rare'"
+                )
+            out = self._scenario(int(n), rng, cond, scenario)
+        elif rebalance:
             out = self._rebalanced(int(n), rng, cond, rebalance)
         elif cond:
             out = self._sample(int(n), rng, where=cond)
         else:
             out = self._sample(int(n), rng)
+        out = apply_shifts(self.schema, out, shifts)
         kind: Any = as_frame or getattr(self, "frame_kind_", "polars")
         if kind not in ("pandas", "polars"):
             raise ValueError(f"as_frame must be 'pandas' or 'polars', got {kind!r}")
@@ -206,6 +229,26 @@ class Synthesizer(ABC):
                 "dataset's budget. Fix: pass an epsilon, or drop --dataset."
             )
         return {"epsilon": eps, "delta": delta, "rho": None, "delta_approx": 0.0}
+
+    def _scenario(self, n: int, rng: np.random.Generator, cond: dict[str, int], name: str) -> Any:
+        raise SamplingError(f"{self.name} does not support scenario {name!r} yet")
+
+    def marginal(self, column: str) -> dict[Any, float]:
+        """The model's marginal distribution of a categorical column."""
+        raise SamplingError(f"{self.name} does not report marginals yet")
+
+    def _drift_shares(self, column: str, value: str, share: float) -> dict[str, Any]:
+        """Shares for a column whose ``value`` moves to ``share``; the rest keep their ratios."""
+        base = {k: v for k, v in self.marginal(column).items() if k != "<null>"}
+        key = next((k for k in base if str(k) == value), None)
+        if key is None:
+            raise SamplingError(f"{value!r} is outside the domain of {column!r}")
+        rest = sum(v for k, v in base.items() if k != key)
+        out = {
+            k: (share if k == key else (1 - share) * v / rest if rest > 0 else 0.0)
+            for k, v in base.items()
+        }
+        return {column: out}
 
     def _rebalanced(
         self, n: int, rng: np.random.Generator, cond: dict[str, int], rebalance: dict[str, Any]
@@ -364,3 +407,42 @@ def rebalance_shares(schema: Schema, column: str, spec: Any) -> tuple[list[int],
     else:
         raise SamplingError(f"rebalance {column!r} with 'uniform' or {{value: share}}")
     return [_cell_of(schema, column, v) for v in values], shares
+
+
+def parse_drift(
+    schema: Schema, specs: list[str]
+) -> tuple[dict[str, float], tuple[str, str, float] | None]:
+    """``["age+5", "x-2", "insurance=no:0.4"]`` as numeric shifts and one category share."""
+    import re
+
+    shifts: dict[str, float] = {}
+    share: tuple[str, str, float] | None = None
+    for spec in specs:
+        m = re.fullmatch(r"\s*([^=+\-]+?)\s*([+-])\s*([0-9.eE+-]+)\s*", spec)
+        c = re.fullmatch(r"\s*([^=]+?)\s*=\s*(.+):\s*([0-9.eE+-]+)\s*", spec)
+        if m and m.group(1) in schema.names and schema.column(m.group(1)).kind == "numerical":
+            shifts[m.group(1)] = float(m.group(3)) * (1 if m.group(2) == "+" else -1)
+        elif c and c.group(1) in schema.names and share is None:
+            value = float(c.group(3))
+            if not 0 <= value <= 1:
+                raise SamplingError(f"drift share in {spec!r} must be in [0, 1]")
+            share = (c.group(1), c.group(2).strip(), value)
+        else:
+            raise SamplingError(
+                f"cannot read drift {spec!r}. Fix: 'NUMCOL+5', 'NUMCOL-2' or "
+                "'CATCOL=value:0.4' (one category drift at a time)"
+            )
+    return shifts, share
+
+
+def apply_shifts(schema: Schema, out: Any, shifts: dict[str, float]) -> Any:
+    """Numbers moved by ``shifts`` and clipped to the schema's bounds (post-processing)."""
+    import polars as pl
+
+    for name, delta in shifts.items():
+        col = schema.column(name)
+        expr = (pl.col(name) + delta).clip(col.lower, col.upper)
+        if col.integer:
+            expr = expr.round(0).cast(pl.Int64)
+        out = out.with_columns(expr.alias(name))
+    return out

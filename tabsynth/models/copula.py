@@ -687,7 +687,12 @@ class CopulaSynthesizer(Synthesizer):
         return {d.name: d for d in doms}
 
     def _sample(
-        self, n: int, rng: np.random.Generator, where: dict[str, int] | None = None
+        self,
+        n: int,
+        rng: np.random.Generator,
+        where: dict[str, int] | None = None,
+        band: tuple[str, float, float] | None = None,
+        strata_weights: np.ndarray | None = None,
     ) -> pl.DataFrame:
         """Draw rows; ``where`` maps columns to cell indices to condition on, exactly.
 
@@ -699,7 +704,17 @@ class CopulaSynthesizer(Synthesizer):
         radices = [domains[s].n_cells for s in self.strata_]
         where = dict(where or {})
         weights = self._strata_weights(where, radices)
+        if strata_weights is not None:
+            weights = np.where(weights > 0, strata_weights, 0.0)
         cond = [c for c in where if c not in self.strata_]
+        if band is not None:  # a quantile band of one column's latent (tails scenario)
+            if cond:
+                raise SamplingError(
+                    f"a tails scenario cannot be combined with a condition on {cond}"
+                )
+            col = self.others_.index(band[0])
+            lims = (np.full(weights.size, band[1]), np.full(weights.size, band[2]))
+            return self._draw(n, rng, weights, col, lims, domains, radices)
         if len(cond) > 1:
             raise SamplingError(
                 f"the copula conditions exactly on its strata {self.strata_} plus "
@@ -714,6 +729,18 @@ class CopulaSynthesizer(Synthesizer):
                 f"impossible condition {where}: the fitted model gives it "
                 "probability 0. Fix: condition on a value the data can hold."
             )
+        return self._draw(n, rng, weights, j, bands, domains, radices)
+
+    def _draw(
+        self,
+        n: int,
+        rng: np.random.Generator,
+        weights: np.ndarray,
+        j: int | None,
+        bands: tuple[np.ndarray, np.ndarray] | None,
+        domains: dict[str, ColumnDomain],
+        radices: list[int],
+    ) -> pl.DataFrame:
         per = rng.multinomial(n, weights / weights.sum())
         z = self._latent(per, rng, j, bands)
         perm = rng.permutation(n)
@@ -727,6 +754,50 @@ class CopulaSynthesizer(Synthesizer):
             columns[name] = domains[name].decode(cells, None)
         out = pl.DataFrame([columns[c] for c in domains])
         return self._add_unmodelled(out, n)
+
+    def _scenario(
+        self, n: int, rng: np.random.Generator, cond: dict[str, int], name: str, tail: float = 0.05
+    ) -> pl.DataFrame:
+        """Stress scenarios. ``tails``: every row lies in the lowest or highest ``tail``
+        quantile of one numerical column (columns and sides in equal shares), drawn exactly
+        from the model's conditional. ``rare``: strata (combinations of the target and
+        protected attributes) in equal shares, so rare combinations are as common as
+        frequent ones."""
+        if name == "rare":
+            if len(self.weights_) < 2:
+                raise SamplingError(
+                    "the rare scenario needs strata. Fix: declare `strata:` "
+                    "in the schema, or use rebalance on one column"
+                )
+            return self._sample(n, rng, where=cond, strata_weights=np.ones(len(self.weights_)))
+        domains = self._domains()
+        cols = [c for c in self.others_ if domains[c].is_numeric]
+        if not cols:
+            raise SamplingError("the tails scenario needs a numerical column")
+        bands = [(c, lo, hi) for c in cols for lo, hi in ((0.0, tail), (1 - tail, 1.0))]
+        counts = rng.multinomial(n, np.full(len(bands), 1 / len(bands)))
+        parts = [
+            self._sample(int(m), rng, where=cond, band=b)
+            for b, m in zip(bands, counts, strict=True)
+            if m > 0
+        ]
+        out = pl.concat(parts, how="vertical_relaxed")
+        return out[rng.permutation(out.height).tolist()]
+
+    def marginal(self, column: str) -> dict[Any, float]:
+        """The fitted model's marginal distribution of a categorical or boolean column."""
+        domains = self._domains()
+        dom = domains[column]
+        if column in self.strata_:
+            radices = [domains[s].n_cells for s in self.strata_]
+            cells = _stratum_cells(np.arange(len(self.weights_)), radices)[
+                self.strata_.index(column)
+            ]
+            probs = np.bincount(cells, weights=self.weights_, minlength=dom.n_cells)
+        else:
+            probs = self.weights_ @ self.pmfs_[self.others_.index(column)]
+        labels = (["<null>"] if dom.nullable else []) + list(dom.labels)
+        return {label: float(p) for label, p in zip(labels, probs, strict=True)}
 
     def _strata_weights(self, where: dict[str, int], radices: list[int]) -> np.ndarray:
         weights = self.weights_.astype(float).copy()

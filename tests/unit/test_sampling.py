@@ -127,6 +127,29 @@ def test_cli_where_rebalance_and_manifest(tmp_path, health):
     assert (syn.region == "west").all() and abs((syn.insurance == "no").mean() - 0.5) < 0.05
     manifest = json.loads((tmp_path / "s.csv.manifest.json").read_text())
     assert manifest["where"] == {"region": "west"} and "spend no budget" in manifest["privacy_cost"]
+    res = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "tabsynth.cli",
+            "sample",
+            str(tmp_path / "m"),
+            "-n",
+            "500",
+            "-o",
+            str(out),
+            "--scenario",
+            "rare",
+            "--drift",
+            "age+2",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert res.returncode == 0, res.stderr
+    manifest = json.loads((tmp_path / "s.csv.manifest.json").read_text())
+    assert manifest["scenario"] == "rare" and manifest["drift"] == ["age+2"]
     bad = subprocess.run(
         [
             sys.executable,
@@ -146,3 +169,32 @@ def test_cli_where_rebalance_and_manifest(tmp_path, health):
         timeout=120,
     )
     assert bad.returncode == 1 and "outside the domain" in bad.stderr
+
+
+def test_scenarios_tails_rare_and_drift(health):
+    df, schema = health
+    model = tabsynth.fit(df, schema, epsilon=None)
+    base = model.sample(20_000, seed=0)
+    tails = model.sample(20_000, seed=0, scenario="tails")
+    lo, hi = np.quantile(base.age, [0.06, 0.94])
+    flo, fhi = np.quantile(base.family, [0.06, 0.94])
+    extreme = (tails.age <= lo) | (tails.age >= hi) | (tails.family <= flo) | (tails.family >= fhi)
+    assert extreme.mean() > 0.9 > ((base.age <= lo) | (base.age >= hi)).mean() + 0.5
+    rare = model.sample(20_000, seed=0, scenario="rare")
+    shares = rare.groupby(model.strata_).size() / len(rare)
+    assert shares.max() - shares.min() < 0.03  # every stratum equally common
+    drift = model.sample(20_000, seed=0, drift=["age+5", "insurance=no:0.4"])
+    assert abs((drift.insurance == "no").mean() - 0.4) < 0.01
+    moved = model.sample(20_000, seed=0, drift=["age+5"])
+    assert 3.5 < moved.age.mean() - base.age.mean() <= 5  # clipped at the schema's 64
+    assert moved.age.max() <= 64
+    ratio = model.marginal("education")
+    assert sum(ratio.values()) == pytest.approx(1.0)
+    for bad, message in [
+        ({"scenario": "chaos"}, "unknown scenario"),
+        ({"drift": ["age*2"]}, "cannot read drift"),
+        ({"drift": ["insurance=no:1.5"]}, r"\[0, 1\]"),
+        ({"drift": ["insurance=no:0.4"], "rebalance": {"gender": "uniform"}}, "use one of them"),
+    ]:
+        with pytest.raises(tabsynth.errors.SamplingError, match=message):
+            model.sample(100, seed=0, **bad)
