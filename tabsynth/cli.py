@@ -265,6 +265,10 @@ def sample(
         "rebalance": balance,
         "scenario": scenario,
         "drift": drift,
+        "constraints": {
+            "rules": list(m.schema.constraints),
+            **getattr(m, "last_sample_report_", {}),
+        },
         "privacy": m.privacy.label(),
         "privacy_cost": "none: sampling, conditioning and rebalancing are post-processing of "
         "the DP model and spend no budget",

@@ -190,20 +190,29 @@ class Synthesizer(ABC):
                     "a column. Fix: use one of them."
                 )
             rebalance = self._drift_shares(*shares)
-        if scenario is not None:
-            if scenario not in ("tails", "rare") or rebalance:
-                raise SamplingError(
-                    f"unknown scenario {scenario!r} (or combined with "
-                    "rebalancing). Fix: scenario='tails' or 'rare'"
-                )
-            out = self._scenario(int(n), rng, cond, scenario)
-        elif rebalance:
-            out = self._rebalanced(int(n), rng, cond, rebalance)
-        elif cond:
-            out = self._sample(int(n), rng, where=cond)
+        if scenario is not None and (scenario not in ("tails", "rare") or rebalance):
+            raise SamplingError(
+                f"unknown scenario {scenario!r} (or combined with "
+                "rebalancing). Fix: scenario='tails' or 'rare'"
+            )
+
+        def draw(m: int) -> Any:
+            if scenario is not None:
+                out = self._scenario(m, rng, cond, scenario)
+            elif rebalance:
+                out = self._rebalanced(m, rng, cond, rebalance)
+            else:
+                out = self._sample(m, rng, where=cond) if cond else self._sample(m, rng)
+            return apply_shifts(self.schema, out, shifts)
+
+        if self.schema.constraints and n > 0:
+            from tabsynth.sampling.constraints import Critic
+
+            critic = Critic(list(self.schema.constraints), set(self.schema.names))
+            out, self.last_sample_report_ = critic.enforce(draw, int(n))
         else:
-            out = self._sample(int(n), rng)
-        out = apply_shifts(self.schema, out, shifts)
+            out = draw(int(n))
+            self.last_sample_report_ = {"rejection_rate": 0.0}
         kind: Any = as_frame or getattr(self, "frame_kind_", "polars")
         if kind not in ("pandas", "polars"):
             raise ValueError(f"as_frame must be 'pandas' or 'polars', got {kind!r}")

@@ -121,6 +121,9 @@ def consistency_problems(schema: Schema) -> list[Problem]:
                 "use a small positive delta such as 1e-6",
             )
         )
+    from tabsynth.schema.expressions import constraint_problems
+
+    problems += constraint_problems(list(schema.constraints), set(schema.names))
     if not schema.modelled_columns:
         problems.append(
             Problem(

@@ -198,3 +198,51 @@ def test_scenarios_tails_rare_and_drift(health):
     ]:
         with pytest.raises(tabsynth.errors.SamplingError, match=message):
             model.sample(100, seed=0, **bad)
+
+
+@pytest.fixture(scope="module")
+def credit_split(credit):
+    df, schema = credit
+    return df, schema
+
+
+@pytest.mark.parametrize(
+    "rule,check",
+    [
+        ("Amount <= Price", lambda o: o.Amount <= o.Price),  # inequality
+        ("100 <= Amount <= 3000", lambda o: o.Amount.between(100, 3000)),  # range (chained)
+        ("Amount + 50 < Price * 2", lambda o: o.Amount + 50 < o.Price * 2),  # arithmetic
+        (
+            "not (Home == 'owner') or Assets > 0",  # implication: owners have assets
+            lambda o: (o.Home != "owner") | (o.Assets > 0) | o.Assets.isna(),
+        ),
+        (
+            "Job in ['fixed', 'freelance'] or Age < 40",  # fixed combinations
+            lambda o: o.Job.isin(["fixed", "freelance"]) | (o.Age < 40) | o.Job.isna(),
+        ),
+    ],
+)
+def test_each_constraint_type_is_enforced(credit_split, rule, check):
+    df, schema = credit_split
+    d = schema.model_dump(mode="json")
+    d["constraints"] = [rule]
+    model = tabsynth.fit(df, tabsynth.Schema.from_dict(d), epsilon=1.0)
+    out = model.sample(3000, seed=0)
+    assert len(out) == 3000 and check(out).all()
+    report = model.last_sample_report_
+    assert 0 <= report["rejection_rate"] < 1 and rule in report["violations"]
+
+
+def test_constraint_errors_are_clear(credit_split):
+    df, schema = credit_split
+    d = schema.model_dump(mode="json")
+    d["constraints"] = ["__import__('os').system('true')", "Amont < 3", "Amount <"]
+    with pytest.raises(tabsynth.SchemaError) as err:
+        tabsynth.Schema.from_dict(d)
+    text = str(err.value)
+    assert "Call is not allowed" in text and "unknown column 'Amont'" in text
+    assert "cannot parse" in text
+    d["constraints"] = ["Amount < Price", "Price < Amount"]
+    model = tabsynth.fit(df, tabsynth.Schema.from_dict(d), epsilon=1.0)
+    with pytest.raises(tabsynth.errors.SamplingError, match="contradictory"):
+        model.sample(100, seed=0)

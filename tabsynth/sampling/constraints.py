@@ -1,0 +1,84 @@
+"""The constraint critic: rejects sampled rows that violate the schema's constraints and
+resamples, reporting the rejection rate. Constraints are public, so this costs no privacy;
+their language is documented in ``tabsynth.schema.expressions``."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import polars as pl
+
+from tabsynth.errors import SamplingError, SchemaError
+from tabsynth.schema.expressions import compile_constraint, constraint_problems
+
+
+@dataclass
+class Critic:
+    """Rejects rows that violate any constraint and tells which constraint and how often."""
+
+    constraints: list[str]
+    columns: set[str]
+
+    def __post_init__(self) -> None:
+        problems = constraint_problems(self.constraints, self.columns)
+        if problems:
+            raise SchemaError(problems)
+        self._exprs = [compile_constraint(c, self.columns) for c in self.constraints]
+
+    def masks(self, df: pl.DataFrame) -> np.ndarray:
+        """(rows, constraints) booleans: True where the row satisfies the constraint (a
+        null anywhere in an expression counts as satisfied: nulls are their own state)."""
+        if not self._exprs:
+            return np.ones((df.height, 0), dtype=bool)
+        out = df.select([e.fill_null(True).alias(f"c{i}") for i, e in enumerate(self._exprs)])
+        return out.to_numpy().astype(bool)
+
+    def enforce(
+        self, draw: Any, n: int, *, max_rounds: int = 50, min_acceptance: float = 1e-3
+    ) -> tuple[pl.DataFrame, dict[str, Any]]:
+        """Rows from ``draw(m)`` until ``n`` satisfy every constraint.
+
+        Returns:
+            The rows and a report: rejection rate, and the share of drawn rows violating
+            each constraint.
+
+        Raises:
+            SamplingError: the constraints (with the model) accept almost nothing: they are
+                contradictory or far from what the data look like.
+        """
+        kept: list[pl.DataFrame] = []
+        have = drawn = 0
+        violations = np.zeros(len(self._exprs))
+        batch = n
+        for _ in range(max_rounds):
+            if have >= n:
+                break
+            rows = draw(max(batch, 16))
+            ok = self.masks(rows)
+            drawn += rows.height
+            violations += (~ok).sum(axis=0)
+            good = ok.all(axis=1)
+            kept.append(rows.filter(pl.Series(good)))
+            have += int(good.sum())
+            rate = have / max(drawn, 1)
+            if drawn >= 10_000 and rate < min_acceptance:
+                break
+            batch = int((n - have) / max(rate, min_acceptance) * 1.2) + 16
+        if have < n:
+            worst = self.constraints[int(np.argmax(violations))] if self._exprs else "?"
+            raise SamplingError(
+                f"the constraints accept {have} of {drawn} drawn rows; they look contradictory "
+                f"or far from the data (most violated: {worst!r}). Fix: check the schema's "
+                "`constraints`."
+            )
+        out = pl.concat(kept, how="vertical_relaxed").head(n)
+        report = {
+            "rejection_rate": 1 - have / drawn,
+            "rows_drawn": drawn,
+            "violations": {
+                c: float(v / drawn) for c, v in zip(self.constraints, violations, strict=True)
+            },
+        }
+        return out, report
