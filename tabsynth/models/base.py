@@ -259,6 +259,27 @@ class Synthesizer(ABC):
         }
         return {column: out}
 
+    def _possible(self, column: str, cells: list[int]) -> tuple[list[int], np.ndarray]:
+        """For "uniform" rebalancing: the cells the model can produce, in equal shares."""
+        try:
+            probs = list(self.marginal(column).values())
+        except SamplingError:
+            return cells, np.full(len(cells), 1 / len(cells))
+        keep = [c for c in cells if probs[c] > 0]
+        if len(keep) < len(cells):
+            import warnings
+
+            warnings.warn(
+                f"rebalancing {column!r}: {len(cells) - len(keep)} value(s) have "
+                "probability 0 in the fitted model (too rare to survive the DP "
+                "noise) and are left out",
+                UserWarning,
+                stacklevel=4,
+            )
+        if not keep:
+            raise SamplingError(f"no value of {column!r} has positive probability")
+        return keep, np.full(len(keep), 1 / len(keep))
+
     def _rebalanced(
         self, n: int, rng: np.random.Generator, cond: dict[str, int], rebalance: dict[str, Any]
     ) -> Any:
@@ -272,6 +293,8 @@ class Synthesizer(ABC):
                 f"column {col!r} is both conditioned on and rebalanced. Fix: use one or the other."
             )
         cells, shares = rebalance_shares(self.schema, col, spec)
+        if spec == "uniform":
+            cells, shares = self._possible(col, cells)
         counts = rng.multinomial(n, shares)
         parts = [
             self._sample(int(c), rng, where={**cond, col: cell})

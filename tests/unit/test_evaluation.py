@@ -181,3 +181,22 @@ def test_collapse_shows_fidelity_decay(split_health):
     assert gens[-1]["pair_trends"] < gens[0]["pair_trends"]
     with pytest.raises(DataValidationError, match="at least 1"):
         collapse(train, synthetic, schema, generations=0)
+
+
+def test_fairness_shares_and_gaps(split_health):
+    from tabsynth.evaluation.fairness import fairness
+
+    train, holdout, schema = split_health
+    model = tabsynth.fit(train, schema, epsilon=3.0)
+    syn = model.sample(len(train), seed=0)
+    reb = model.sample(len(train), seed=0, rebalance={"ethnicity": "uniform"})
+    res = fairness(train, syn, holdout, schema, rebalanced=reb)
+    eth = res["attributes"]["ethnicity"]
+    assert set(eth["models"]) == {"real", "synthetic", "rebalanced"}
+    assert eth["shares"]["rebalanced"]["other"] == pytest.approx(1 / 3, abs=0.03)
+    assert eth["shares"]["real"]["other"] < 0.1
+    for m in eth["models"].values():
+        assert 0 <= m["demographic_parity_gap"] <= 1 and 0 <= m["equalized_odds_gap"] <= 1
+        assert set(m["auc_by_group"]) == set(holdout.ethnicity.astype(str))
+    with pytest.raises(DataValidationError, match="binary"):
+        fairness(train, syn, holdout, schema.model_copy(update={"target": "region"}))
