@@ -200,3 +200,26 @@ def test_fairness_shares_and_gaps(split_health):
         assert set(m["auc_by_group"]) == set(holdout.ethnicity.astype(str))
     with pytest.raises(DataValidationError, match="binary"):
         fairness(train, syn, holdout, schema.model_copy(update={"target": "region"}))
+
+
+def test_column_shapes_agree_with_sdmetrics(credit):
+    """Same definitions as SDMetrics' QualityReport (KS / TV complements): within 0.02."""
+    from sdmetrics.reports.single_table import QualityReport
+
+    df, schema = credit
+    train, holdout = df.iloc[:1000], df.iloc[1000:]
+    model = tabsynth.fit(train, schema, epsilon=1.0)
+    syn = model.sample(len(train), seed=0)
+    ours = evaluate(train, syn, holdout, schema, utility=False).fidelity
+    meta = {
+        "columns": {
+            c.name: {"sdtype": "numerical"} if c.kind == "numerical" else {"sdtype": "categorical"}
+            for c in schema.columns
+        }
+    }
+    report = QualityReport()
+    report.generate(train, syn, meta, verbose=False)
+    theirs = report.get_details("Column Shapes").set_index("Column")["Score"]
+    assert ours["column_shapes"] == pytest.approx(theirs.mean(), abs=0.02)
+    for col, score in theirs.items():
+        assert ours["per_column"][col] == pytest.approx(score, abs=0.02), col
