@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 
 import numpy as np
 import pandas as pd
 import pytest
 
 import tabsynth
+from tests.cli import run_cli
 from tests.toydata import make_toy
 
 
@@ -100,73 +99,42 @@ def test_cli_where_rebalance_and_manifest(tmp_path, health):
     df, schema = health
     tabsynth.fit(df, schema, epsilon=1.0).save(tmp_path / "m")
     out = tmp_path / "s.csv"
-    res = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "tabsynth.cli",
-            "sample",
-            str(tmp_path / "m"),
-            "-n",
-            "2000",
-            "-o",
-            str(out),
-            "--seed",
-            "3",
-            "--where",
-            "region=west",
-            "--rebalance",
-            "insurance=yes:0.5,no:0.5",
-        ],
-        capture_output=True,
-        text=True,
-        timeout=120,
+    res = run_cli(
+        "sample",
+        str(tmp_path / "m"),
+        "-n",
+        "2000",
+        "-o",
+        str(out),
+        "--seed",
+        "3",
+        "--where",
+        "region=west",
+        "--rebalance",
+        "insurance=yes:0.5,no:0.5",
     )
     assert res.returncode == 0, res.stderr
     syn = pd.read_csv(out)
     assert (syn.region == "west").all() and abs((syn.insurance == "no").mean() - 0.5) < 0.05
     manifest = json.loads((tmp_path / "s.csv.manifest.json").read_text())
     assert manifest["where"] == {"region": "west"} and "spend no budget" in manifest["privacy_cost"]
-    res = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "tabsynth.cli",
-            "sample",
-            str(tmp_path / "m"),
-            "-n",
-            "500",
-            "-o",
-            str(out),
-            "--scenario",
-            "rare",
-            "--drift",
-            "age+2",
-        ],
-        capture_output=True,
-        text=True,
-        timeout=120,
+    res = run_cli(
+        "sample",
+        str(tmp_path / "m"),
+        "-n",
+        "500",
+        "-o",
+        str(out),
+        "--scenario",
+        "rare",
+        "--drift",
+        "age+2",
     )
     assert res.returncode == 0, res.stderr
     manifest = json.loads((tmp_path / "s.csv.manifest.json").read_text())
     assert manifest["scenario"] == "rare" and manifest["drift"] == ["age+2"]
-    bad = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "tabsynth.cli",
-            "sample",
-            str(tmp_path / "m"),
-            "-n",
-            "5",
-            "-o",
-            str(out),
-            "--where",
-            "region=mars",
-        ],
-        capture_output=True,
-        text=True,
-        timeout=120,
+    bad = run_cli(
+        "sample", str(tmp_path / "m"), "-n", "5", "-o", str(out), "--where", "region=mars"
     )
     assert bad.returncode == 1 and "outside the domain" in bad.stderr
 
