@@ -6,7 +6,7 @@ Quick start::
     schema = tabsynth.Schema.from_yaml("schemas/health_insurance.yaml")
     model = tabsynth.fit(df, schema, epsilon=1.0)
     synthetic = model.sample(len(df), seed=0)
-    print(model.privacy.label())
+    model.privacy.label()   # "(1, 1e-06)-DP via zcdp ..."
 """
 
 from tabsynth._version import __version__
