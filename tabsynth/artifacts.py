@@ -6,7 +6,8 @@ Layout of a saved model folder::
                     time, and the SHA-256 of every other file
     schema.json     the public schema the model was fitted under
     model.json      the model's JSON state
-    arrays.npz      the model's numeric state (loaded with allow_pickle=False)
+    arrays.npz      the model's numeric state (loaded with allow_pickle=False), or
+    arrays.safetensors  the same for models with network weights (safetensors: no code)
 
 Loading refuses a folder whose manifest is unknown, whose files do not match their hashes, or
 whose schema does not match the pinned schema hash.
@@ -34,7 +35,8 @@ from tabsynth.errors import ArtifactError
 FORMAT = "tabsynth-model"
 FORMAT_VERSION = 1
 KEY_ENV = "TABSYNTH_FINGERPRINT_KEY"
-_FILES = ("schema.json", "model.json", "arrays.npz")
+_FILES = ("schema.json", "model.json")
+_ARRAY_FILES = ("arrays.npz", "arrays.safetensors")
 
 
 def _sha256(data: bytes) -> str:
@@ -73,6 +75,13 @@ def _arrays_bytes(arrays: dict[str, np.ndarray]) -> bytes:
     return buf.getvalue()
 
 
+def _safetensors_bytes(arrays: dict[str, np.ndarray]) -> bytes:
+    from tabsynth.errors import require_extra
+
+    st = require_extra("safetensors.numpy", "ctgan")
+    return st.save({k: np.ascontiguousarray(v) for k, v in arrays.items()})  # type: ignore[no-any-return]
+
+
 def save_model(model: Any, path: str | Path) -> Path:
     """Write ``model`` to the folder ``path`` atomically (built aside, then renamed)."""
     path = Path(path)
@@ -80,8 +89,11 @@ def save_model(model: Any, path: str | Path) -> Path:
     blobs = {
         "schema.json": json.dumps(model.schema.model_dump(mode="json"), indent=1).encode(),
         "model.json": json.dumps(meta, indent=1, default=_json_default).encode(),
-        "arrays.npz": _arrays_bytes(arrays),
     }
+    if getattr(model, "array_format", "npz") == "safetensors":
+        blobs["arrays.safetensors"] = _safetensors_bytes(arrays)
+    else:
+        blobs["arrays.npz"] = _arrays_bytes(arrays)
     manifest = {
         "format": FORMAT,
         "format_version": FORMAT_VERSION,
@@ -175,7 +187,10 @@ def load_model(path: str | Path) -> Any:
     path = Path(path)
     manifest = read_manifest(path)
     blobs: dict[str, bytes] = {}
-    for name in _FILES:
+    array_files = [n for n in _ARRAY_FILES if n in manifest.get("files", {})]
+    if len(array_files) != 1:
+        raise ArtifactError(f"{path}: the manifest must list exactly one arrays file")
+    for name in (*_FILES, *array_files):
         fpath = path / name
         if not fpath.is_file():
             raise ArtifactError(f"{path}: {name} is missing")
@@ -188,8 +203,13 @@ def load_model(path: str | Path) -> Any:
     schema = schema_from_dict(json.loads(blobs["schema.json"]), source=f"{path}/schema.json")
     if schema.hash() != manifest["schema_hash"]:
         raise ArtifactError(f"{path}: schema does not match the pinned schema hash")
-    with np.load(io.BytesIO(blobs["arrays.npz"]), allow_pickle=False) as npz:
-        arrays = {k.replace("__", "/"): npz[k] for k in npz.files}
+    if "arrays.npz" in blobs:
+        with np.load(io.BytesIO(blobs["arrays.npz"]), allow_pickle=False) as npz:
+            arrays = {k.replace("__", "/"): npz[k] for k in npz.files}
+    else:
+        from tabsynth.errors import require_extra
+
+        arrays = require_extra("safetensors.numpy", "ctgan").load(blobs["arrays.safetensors"])
     cls = get_model(manifest["model"])
     model: Any = cls._from_state(schema, json.loads(blobs["model.json"]), arrays)
     model.privacy_ = PrivacyInfo.from_dict(manifest["privacy"])

@@ -21,12 +21,13 @@ from tabsynth.schema.model import Schema
 
 @dataclass(frozen=True)
 class Mechanism:
-    """One DP measurement: what was measured, its L2 sensitivity, noise std and zCDP cost."""
+    """One DP measurement: what was measured, its L2 sensitivity, noise std and zCDP cost
+    (``rho`` is None for mechanisms accounted in Rényi DP only, such as DP-SGD)."""
 
     name: str
     sensitivity: float
     sigma: float
-    rho: float
+    rho: float | None
     noise: str
     delta: float = 0.0
 
@@ -58,9 +59,10 @@ class PrivacyInfo:
         if self.epsilon is None:
             return "NON-PRIVATE (epsilon=None): no differential-privacy guarantee"
         tail = "" if self.releasable else "  [NOT FOR RELEASE: reproducible noise]"
+        rho = f"rho={self.rho:.4g}, " if self.rho is not None else ""
         return (
             f"({self.epsilon:.4g}, {self.delta:.3g})-DP via {self.accountant} "
-            f"(rho={self.rho:.4g}, {self.neighbouring}){tail}"
+            f"({rho}{self.neighbouring}){tail}"
         )
 
     def to_dict(self) -> dict[str, Any]:

@@ -157,7 +157,13 @@ class ZCDPAccountant:
         )
 
 
-ACCOUNTANTS: dict[str, Callable[[], Any]] = {"zcdp": ZCDPAccountant}
+def _rdp() -> Any:
+    from tabsynth.privacy.rdp import RDPAccountant
+
+    return RDPAccountant()
+
+
+ACCOUNTANTS: dict[str, Callable[[], Any]] = {"zcdp": ZCDPAccountant, "rdp": _rdp}
 
 
 def get_accountant(name: str) -> Any:
