@@ -71,6 +71,8 @@ def fit(
         verbose=verbose,
         **options,
     )
+    # the sampling seed; models that train networks also seed their initialisation from it
+    synth.seed_ = seed if seed is not None else schema.seed  # type: ignore[attr-defined]
     if dataset is None:
         synth.fit(data)
     else:

@@ -172,12 +172,33 @@ def fit(
         typer.Option(help="Charge the fit to this dataset's budget (refused over its cap)."),
     ] = None,
     ledger: LedgerOpt = None,
+    epochs: Annotated[
+        int | None,
+        typer.Option(min=1, help="ctgan: training epochs (fewer epochs, less noise per step)."),
+    ] = None,
+    progress: Annotated[
+        bool, typer.Option(help="Show a progress bar (ctgan: epoch, losses, epsilon so far).")
+    ] = True,
 ) -> None:
-    """Fit a DP model on DATA under SCHEMA and save it to a folder (JSON + arrays, no pickle)."""
+    """Fit a DP model on DATA under SCHEMA and save it to a folder (JSON + arrays, no pickle).
+
+    Examples:
+
+        tabsynth fit train.csv -s schema.yaml -o model/
+
+        tabsynth fit train.parquet -s schema.yaml --model ctgan --epochs 20 --epsilon 3 -o m/
+    """
     import tabsynth
     from tabsynth.data import read_table
 
     sch = tabsynth.Schema.from_yaml(schema)
+    options: dict[str, Any] = {}
+    if epochs is not None:
+        if (model or sch.model) != "ctgan":
+            raise typer.BadParameter(
+                "--epochs applies to --model ctgan only", param_hint="--epochs"
+            )
+        options["epochs"] = epochs
     with _Step(f"reading {data}"):
         df = read_table(data)
     with _Step(f"fitting {model or sch.model}"):
@@ -191,6 +212,8 @@ def fit(
             reproducible_noise=reproducible_noise,
             dataset=dataset,
             ledger=ledger,
+            verbose=progress,
+            **options,
         )
     m.save(output)
     typer.echo(f"privacy: {m.privacy.label()}")

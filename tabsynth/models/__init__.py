@@ -7,8 +7,11 @@ from tabsynth.models.base import (
     available_models,
     get_model,
     register,
+    register_lazy,
 )
 from tabsynth.models.copula import CopulaConfig, CopulaSynthesizer
+
+register_lazy("ctgan", "tabsynth.models.ctgan:CTGANSynthesizer", "ctgan")
 
 __all__ = [
     "CopulaConfig",

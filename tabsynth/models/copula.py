@@ -226,7 +226,7 @@ def _plan(
     if sig["atoms"] is not None:
         # a value held by one record is released only if 1 + noise > tau: with probability
         # at most delta_atoms / n_atom_cols per column (union bound over the columns)
-        tau = 1.0 + sig["atoms"] * float(norm.isf(delta_atoms / n_atom_cols))
+        tau = atom_threshold(sig["atoms"], delta_atoms, n_atom_cols)
     return _Plan(rho, sig["strata"], sig["hist"], sig["gram"], clip, mechs, sig["atoms"], tau)
 
 
@@ -280,6 +280,55 @@ def _stratum_cells(k: np.ndarray, radices: list[int]) -> list[np.ndarray]:
 
 
 # --- the model ----------------------------------------------------------------------------
+def discover_atoms(
+    df: pl.DataFrame,
+    cols: list[str],
+    schema: Any,
+    sigma: float | None,
+    tau: float | None,
+    max_atoms: int,
+    noise: Any,
+) -> dict[str, list[float]]:
+    """Point masses of continuous columns, released by a thresholded noisy histogram.
+
+    Every distinct value's count gets Gaussian noise of std ``sigma``; values whose noisy
+    count exceeds ``tau`` become point cells (at most ``max_atoms`` per column). A value held
+    by a single record passes only with a small probability (charged as approximate zCDP by
+    the caller, see ``_plan``). Non-private fits (``sigma`` None) keep values held by at least
+    0.2% of the rows.
+    """
+    found: dict[str, list[float]] = {}
+    if not cols:
+        return found
+    per_col = []
+    for name in cols:
+        x = df.get_column(name).drop_nulls().to_numpy().astype(float)
+        precision = schema.column(name).precision
+        x = np.round(x, precision) if precision is not None else x
+        vals, counts = np.unique(x, return_counts=True)
+        per_col.append((name, vals, counts))
+    all_counts = np.concatenate([c for _, _, c in per_col])
+    if sigma is not None and tau is not None:
+        noisy = noise.gaussian_counts(all_counts, sigma).astype(float)
+    else:
+        noisy, tau = all_counts.astype(float), max(5.0, 0.002 * df.height) - 0.5
+    start = 0
+    for name, vals, counts in per_col:
+        nc = noisy[start : start + counts.size]
+        start += counts.size
+        keep = np.flatnonzero(nc > tau)
+        keep = keep[np.argsort(-nc[keep], kind="stable")[:max_atoms]]
+        if keep.size:
+            found[name] = sorted(float(v) for v in vals[keep])
+    return found
+
+
+def atom_threshold(sigma: float, delta_atoms: float, n_cols: int) -> float:
+    """The release threshold: a value held by one record passes (1 + noise > tau) with
+    probability at most ``delta_atoms / n_cols`` per column (union bound over the columns)."""
+    return 1.0 + sigma * float(norm.isf(delta_atoms / n_cols))
+
+
 @register
 class CopulaSynthesizer(Synthesizer):
     """Stratified DP Gaussian copula (see the module docstring for the mechanism)."""
@@ -449,38 +498,9 @@ class CopulaSynthesizer(Synthesizer):
     def _discover_atoms(
         self, df: pl.DataFrame, cols: list[str], plan: _Plan, noise: Any, cfg: CopulaConfig
     ) -> dict[str, list[float]]:
-        """Point masses of continuous columns, released by a thresholded noisy histogram.
-
-        Every distinct value's count gets Gaussian noise; values whose noisy count exceeds
-        ``plan.tau_atoms`` become point cells. A value held by a single record passes only
-        with probability ``delta_atoms`` (charged as approximate zCDP). Non-private fits keep
-        values held by at least 0.2% of the rows.
-        """
-        found: dict[str, list[float]] = {}
-        if not cols:
-            return found
-        per_col = []
-        for name in cols:
-            x = df.get_column(name).drop_nulls().to_numpy().astype(float)
-            precision = self.schema.column(name).precision
-            x = np.round(x, precision) if precision is not None else x
-            vals, counts = np.unique(x, return_counts=True)
-            per_col.append((name, vals, counts))
-        all_counts = np.concatenate([c for _, _, c in per_col])
-        if plan.sigma_atoms is not None and plan.tau_atoms is not None:
-            noisy = noise.gaussian_counts(all_counts, plan.sigma_atoms).astype(float)
-            tau = plan.tau_atoms
-        else:
-            noisy, tau = all_counts.astype(float), max(5.0, 0.002 * df.height) - 0.5
-        start = 0
-        for name, vals, counts in per_col:
-            nc = noisy[start : start + counts.size]
-            start += counts.size
-            keep = np.flatnonzero(nc > tau)
-            keep = keep[np.argsort(-nc[keep], kind="stable")[: cfg.max_atoms]]
-            if keep.size:
-                found[name] = sorted(float(v) for v in vals[keep])
-        return found
+        return discover_atoms(
+            df, cols, self.schema, plan.sigma_atoms, plan.tau_atoms, cfg.max_atoms, noise
+        )
 
     @staticmethod
     def _measure(

@@ -1,0 +1,232 @@
+"""DP-CTGAN: sampling, DP-SGD noise, accounting, refusals and conditional sampling."""
+
+from __future__ import annotations
+
+import math
+import subprocess
+import sys
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+
+torch = pytest.importorskip("torch")
+pytest.importorskip("opacus")
+
+import tabsynth  # noqa: E402
+from tabsynth.errors import NotForReleaseWarning, PrivacyError, SamplingError  # noqa: E402
+from tabsynth.models.ctgan import CTGANConfig, CTGANSynthesizer, minimum_rows  # noqa: E402
+from tabsynth.models.ctgan.model import private_discriminator  # noqa: E402
+from tabsynth.privacy import epsilon_to_rho  # noqa: E402
+from tabsynth.privacy.rdp import (  # noqa: E402
+    RDPAccountant,
+    calibrate_sigma,
+    rdp_to_epsilon,
+    sgm_rdp,
+)
+
+FAST = {"epochs": 2}
+
+
+# --- accounting ------------------------------------------------------------------------------
+def test_rdp_matches_opacus_reference_values():
+    # opacus tests/accountants_test.py: sigma 1.5, q 0.04, 2250 steps, delta 1e-5 -> RDP
+    # epsilon 7.3291 with its default orders; PRV, the tightest, gives 6.7774
+    eps = rdp_to_epsilon(sgm_rdp(0.04, 1.5, 2250), 1e-5)
+    assert 6.7774 < eps <= 7.32911117143 + 1e-9
+
+
+def test_calibrated_sigma_never_overshoots_and_is_tight():
+    fixed = RDPAccountant()
+    fixed.spend(mechanism="marginals", rho=epsilon_to_rho(1.0, 1e-6) * 0.2)
+    for eps, q, steps in [(1.0, 0.07, 140), (3.0, 0.14, 70), (8.0, 0.04, 2250)]:
+        sigma = calibrate_sigma(epsilon=eps, delta=1e-6, q=q, steps=steps, fixed=fixed)
+        spent = rdp_to_epsilon(fixed.curve() + sgm_rdp(q, sigma, steps), 1e-6)
+        assert spent <= eps
+        less = rdp_to_epsilon(fixed.curve() + sgm_rdp(q, sigma * 0.99, steps), 1e-6)
+        assert less > eps  # within 1% of the smallest sigma that fits
+
+
+def test_zcdp_mechanisms_compose_in_rdp_like_in_zcdp():
+    from tabsynth.privacy import rho_to_epsilon
+
+    acct = RDPAccountant()
+    acct.spend(mechanism="a", rho=0.05)
+    acct.spend(mechanism="b", rho=0.05)
+    # RDP over a grid of orders is a little looser than the exact zCDP conversion
+    assert acct.epsilon(1e-6) == pytest.approx(rho_to_epsilon(0.1, 1e-6), rel=0.03)
+    assert acct.epsilon(1e-6) >= rho_to_epsilon(0.1, 1e-6) - 1e-9
+
+
+# --- Poisson sampling --------------------------------------------------------------------------
+def test_sampling_rate_is_expected_batch_over_rows_and_batches_are_poisson(health):
+    df, schema = health
+    model = tabsynth.fit(df, schema, "ctgan", epsilon=1.0, batch_size=200, **FAST)
+    loader = model._loader
+    n = len(loader.dataset)
+    # the rate is the public batch size over a DP row count, close to the true count
+    assert loader.sample_rate == pytest.approx(200 / n, rel=0.05)
+    q = loader.sample_rate
+    assert f"rate {q:.4g}" in model.privacy.mechanisms[-1].name
+    sizes = np.array([len(b[0]) for _ in range(30) for b in loader])
+    mean, var = n * q, n * q * (1 - q)
+    assert abs(sizes.mean() - mean) < 4 * math.sqrt(var / sizes.size)
+    assert 0.75 < sizes.var() / var < 1.33  # binomial, not fixed-size batches
+    assert len(set(sizes.tolist())) > 10
+
+
+# --- DP-SGD noise ------------------------------------------------------------------------------
+class _Zero(torch.nn.Module):
+    def __init__(self, d: int) -> None:
+        super().__init__()
+        self.lin = torch.nn.Linear(d, 1)
+
+    def forward(self, x):
+        return self.lin(x).squeeze(1) * 0.0  # every gradient is zero: only noise moves it
+
+
+@pytest.mark.parametrize("sigma", [0.5, 2.0])
+def test_dp_sgd_noise_level(sigma):
+    """As opacus tests it: with zero gradients, SGD(lr=1) moves each parameter by the noise
+    alone, N(0, k (sigma C / B)^2) after k steps."""
+    d, batch, steps, clip = 2000, 50, 9, 1.5
+    disc = _Zero(d)
+    before = disc.lin.weight.detach().clone()
+    gen = torch.Generator().manual_seed(0)
+    module, opt, crit = private_discriminator(
+        disc, torch.optim.SGD(disc.parameters(), lr=1.0), sigma, clip, batch, gen
+    )
+    x = torch.randn(batch, d)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for _ in range(steps):
+            CTGANSynthesizer._d_step(x, x, module, opt, crit)
+    moved = (disc.lin.weight.detach() - before).ravel().numpy()
+    expected = math.sqrt(steps) * sigma * clip / batch
+    assert moved.std() == pytest.approx(expected, rel=0.05)
+    assert abs(moved.mean()) < 4 * expected / math.sqrt(moved.size)
+
+
+def test_dp_sgd_clips_each_row():
+    """One huge row moves the discriminator no more than the clipping bound allows."""
+    d, batch, clip = 5, 20, 1.0
+    disc = torch.nn.Sequential(torch.nn.Linear(d, 1))
+    with torch.no_grad():
+        disc[0].weight.fill_(-0.1)  # the huge row gets a large, unsaturated loss gradient
+
+    class Wrap(torch.nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.net = disc
+
+        def forward(self, x):
+            return self.net(x).squeeze(1)
+
+    net = Wrap()
+    before = [p.detach().clone() for p in net.parameters()]
+    gen = torch.Generator().manual_seed(0)
+    module, opt, crit = private_discriminator(
+        net, torch.optim.SGD(net.parameters(), lr=1.0), 1e-6, clip, batch, gen
+    )
+    real = torch.zeros(1, d)
+    real[0, 0] = 1e6
+    fake = torch.zeros(0, d)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        CTGANSynthesizer._d_step(real, fake, module, opt, crit)
+    step = torch.cat([(p.detach() - b).ravel() for p, b in zip(net.parameters(), before)])
+    assert float(step.norm()) <= clip / batch * (1 + 1e-3)
+    assert float(step.norm()) > 0.5 * clip / batch  # and it did move
+
+
+# --- refusals and extras -----------------------------------------------------------------------
+def test_too_few_rows_names_the_minimum(health):
+    df, schema = health
+    small = df.head(300)
+    with pytest.raises(PrivacyError, match=r"needs at least (\d+)") as err:
+        tabsynth.fit(small, schema, "ctgan", epsilon=0.5, epochs=50)
+    need = int(err.value.args[0].split("needs at least ")[1].split()[0])
+    assert need > 300
+    cfg = CTGANConfig(epochs=50)
+    fixed = CTGANSynthesizer(schema, epsilon=0.5)._split(0.5, schema.delta, 11, 0, cfg)
+    assert minimum_rows(0.5, schema.delta, cfg, fixed) == pytest.approx(need, rel=0.002)
+
+
+def test_missing_torch_or_opacus_names_the_extra(tmp_path):
+    code = (
+        "import sys; sys.modules['opacus'] = None\n"
+        "import tabsynth\n"
+        "from tabsynth.errors import MissingExtraError\n"
+        "try:\n"
+        "    from tabsynth.models import get_model; get_model('ctgan')\n"
+        "except MissingExtraError as e:\n"
+        "    print('ERR', e)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert "ERR" in out.stdout and "tabsynth[ctgan]" in out.stdout, out.stderr
+
+
+# --- seeds, artifacts, progress ----------------------------------------------------------------
+def test_same_seed_same_model_with_reproducible_noise(health):
+    df, schema = health
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", NotForReleaseWarning)
+        a = tabsynth.fit(df, schema, "ctgan", epsilon=1.0, seed=3, reproducible_noise=True, **FAST)
+        b = tabsynth.fit(df, schema, "ctgan", epsilon=1.0, seed=3, reproducible_noise=True, **FAST)
+    for (ka, va), (kb, vb) in zip(a.net_.state_dict().items(), b.net_.state_dict().items()):
+        assert ka == kb and torch.equal(va, vb), ka
+    assert not a.privacy.releasable
+
+
+def test_weights_saved_as_safetensors(health, tmp_path):
+    df, schema = health
+    model = tabsynth.fit(df, schema, "ctgan", epsilon=1.0, **FAST)
+    model.save(tmp_path / "m")
+    assert (tmp_path / "m" / "arrays.safetensors").is_file()
+    assert not (tmp_path / "m" / "arrays.npz").exists()
+
+
+def test_progress_bar_shows_epochs_losses_and_epsilon(health, capsys):
+    df, schema = health
+    tabsynth.fit(df, schema, "ctgan", epsilon=1.0, verbose=True, **FAST)
+    err = capsys.readouterr().err
+    assert "2/2" in err and "loss_d=" in err and "eps=" in err
+
+
+# --- sampling ----------------------------------------------------------------------------------
+def test_conditional_and_rebalanced_sampling_through_the_conditional_vector(health):
+    df, schema = health
+    model = tabsynth.fit(df, schema, "ctgan", epsilon=2.0, **FAST)
+    out = model.sample(2000, seed=0, where={"insurance": "no"})
+    assert (out["insurance"] == "no").all()
+    out = model.sample(2000, seed=0, where={"gender": "female"})
+    assert (out["gender"] == "female").all()
+    out = model.sample(20_000, seed=0, rebalance={"insurance": {"yes": 0.3, "no": 0.7}})
+    assert (out["insurance"] == "no").mean() == pytest.approx(0.7, abs=0.01)
+    with pytest.raises(SamplingError, match="outside the domain"):
+        model.sample(10, where={"insurance": "maybe"})
+
+
+def test_marginals_match_their_dp_estimate(health):
+    """The calibration is post-processing that makes the sampler's marginals equal the DP
+    marginals (up to sampling error)."""
+    df, schema = health
+    model = tabsynth.fit(df, schema, "ctgan", epsilon=2.0, **FAST)
+    out = model.sample(40_000, seed=1)
+    for col in ("ethnicity", "region", "insurance"):
+        want = model.marginal(col)
+        got = out[col].value_counts(normalize=True)
+        for value, p in want.items():
+            assert got.get(value, 0.0) == pytest.approx(p, abs=0.015), (col, value)
+
+
+def test_learns_the_dependence_of_numbers_non_private(credit):
+    """A strong numeric correlation (Amount ~ Price) survives: scores, not one-hots."""
+    df, schema = credit
+    model = tabsynth.fit(df, schema, "ctgan", epsilon=None, epochs=40)
+    out = model.sample(len(df), seed=0)
+    real = df[["Amount", "Price"]].corr().iloc[0, 1]
+    syn = out[["Amount", "Price"]].corr().iloc[0, 1]
+    assert real > 0.6 and syn > 0.4
+    assert isinstance(out, pd.DataFrame)
