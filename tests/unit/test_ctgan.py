@@ -135,7 +135,9 @@ def test_dp_sgd_clips_each_row():
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         CTGANSynthesizer._d_step(real, fake, module, opt, crit)
-    step = torch.cat([(p.detach() - b).ravel() for p, b in zip(net.parameters(), before)])
+    step = torch.cat(
+        [(p.detach() - b).ravel() for p, b in zip(net.parameters(), before, strict=True)]
+    )
     assert float(step.norm()) <= clip / batch * (1 + 1e-3)
     assert float(step.norm()) > 0.5 * clip / batch  # and it did move
 
@@ -174,7 +176,9 @@ def test_same_seed_same_model_with_reproducible_noise(health):
         warnings.simplefilter("ignore", NotForReleaseWarning)
         a = tabsynth.fit(df, schema, "ctgan", epsilon=1.0, seed=3, reproducible_noise=True, **FAST)
         b = tabsynth.fit(df, schema, "ctgan", epsilon=1.0, seed=3, reproducible_noise=True, **FAST)
-    for (ka, va), (kb, vb) in zip(a.net_.state_dict().items(), b.net_.state_dict().items()):
+    for (ka, va), (kb, vb) in zip(
+        a.net_.state_dict().items(), b.net_.state_dict().items(), strict=True
+    ):
         assert ka == kb and torch.equal(va, vb), ka
     assert not a.privacy.releasable
 
