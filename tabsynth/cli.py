@@ -31,6 +31,11 @@ schema_app = typer.Typer(
     help="Draft, check and export table schemas (the public contract).", no_args_is_help=True
 )
 app.add_typer(schema_app, name="schema")
+pii_app = typer.Typer(
+    help="Find personal data: entity per column, masked examples, quasi-identifiers.",
+    no_args_is_help=True,
+)
+app.add_typer(pii_app, name="pii")
 budget_app = typer.Typer(
     help="The privacy-budget ledger: caps per dataset, every spend, a tamper-evident chain.",
     no_args_is_help=True,
@@ -88,24 +93,78 @@ def schema_infer(
     output: Annotated[Path, typer.Option("-o", "--output", help="Schema file to write.")],
     target: Annotated[str | None, typer.Option(help="Target column.")] = None,
     name: Annotated[str | None, typer.Option(help="Table name (default: file stem).")] = None,
+    pii: Annotated[
+        bool,
+        typer.Option(help="Scan for PII first; PII columns get a pii entry and no domain."),
+    ] = True,
 ) -> None:
     """Draft a schema from DATA. NOT PRIVATE: review every domain before release.
 
     The bounds and categories are read from the private data itself. Replace them with public
     knowledge (code lists, legal ranges) and set `inferred_from_data: false` before release.
+    PII columns found by the scan (needs the pii extra) are written without any value.
     """
     from tabsynth.data import read_table
     from tabsynth.schema import infer_schema
 
     df = read_table(data)
+    found: dict[str, str] | None = None
+    if pii:
+        try:
+            from tabsynth.pii import scan
+
+            with _Step("scanning for PII"):
+                found = scan(df, quasi=False).pii_columns()
+            for col, entity in found.items():
+                _say(f"  PII: {col} holds {entity}")
+        except ImportError:
+            _say("note: PII not scanned (pip install 'tabsynth[pii]'); review columns by hand")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", PrivacyLeakWarning)
-        schema = infer_schema(df, name=name or data.stem, target=target)
+        schema = infer_schema(df, name=name or data.stem, target=target, pii=found)
     schema.to_yaml(output)
     _say("WARNING: this schema was DRAFTED FROM THE PRIVATE DATA. Its bounds and categories")
     _say("are not differentially private. Review every domain and replace it with public")
     _say("knowledge before a release, then set `inferred_from_data: false`.")
     typer.echo(f"wrote {output} ({len(schema.columns)} columns)")
+
+
+@pii_app.command("scan")
+def pii_scan(
+    data: Annotated[Path, typer.Argument(help="CSV or Parquet table.")],
+    schema_path: Annotated[
+        Path | None, typer.Option("--schema", "-s", help="Schema, to show declared PII too.")
+    ] = None,
+    output: Annotated[
+        Path | None, typer.Option("-o", "--output", help="Write the scan as JSON.")
+    ] = None,
+    rows: Annotated[int, typer.Option(min=1, help="Rows sampled for the scan.")] = 200,
+) -> None:
+    """Classify each column of DATA: PII entity, confidence, share of matching cells.
+
+    Runs Presidio offline (blank spaCy pipeline, pattern recognizers with checksums, and
+    tabsynth's recognizers for names, addresses, MRN, NPI). Never prints raw values: examples
+    are masked to their shape (Xxxx Xxxxx, 999-99-9999). Also lists column combinations that
+    make rows unique (quasi-identifiers) with generalisations to try.
+
+    Example:
+
+        tabsynth pii scan patients.csv -o scan.json
+    """
+    from tabsynth._io import atomic_write_text
+    from tabsynth.data import read_table
+    from tabsynth.pii import scan
+
+    sch = None
+    if schema_path is not None:
+        from tabsynth.schema import read_schema
+
+        sch = read_schema(schema_path)
+    report = scan(read_table(data), sch, sample_rows=rows)
+    typer.echo(report.summary())
+    if output is not None:
+        atomic_write_text(output, json.dumps(report.to_dict(), indent=2) + "\n")
+        typer.echo(f"wrote {output}")
 
 
 @schema_app.command("validate")
@@ -249,11 +308,24 @@ def sample(
             "--drift", help="Shifted marginal, e.g. age+5 or insurance=no:0.4 (repeatable)."
         ),
     ] = None,
+    leak_check: Annotated[
+        Path | None,
+        typer.Option(
+            help="The training table: refuse the release if a real value of a PII column "
+            "appears in it (faked values that collide are re-drawn)."
+        ),
+    ] = None,
 ) -> None:
     """Draw N synthetic rows from a fitted MODEL (post-processing: no privacy cost).
 
     Writes OUT and OUT.manifest.json, which records the model, seed, conditions and
     rebalancing, and states that sampling spent no privacy budget.
+
+    Examples:
+
+        tabsynth sample model/ -n 10000 -o synthetic.parquet --seed 1
+
+        tabsynth sample model/ -n 5000 -o s.csv --rebalance sex=uniform --leak-check train.csv
     """
     import hashlib
 
@@ -276,6 +348,15 @@ def sample(
             scenario=scenario,
             drift=drift,
         )
+    leaks = None
+    if leak_check is not None:
+        from tabsynth.data import read_table
+        from tabsynth.pii.leak import leak_check as check
+
+        with _Step("checking the release for real PII values"):
+            df, leaks = check(read_table(leak_check), df, m.schema)
+    elif any(c.pii is not None for c in m.schema.columns):
+        _say("note: the schema declares PII columns; pass --leak-check TRAIN to check them")
     write_table(df, output)
     manifest = {
         "model": str(model_path),
@@ -292,6 +373,7 @@ def sample(
             "rules": list(m.schema.constraints),
             **getattr(m, "last_sample_report_", {}),
         },
+        "pii_leak_check": leaks.to_dict() if leaks is not None else "not run",
         "privacy": m.privacy.label(),
         "privacy_cost": "none: sampling, conditioning and rebalancing are post-processing of "
         "the DP model and spend no budget",

@@ -98,6 +98,10 @@ class ArtifactError(TabsynthError, ValueError):
     """A saved model is unknown, was altered, or comes from an incompatible version."""
 
 
+class PIILeakError(TabsynthError, ValueError):
+    """A release holds a real value of a PII column of the training data."""
+
+
 class MissingExtraError(TabsynthError, ImportError):
     """An optional dependency is missing; the message names the extra to install."""
 

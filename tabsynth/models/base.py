@@ -140,6 +140,12 @@ class Synthesizer(ABC):
         from tabsynth.data import conform, to_polars
 
         frame, kind = to_polars(data)
+        if any(
+            c.pii is not None and c.pii.policy.value == "generalize" for c in self.schema.columns
+        ):
+            from tabsynth.pii.policies import generalize
+
+            frame = generalize(frame, self.schema)
         conformed, report = conform(frame, self.schema)
         from tabsynth.artifacts import data_fingerprint
 
@@ -215,6 +221,13 @@ class Synthesizer(ABC):
         else:
             out = draw(int(n))
             self.last_sample_report_ = {"rejection_rate": 0.0}
+        if any(
+            c.pii is not None and c.pii.policy.value in ("fake", "hash")
+            for c in self.schema.columns
+        ):
+            from tabsynth.pii.policies import add_pii_columns
+
+            out = add_pii_columns(self.schema, out, rng)
         kind: Any = as_frame or getattr(self, "frame_kind_", "polars")
         if kind not in ("pandas", "polars"):
             raise ValueError(f"as_frame must be 'pandas' or 'polars', got {kind!r}")

@@ -97,6 +97,14 @@ def _numeric_column(name: str, s: pl.Series, nullable: bool) -> dict[str, Any]:
     return col
 
 
+# what a PII column found by the scan gets in a draft: faked where Faker can make the entity
+DEFAULT_POLICY = {
+    "FREE_TEXT_PII": "drop",
+    "DATE_OF_BIRTH": "drop",
+    "US_ZIP": "drop",
+}
+
+
 def infer_schema(
     df: pl.DataFrame,
     *,
@@ -104,6 +112,7 @@ def infer_schema(
     target: str | None = None,
     epsilon: float | None = 1.0,
     delta: float = 1e-6,
+    pii: dict[str, str] | None = None,
 ) -> Schema:
     """Draft a schema from ``df``. Not private: see the module docstring.
 
@@ -113,6 +122,8 @@ def infer_schema(
         target: the target column, if any.
         epsilon: the budget written into the draft.
         delta: the delta written into the draft.
+        pii: ``{column: entity}`` from a PII scan; those columns get a ``pii`` entry and no
+            domain (no raw value of theirs goes into the draft).
     """
     warnings.warn(
         "schema inferred from the data: its bounds and categories are NOT private; "
@@ -125,7 +136,17 @@ def infer_schema(
     for cname in df.columns:
         s = df.get_column(cname)
         nullable = s.null_count() > 0
-        if s.dtype == pl.Boolean:
+        if pii and cname in pii:
+            entity = pii[cname]
+            columns.append(
+                {
+                    "name": cname,
+                    "kind": "text" if entity == "FREE_TEXT_PII" else "identifier",
+                    "nullable": nullable,
+                    "pii": {"entity": entity, "policy": DEFAULT_POLICY.get(entity, "fake")},
+                }
+            )
+        elif s.dtype == pl.Boolean:
             columns.append({"name": cname, "kind": "boolean", "nullable": nullable})
         elif s.dtype in (pl.Date, pl.Datetime) or isinstance(s.dtype, pl.Datetime):
             lo, hi = s.min(), s.max()

@@ -36,6 +36,7 @@ class PII(BaseModel):
 
     entity: str = Field(description="Presidio-style entity, e.g. PERSON, US_SSN, EMAIL_ADDRESS.")
     policy: PIIPolicy = Field(default=PIIPolicy.drop, description="drop|hash|fake|generalize|keep")
+    locale: str = Field(default="en_US", description="Faker locale of faked values.")
 
 
 class _ColumnBase(BaseModel):

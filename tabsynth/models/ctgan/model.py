@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import math
 import secrets
+import time
 import warnings
 from dataclasses import asdict, dataclass, field
 from typing import Any
@@ -426,6 +427,7 @@ class CTGANSynthesizer(Synthesizer):
         nets = (gen, d_model, opt_g, opt_d, crit)
         bar = self._progress(cfg.epochs)
         steps = 0
+        t0 = time.perf_counter()
         with warnings.catch_warnings():
             # Opacus' hooks on a first layer whose input needs no gradient: harmless
             warnings.filterwarnings("ignore", message="Full backward hook is firing")
@@ -437,6 +439,7 @@ class CTGANSynthesizer(Synthesizer):
                 steps += len(losses)
                 if bar is not None:
                     self._report(bar, losses, plan, steps)
+        self.train_seconds_ = time.perf_counter() - t0
         if bar is not None:
             bar.close()
         self.steps_ = steps

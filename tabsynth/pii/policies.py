@@ -1,0 +1,138 @@
+"""PII policies of the schema, applied around the model (never inside it).
+
+* ``drop``: the column is neither modelled nor released.
+* ``fake``: not modelled; the release gets Faker values of the column's entity, drawn from a
+  pool so that a value repeats consistently within one release, seeded by the sampling seed.
+* ``hash``: not modelled; the release gets keyed HMAC-SHA256 pseudonyms of fake values. The key
+  comes from ``$TABSYNTH_PII_KEY`` or ``$TABSYNTH_HOME/pii.key`` and is never written to an
+  artifact.
+* ``generalize``: modelled after coarsening before the fit: ZIP codes to ZIP3, dates to the
+  year, numbers (ages) down to 5-unit bands. The schema declares the coarse domain.
+* ``keep``: modelled as declared (the steward accepts the risk; the leak check still runs).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import os
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import polars as pl
+
+from tabsynth.errors import require_extra
+
+POOL = 5000
+KEY_ENV = "TABSYNTH_PII_KEY"
+
+
+def _npi(rng: np.random.Generator) -> str:
+    body = "1" + "".join(str(d) for d in rng.integers(0, 10, 8))
+    total = 0
+    for i, ch in enumerate(reversed("80840" + body)):
+        d = int(ch)
+        if i % 2 == 0:
+            d = d * 2 - 9 if d * 2 > 9 else d * 2
+        total += d
+    return body + str((10 - total % 10) % 10)
+
+
+def fakers(fake: Any, rng: np.random.Generator) -> dict[str, Callable[[], Any]]:
+    """A value maker per entity."""
+    return {
+        "PERSON": fake.name,
+        "EMAIL_ADDRESS": fake.email,
+        "PHONE_NUMBER": fake.phone_number,
+        "US_SSN": fake.ssn,
+        "STREET_ADDRESS": fake.street_address,
+        "CREDIT_CARD": fake.credit_card_number,
+        "IBAN_CODE": fake.iban,
+        "MEDICAL_RECORD_NUMBER": lambda: f"MRN{rng.integers(10**7, 10**8)}",
+        "US_NPI": lambda: _npi(rng),
+        "DATE_OF_BIRTH": lambda: fake.date_of_birth(minimum_age=18, maximum_age=90).isoformat(),
+        "US_ZIP": fake.zipcode,
+        "IP_ADDRESS": fake.ipv4,
+        "URL": fake.url,
+        "US_BANK_NUMBER": fake.bban,
+        "ABA_ROUTING_NUMBER": fake.aba,
+    }
+
+
+def fake_values(
+    entity: str, n: int, rng: np.random.Generator, locale: str = "en_US", exclude: Any = ()
+) -> list[Any]:
+    """``n`` fake values of ``entity`` from a pool (values repeat consistently), avoiding
+    ``exclude`` (real values, when the leak check knows them)."""
+    faker = require_extra("faker", "pii")
+    fake = faker.Faker(locale)
+    fake.seed_instance(int(rng.integers(2**31)))
+    makers = fakers(fake, rng)
+    make = makers.get(entity, fake.uuid4)
+    size = max(1, min(n, POOL))
+    blocked = set(exclude)
+    pool: list[Any] = []
+    tries = 0
+    while len(pool) < size and tries < 20 * size:
+        v = make()
+        tries += 1
+        if v not in blocked:
+            pool.append(v)
+    idx = rng.integers(0, len(pool), n)
+    return [pool[i] for i in idx]
+
+
+def pii_key() -> bytes:
+    env = os.environ.get(KEY_ENV)
+    if env:
+        return env.encode()
+    path = Path(os.environ.get("TABSYNTH_HOME", Path.home() / ".tabsynth")) / "pii.key"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(os.urandom(32).hex().encode())
+    return path.read_bytes().strip()
+
+
+def pseudonym(value: Any, key: bytes) -> str:
+    return hmac.new(key, str(value).encode(), hashlib.sha256).hexdigest()[:20]
+
+
+def add_pii_columns(schema: Any, out: pl.DataFrame, rng: np.random.Generator) -> pl.DataFrame:
+    """The release's faked and hashed columns, in schema order (dropped ones left out)."""
+    n = out.height
+    cols = []
+    key = None
+    for col in schema.columns:
+        if col.name in out.columns:
+            cols.append(out.get_column(col.name))
+            continue
+        pii = col.pii
+        if pii is None or pii.policy.value not in ("fake", "hash"):
+            continue
+        vals = fake_values(pii.entity, n, rng, pii.locale)
+        if pii.policy.value == "hash":
+            key = key or pii_key()
+            vals = [pseudonym(v, key) for v in vals]
+        cols.append(pl.Series(col.name, [str(v) for v in vals], dtype=pl.String))
+    return pl.DataFrame(cols)
+
+
+def generalize(df: pl.DataFrame, schema: Any) -> pl.DataFrame:
+    """Coarsen the columns whose policy is ``generalize`` (before conforming and fitting)."""
+    exprs = []
+    for col in schema.columns:
+        if col.pii is None or col.pii.policy.value != "generalize" or col.name not in df.columns:
+            continue
+        s = df.get_column(col.name)
+        e = pl.col(col.name)
+        if col.kind == "datetime" or s.dtype in (pl.Date, pl.Datetime):
+            exprs.append(e.dt.truncate("1y"))
+        elif s.dtype.is_numeric():
+            exprs.append((e // 5 * 5).cast(s.dtype))
+        else:  # ZIP codes and other codes: their first three characters
+            exprs.append(e.cast(pl.String).str.slice(0, 3))
+    return df.with_columns(exprs) if exprs else df

@@ -1,0 +1,310 @@
+"""Column-level PII scan: which columns hold which entity, from a sample of cells and the name.
+
+Each column is judged from up to ``sample_rows`` non-null cells (rows drawn with a fixed seed)
+and from its name. A structured column gets the entity whose recognizer covers most of its
+cells; a free-text column gets per-entity counts of cells with a finding. Numeric columns are
+never classified from their digits alone (IDs and amounts look like phone or account numbers),
+only with a name hint. Raw values are never printed or stored: examples are masked to their
+shape (``Xxxx Xxxxx``, ``999-99-9999``).
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import numpy as np
+import polars as pl
+
+MAX_CELL_CHARS = 2000
+MIN_COVER = 0.6  # a finding must cover this share of a structured cell
+
+# column-name hints (on the lower-cased name with separators as "_")
+NAME_HINTS: tuple[tuple[str, str], ...] = (
+    (r"(^|_)(ssn|social_security(_number)?|sin)($|_)", "US_SSN"),
+    (r"(^|_)(e_?mail)(_address)?($|_)", "EMAIL_ADDRESS"),
+    (r"(^|_)(phone|mobile|cell|tel|telephone|fax)(_number|_no)?($|_)", "PHONE_NUMBER"),
+    (r"(^|_)(dob|birth_?date|date_of_birth|birthday|birth)($|_)", "DATE_OF_BIRTH"),
+    (
+        r"(^|_)(mrn|medical_record(_number)?|patient_number|chart_number)($|_)",
+        "MEDICAL_RECORD_NUMBER",
+    ),
+    (r"(^|_)(npi|provider_npi)($|_)", "US_NPI"),
+    (r"(^|_)iban($|_)", "IBAN_CODE"),
+    (r"(^|_)(routing|aba)(_number|_no)?($|_)", "ABA_ROUTING_NUMBER"),
+    (r"(^|_)(account|acct|bank_account)(_number|_no|_num)($|_)", "US_BANK_NUMBER"),
+    (r"(^|_)(credit_?card|card_number|cc_?num(ber)?|pan)($|_)", "CREDIT_CARD"),
+    (r"(^|_)(ip|ip_address|ipv4|ipv6)($|_)", "IP_ADDRESS"),
+    (r"(^|_)(url|website|homepage|web)($|_)", "URL"),
+    (r"(^|_)(zip|zip_?code|postal_?code|postcode)($|_)", "US_ZIP"),
+    (r"(^|_)(address|street|street_address|addr|address_line_?\d?)($|_)", "STREET_ADDRESS"),
+    (
+        r"(^|_)(name|first_?name|last_?name|full_?name|surname|given_?name|patient_?name|"
+        r"customer_?name|fname|lname|middle_?name)($|_)",
+        "PERSON",
+    ),
+)
+# entities that content alone (without a name hint) may assign: checksums or distinctive shapes
+CONTENT_ENTITIES = (
+    "EMAIL_ADDRESS",
+    "CREDIT_CARD",
+    "IBAN_CODE",
+    "US_SSN",
+    "PHONE_NUMBER",
+    "IP_ADDRESS",
+    "URL",
+    "PERSON",
+    "STREET_ADDRESS",
+    "MEDICAL_RECORD_NUMBER",
+    "US_NPI",
+)
+# with a name hint, these shapes suffice
+HINT_SHAPES = {
+    "US_ZIP": r"\d{5}(-\d{4})?",
+    "US_BANK_NUMBER": r"\d{6,17}",
+    "MEDICAL_RECORD_NUMBER": r"(MRN[-:# ]?)?[A-Z]{0,3}\d{5,12}",
+    "US_NPI": r"[12]\d{9}",
+    "ABA_ROUTING_NUMBER": r"\d{9}",
+    "PHONE_NUMBER": r"[+()\d][\d ().+-]{6,20}",
+    "US_SSN": r"\d{3}-?\d{2}-?\d{4}",
+}
+SUGGEST = {
+    "DATE_OF_BIRTH": "generalize to the year (or age bands)",
+    "US_ZIP": "generalize to ZIP3 (first three digits)",
+    "PERSON": "fake (Faker names, consistent per value within a release)",
+    "STREET_ADDRESS": "fake or drop",
+}
+
+
+def name_hint(column: str) -> str | None:
+    """The entity a column's name suggests, if any."""
+    key = re.sub(r"[^a-z0-9]+", "_", re.sub(r"([a-z])([A-Z])", r"\1_\2", column).lower())
+    for pattern, entity in NAME_HINTS:
+        if re.search(pattern, key):
+            return entity
+    return None
+
+
+def mask(value: str, keep: int = 0) -> str:
+    """The shape of a value: letters as x/X, digits as 9, everything else kept."""
+    out = re.sub(r"[A-Z]", "X", value[:60])
+    out = re.sub(r"[a-z]", "x", out)
+    out = re.sub(r"\d", "9", out)
+    return out + ("…" if len(value) > 60 else "")
+
+
+@dataclass
+class ColumnScan:
+    """What the scan concluded about one column (no raw values)."""
+
+    column: str
+    entity: str | None
+    confidence: float
+    share: float
+    hint: str | None
+    kind: str  # "structured", "free_text", "numeric", "empty", "binary"
+    cells_scanned: int
+    cell_counts: dict[str, int] = field(default_factory=dict)
+    examples: list[str] = field(default_factory=list)
+    suggestion: str | None = None
+    note: str | None = None
+
+
+@dataclass
+class ScanReport:
+    rows: int
+    rows_sampled: int
+    seconds: float
+    columns: list[ColumnScan]
+    quasi_identifiers: list[dict[str, Any]] = field(default_factory=list)
+
+    def pii_columns(self) -> dict[str, str]:
+        """{column: entity} of the columns classified as PII."""
+        return {c.column: c.entity for c in self.columns if c.entity is not None}
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "rows": self.rows,
+            "rows_sampled": self.rows_sampled,
+            "seconds": self.seconds,
+            "columns": [asdict(c) for c in self.columns],
+            "quasi_identifiers": self.quasi_identifiers,
+            "pii_columns": self.pii_columns(),
+        }
+
+    def summary(self) -> str:
+        lines = [f"PII scan: {self.rows} rows ({self.rows_sampled} sampled), {self.seconds:.1f}s"]
+        for c in self.columns:
+            if c.entity is None and not c.cell_counts:
+                continue
+            what = c.entity or "free text"
+            counts = ", ".join(f"{k} {v}" for k, v in c.cell_counts.items())
+            lines.append(
+                f"  {c.column}: {what} (confidence {c.confidence:.2f}, "
+                f"{c.share:.0%} of cells){' [' + counts + ']' if counts else ''}"
+                f"{'  e.g. ' + ', '.join(c.examples[:2]) if c.examples else ''}"
+            )
+        for q in self.quasi_identifiers[:5]:
+            lines.append(
+                f"  quasi-identifier {'+'.join(q['columns'])}: {q['unique_share']:.1%} of rows "
+                f"unique (k={q['k']}); {q['suggestion']}"
+            )
+        return "\n".join(lines)
+
+
+def _as_strings(df: pl.DataFrame) -> dict[str, tuple[list[str], str]]:
+    """Each column's non-null cells as strings, and its broad type."""
+    out: dict[str, tuple[list[str], str]] = {}
+    for name in df.columns:
+        s = df.get_column(name)
+        if s.dtype == pl.Binary:
+            out[name] = ([], "binary")
+            continue
+        kind = "numeric" if s.dtype.is_numeric() else "string"
+        if s.dtype in (pl.Date, pl.Datetime) or isinstance(s.dtype, pl.Datetime):
+            kind = "date"
+        try:
+            vals = s.drop_nulls().cast(pl.String).to_list()
+        except Exception:  # noqa: BLE001 - unusual dtypes: scan their text form
+            vals = [str(v) for v in s.drop_nulls().to_list()]
+        vals = [v[:MAX_CELL_CHARS] for v in vals if v is not None and v.strip() != ""]
+        out[name] = (vals, kind)
+    return out
+
+
+def _coverage(analyzer: Any, cells: list[str]) -> tuple[dict[str, int], dict[str, int]]:
+    """Per entity: cells it covers (structured sense), and cells with any finding."""
+    cover: dict[str, int] = {}
+    anywhere: dict[str, int] = {}
+    for cell in cells:
+        text = cell.strip()
+        found = analyzer.analyze(text, language="en", score_threshold=0.3)
+        seen_c: set[str] = set()
+        seen_a: set[str] = set()
+        for r in found:
+            seen_a.add(r.entity_type)
+            if (r.end - r.start) >= MIN_COVER * len(text):
+                seen_c.add(r.entity_type)
+        for e in seen_c:
+            cover[e] = cover.get(e, 0) + 1
+        for e in seen_a:
+            anywhere[e] = anywhere.get(e, 0) + 1
+    return cover, anywhere
+
+
+def _classify(name: str, cells: list[str], kind: str, analyzer: Any) -> ColumnScan:
+    hint = name_hint(name)
+    n = len(cells)
+    base: dict[str, Any] = {"column": name, "hint": hint, "cells_scanned": n}
+    if kind == "binary":
+        return ColumnScan(entity=None, confidence=0.0, share=0.0, kind="binary",
+                          note="binary cells are not scanned", **base)  # fmt: skip
+    if n == 0:
+        return ColumnScan(entity=None, confidence=0.0, share=0.0, kind="empty",
+                          note="no non-null cells", **base)  # fmt: skip
+    examples = [mask(c) for c in cells[:3]]
+    mean_len = float(np.mean([len(c) for c in cells]))
+    words = float(np.mean([len(c.split()) for c in cells]))
+    if kind == "string" and mean_len > 30 and words >= 4 and hint not in ("STREET_ADDRESS",):
+        _, anywhere = _coverage(analyzer, cells)
+        anywhere.pop("DATE_TIME", None)
+        anywhere.pop("US_ZIP", None)
+        anywhere.pop("US_BANK_NUMBER", None)
+        hit = max(anywhere.values()) if anywhere else 0
+        entity = "FREE_TEXT_PII" if hit else None
+        return ColumnScan(entity=entity, confidence=hit / n, share=hit / n, kind="free_text",
+                          cell_counts=dict(sorted(anywhere.items())), examples=examples,
+                          suggestion="drop, or keep out of the model (text)" if hit else None,
+                          **base)  # fmt: skip
+    if kind == "numeric" and hint is None:
+        return ColumnScan(entity=None, confidence=0.0, share=0.0, kind="numeric", **base)
+    if kind == "date":
+        entity = "DATE_OF_BIRTH" if hint == "DATE_OF_BIRTH" else None
+        return ColumnScan(entity=entity, confidence=1.0 if entity else 0.0, share=1.0,
+                          kind="date", examples=examples, suggestion=SUGGEST.get(entity or ""),
+                          **base)  # fmt: skip
+    cover, _ = _coverage(analyzer, cells)
+    shares = {e: c / n for e, c in cover.items()}
+    if hint is not None:
+        share = shares.get(hint, 0.0)
+        if hint == "DATE_OF_BIRTH":
+            share = max(share, shares.get("DATE_TIME", 0.0))
+        if hint in HINT_SHAPES:
+            rx = re.compile(HINT_SHAPES[hint])
+            share = max(share, sum(bool(rx.fullmatch(c.strip())) for c in cells) / n)
+        if share >= (0.3 if hint == "PERSON" else 0.5):
+            return ColumnScan(entity=hint, confidence=min(1.0, 0.5 + share / 2), share=share,
+                              kind="structured", examples=examples,
+                              suggestion=SUGGEST.get(hint), **base)  # fmt: skip
+    if kind == "numeric":
+        return ColumnScan(entity=None, confidence=0.0, share=0.0, kind="numeric", **base)
+    best = max(CONTENT_ENTITIES, key=lambda e: shares.get(e, 0.0))
+    share = shares.get(best, 0.0)
+    digits_only = sum(c.strip().isdigit() for c in cells) / n
+    if best in ("PHONE_NUMBER",) and digits_only > 0.5:
+        share = 0.0  # bare digit strings: codes and IDs, not phone numbers without a hint
+    if share >= 0.7:
+        return ColumnScan(entity=best, confidence=share, share=share, kind="structured",
+                          examples=examples, suggestion=SUGGEST.get(best), **base)  # fmt: skip
+    return ColumnScan(entity=None, confidence=0.0, share=share, kind="structured", **base)
+
+
+def scan(
+    data: Any,
+    schema: Any = None,
+    *,
+    sample_rows: int = 200,
+    seed: int = 0,
+    quasi: bool = True,
+) -> ScanReport:
+    """Scan a table (pandas or polars) for PII, column by column; see the module docstring.
+
+    Args:
+        data: the table.
+        schema: optional; its declared ``pii`` entries are reported beside the findings.
+        sample_rows: rows sampled per scan (cells of each column come from these rows).
+        seed: the row sample's seed.
+        quasi: also look for quasi-identifier combinations (k-anonymity).
+    """
+    from tabsynth.pii.engine import analyzer
+
+    t0 = time.perf_counter()
+    df = _to_polars(data)
+    eng = analyzer()
+    n = df.height
+    take = np.sort(np.random.default_rng(seed).permutation(n)[: min(sample_rows, n)])
+    sample = df[take.tolist()] if n else df
+    cols = [
+        _classify(name, cells, kind, eng) for name, (cells, kind) in _as_strings(sample).items()
+    ]
+    if schema is not None:
+        for c in cols:
+            declared = schema.column(c.column).pii if c.column in schema.names else None
+            if declared is not None and c.entity is None:
+                c.entity, c.note = declared.entity, "declared in the schema"
+    report = ScanReport(rows=n, rows_sampled=sample.height, seconds=0.0, columns=cols)
+    if quasi:
+        from tabsynth.pii.quasi import quasi_identifiers
+
+        report.quasi_identifiers = quasi_identifiers(df, report)
+    report.seconds = time.perf_counter() - t0
+    return report
+
+
+def _to_polars(data: Any) -> pl.DataFrame:
+    if isinstance(data, pl.DataFrame):
+        return data
+    import pandas as pd
+
+    if isinstance(data, pd.DataFrame):
+        out = {}
+        for c in data.columns:
+            s = data[c]
+            if s.dtype == object:  # mixed types: their text form
+                s = s.map(lambda v: None if v is None or (isinstance(v, float) and v != v)
+                          else (v.hex() if isinstance(v, bytes) else str(v)))  # fmt: skip
+            out[str(c)] = s
+        return pl.from_pandas(pd.DataFrame(out))
+    raise TypeError(f"scan a pandas or polars DataFrame, got {type(data).__name__}")
