@@ -1,0 +1,72 @@
+"""Run one SmartNoise synthesizer in SmartNoise's own virtual environment (opacus 0.14).
+
+    python smartnoise_run.py SPEC.json
+
+SPEC holds: train (CSV path), out (CSV path to write), synth ("dpctgan", "mst" or "aim"),
+epsilon, delta, categorical and continuous column lists, rows to sample, and options.
+Writes the sample to ``out`` and ``out + ".json"`` with the fit and sample times. This file
+imports nothing from tabsynth: it runs with SmartNoise's dependencies only.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+import warnings
+
+import pandas as pd
+from snsynth import Synthesizer
+
+
+def main(spec_path: str) -> int:
+    spec = json.loads(open(spec_path).read())
+    df = pd.read_csv(spec["train"], keep_default_na=False, na_values=[""])
+    cats, conts = spec["categorical"], spec["continuous"]
+    for c in cats:
+        df[c] = df[c].astype(str)
+    name = spec["synth"]
+    opts = dict(spec.get("options", {}))
+    if name == "dpctgan":
+        opts.setdefault("cuda", False)
+        opts.setdefault("verbose", False)
+    synth = Synthesizer.create(name, epsilon=spec["epsilon"], **opts)
+    nullable = bool(df[cats + conts].isna().any().any())
+    fit_kw: dict = {"categorical_columns": cats, "continuous_columns": conts}
+    bounds = spec.get("bounds", {})
+    if bounds and name == "dpctgan":
+        # the same public bounds that tabsynth's schema gives it: no budget spent on them
+        from snsynth.transform import MinMaxTransformer
+        from snsynth.transform.table import TableTransformer
+
+        constraints = {
+            c: MinMaxTransformer(lower=lo, upper=hi, nullable=nullable)
+            for c, (lo, hi) in bounds.items()
+        }
+        fit_kw["transformer"] = TableTransformer.create(
+            df[cats + conts],
+            style="gan",
+            nullable=nullable,
+            categorical_columns=cats,
+            continuous_columns=conts,
+            constraints=constraints,
+        )
+    elif conts:
+        fit_kw["preprocessor_eps"] = spec["epsilon"] * spec.get("preprocessor_share", 0.1)
+        fit_kw["nullable"] = nullable
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        t0 = time.perf_counter()
+        synth.fit(df[cats + conts], **fit_kw)
+        fit_s = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        out = synth.sample(spec["rows"])
+        sample_s = time.perf_counter() - t0
+    out.to_csv(spec["out"], index=False)
+    with open(spec["out"] + ".json", "w") as fh:
+        json.dump({"fit_s": fit_s, "sample_s": sample_s}, fh)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1]))
