@@ -19,12 +19,14 @@ from tabsynth.errors import (
     MissingExtraError,
     NotFittedError,
     NotForReleaseWarning,
+    PIILeakError,
     PrivacyError,
     PrivacyLeakWarning,
     SchemaError,
     TabsynthError,
     UnsupportedFileError,
 )
+from tabsynth.evaluation import evaluate
 from tabsynth.models import PrivacyInfo, Synthesizer, available_models
 from tabsynth.schema import Schema, infer_schema
 
@@ -35,6 +37,7 @@ __all__ = [
     "MissingExtraError",
     "NotFittedError",
     "NotForReleaseWarning",
+    "PIILeakError",
     "PrivacyError",
     "PrivacyInfo",
     "PrivacyLeakWarning",
@@ -45,6 +48,7 @@ __all__ = [
     "UnsupportedFileError",
     "__version__",
     "available_models",
+    "evaluate",
     "fit",
     "infer_schema",
     "load",

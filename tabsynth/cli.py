@@ -428,6 +428,10 @@ def report(
             "fidelity decay (needs --model).",
         ),
     ] = 0,
+    pii_scan: Annotated[
+        Path | None,
+        typer.Option(help="A scan JSON from `tabsynth pii scan -o`: adds the PII section."),
+    ] = None,
 ) -> None:
     """Fidelity, utility (TSTR) and privacy risk in one self-contained HTML (+ JSON) report."""
     import tabsynth
@@ -439,7 +443,14 @@ def report(
     for name, path in (("real", real), ("synthetic", synthetic), ("holdout", holdout)):
         frames[name] = read_table(path)
     with _Step("evaluating fidelity, utility and privacy risk"):
-        result = evaluate(frames["real"], frames["synthetic"], frames["holdout"], sch, model=model)
+        result = evaluate(
+            frames["real"],
+            frames["synthetic"],
+            frames["holdout"],
+            sch,
+            model=model,
+            pii_scan=json.loads(pii_scan.read_text()) if pii_scan is not None else None,
+        )
     if collapse_k:
         from tabsynth.artifacts import read_manifest
         from tabsynth.evaluation import collapse

@@ -156,12 +156,16 @@ def _datetime(s: pl.Series, col: Any, rep: DomainReport, probs: list[Problem]) -
     return x.alias(col.name)
 
 
-def conform(df: pl.DataFrame, schema: Schema) -> tuple[pl.DataFrame, DomainReport]:
+def conform(
+    df: pl.DataFrame, schema: Schema, *, modelled_only: bool = False
+) -> tuple[pl.DataFrame, DomainReport]:
     """Check ``df`` against ``schema`` and map it into the public domain.
 
     Args:
         df: the private table.
         schema: its public schema.
+        modelled_only: check and return the modelled columns only (evaluation of a release
+            whose PII columns were dropped, faked or hashed).
 
     Returns:
         The table with exactly the schema's columns, in schema order and canonical types
@@ -176,7 +180,8 @@ def conform(df: pl.DataFrame, schema: Schema) -> tuple[pl.DataFrame, DomainRepor
         raise DataValidationError(
             [Problem("table", "it has no rows", "pass a table with at least one row")]
         )
-    missing = [n for n in schema.names if n not in df.columns]
+    wanted = [c.name for c in schema.columns if c.modelled or not modelled_only]
+    missing = [n for n in wanted if n not in df.columns]
     extra = [n for n in df.columns if n not in schema.names]
     for name in missing:
         probs.append(
@@ -198,7 +203,7 @@ def conform(df: pl.DataFrame, schema: Schema) -> tuple[pl.DataFrame, DomainRepor
     rep = DomainReport(rows=df.height)
     out: list[pl.Series] = []
     for col in schema.columns:
-        if col.name not in df.columns:
+        if col.name not in df.columns or (modelled_only and not col.modelled):
             continue
         s = df.get_column(col.name)
         if s.dtype == pl.Null:

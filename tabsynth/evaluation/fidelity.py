@@ -18,7 +18,9 @@ from tabsynth.schema.model import Schema
 
 def _frame(df: Any, schema: Schema) -> pl.DataFrame:
     frame, _ = to_polars(df)
-    frame, _ = conform(frame.select([c for c in schema.names if c in frame.columns]), schema)
+    frame, _ = conform(
+        frame.select([c for c in schema.names if c in frame.columns]), schema, modelled_only=True
+    )
     return frame
 
 

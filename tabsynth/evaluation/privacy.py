@@ -18,7 +18,9 @@ def embed(df: Any, schema: Schema) -> np.ndarray:
     (times 1/sqrt 2, so two different categories are at distance 1), nulls as their own
     category. Uses the schema only, never the data, to scale."""
     frame, _ = to_polars(df)
-    frame, _ = conform(frame.select([c for c in schema.names if c in frame.columns]), schema)
+    frame, _ = conform(
+        frame.select([c for c in schema.names if c in frame.columns]), schema, modelled_only=True
+    )
     parts = []
     for dom in build_domains(schema):
         s = frame.get_column(dom.name)

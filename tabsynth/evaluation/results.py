@@ -103,6 +103,7 @@ def evaluate(
     model: Any = None,
     utility: bool = True,
     seed: int = 0,
+    pii_scan: Any = None,
 ) -> EvaluationResult:
     """Measure a synthetic table against the real table it was fitted on.
 
@@ -114,6 +115,8 @@ def evaluate(
         model: the fitted model, or a saved model folder: adds the DP certificate.
         utility: measure TSTR (needs scikit-learn and a target).
         seed: seed of the evaluation's own sampling (bootstrap, subsets).
+        pii_scan: a ``tabsynth.pii.scan`` report (or its JSON dict): adds the PII section;
+            the schema's declared PII columns and policies are listed either way.
 
     Returns:
         The results; ``.to_html(path)`` writes the release report.
@@ -133,6 +136,7 @@ def evaluate(
         utility=util,
         privacy=privacy_risk(real, synthetic, holdout, schema, seed=seed),
         certificate=certificate(model, schema) if model is not None else None,
+        pii=pii_section(schema, pii_scan),
         meta={
             "schema": schema.name,
             "schema_hash": schema.hash(),
@@ -140,6 +144,42 @@ def evaluate(
             "evaluation_seed": seed,
         },
     )
+
+
+def pii_section(schema: Schema, scan: Any = None) -> dict[str, Any] | None:
+    """What the report says about PII: the schema's policies, and the scan's findings (masked
+    examples only), with the quasi-identifiers it found."""
+    declared = {
+        c.name: {"entity": c.pii.entity, "policy": c.pii.policy.value}
+        for c in schema.columns
+        if c.pii is not None
+    }
+    if scan is None and not declared:
+        return None
+    found = scan.to_dict() if hasattr(scan, "to_dict") else scan
+    columns = []
+    for c in (found or {}).get("columns", []):
+        if c.get("entity") or c["column"] in declared:
+            columns.append(
+                {
+                    "column": c["column"],
+                    "entity": c.get("entity"),
+                    "confidence": c.get("confidence"),
+                    "share": c.get("share"),
+                    "examples": c.get("examples", [])[:2],
+                    "policy": declared.get(c["column"], {}).get("policy", "NOT DECLARED"),
+                }
+            )
+    seen = {c["column"] for c in columns}
+    for name, d in declared.items():
+        if name not in seen:
+            columns.append({"column": name, "entity": d["entity"], "policy": d["policy"]})
+    return {
+        "scanned": found is not None,
+        "rows_scanned": (found or {}).get("rows_sampled"),
+        "columns": columns,
+        "quasi_identifiers": (found or {}).get("quasi_identifiers", [])[:10],
+    }
 
 
 def certificate(model: Any, schema: Schema) -> dict[str, Any]:

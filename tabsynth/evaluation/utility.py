@@ -14,6 +14,8 @@ import pandas as pd
 
 from tabsynth.errors import require_extra
 
+MAX_CATEGORIES = 250
+
 
 def _features(
     train: pd.DataFrame, test: pd.DataFrame, target: str
@@ -30,7 +32,10 @@ def _features(
             if not is_cat:
                 cols.append(pd.to_numeric(df[c], errors="coerce").to_numpy(dtype=float))
                 continue
-            cats = sorted(train[c].dropna().astype(str).unique())
+            # HistGradientBoosting takes at most 255 categories: the 250 most frequent
+            # training values keep their own code, the rest count as unknown
+            top = train[c].dropna().astype(str).value_counts().index[:MAX_CATEGORIES]
+            cats = sorted(top)
             lookup = {v: i for i, v in enumerate(cats)}
             s = df[c]
             codes = s.astype(str).map(lookup).fillna(-1).to_numpy(dtype=float)
@@ -216,7 +221,12 @@ def utility(
                 )
             ]
         )
-    train, synthetic, holdout = _pandas(train), _pandas(synthetic), _pandas(holdout)
+    # features: the modelled columns (faked or hashed PII columns carry no signal)
+    keep = [c.name for c in schema.modelled_columns]
+    train, synthetic, holdout = (
+        _pandas(d)[[c for c in keep if c in _pandas(d).columns]]
+        for d in (train, synthetic, holdout)
+    )
     task = "regression" if schema.column(target).kind == "numerical" else "classification"
     y = {
         k: (

@@ -239,6 +239,37 @@ def _utility_section(util: dict[str, Any] | None) -> str:
     )
 
 
+def _pii_section(pii: dict[str, Any]) -> str:
+    note = (
+        f"Scanned {pii['rows_scanned']} sampled rows; examples are masked to their shape."
+        if pii.get("scanned")
+        else "No scan given: the schema's declared PII columns."
+    )
+    rows = [
+        (
+            c["column"],
+            c.get("entity") or "",
+            _fmt(c["confidence"]) if c.get("confidence") is not None else "",
+            _fmt(c["share"]) if c.get("share") is not None else "",
+            ", ".join(c.get("examples", [])),
+            c["policy"],
+        )
+        for c in pii["columns"]
+    ]
+    html = f"<h2>PII</h2><p class='note'>{_esc(note)} A column marked NOT DECLARED holds PII "
+    html += "the schema does not handle: fix the schema before a release.</p>"
+    html += _table(rows, ("column", "entity", "confidence", "share", "examples", "policy"))
+    if pii.get("quasi_identifiers"):
+        qrows = [
+            ("+".join(q["columns"]), _fmt(q["unique_share"]), q["k"], q["suggestion"])
+            for q in pii["quasi_identifiers"]
+        ]
+        html += "<h3>Quasi-identifiers</h3>" + _table(
+            qrows, ("columns", "share of rows unique", "k", "generalise")
+        )
+    return html
+
+
 def render(result: Any, *, fragment: bool = False) -> str:
     """The report as HTML text (a whole page, or a fragment for Jupyter)."""
     fid, priv, util = result.fidelity, result.privacy, result.utility
@@ -322,7 +353,7 @@ cannot tell the people it was fitted on from fresh people.</p>
             )
         )
     if result.pii:
-        body += "<h2>PII scan</h2>" + _table(list(result.pii.items()), ("field", "value"))
+        body += _pii_section(result.pii)
     if fragment:
         return f"<div class='tabsynth-report'><style>{CSS}</style>{body}</div>"
     return (

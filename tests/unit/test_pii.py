@@ -283,3 +283,35 @@ def test_generalize_codes_dates_and_ages_before_fitting():
     assert set(g["zip"]) == {"021", "100"} and set(g["age"]) == {20, 45, 60}
     model = tabsynth.fit(df, schema, epsilon=None)
     assert set(model.sample(200, seed=0)["zip"]) <= {"021", "100"}
+
+
+def test_report_has_a_pii_section_with_policies_and_no_raw_values(
+    pii_schema, labelled, labelled_scan
+):
+    df, labels = labelled
+    model = tabsynth.fit(df, pii_schema, "copula", epsilon=3.0)
+    syn = model.sample(len(df), seed=0)
+    holdout = df.sample(200, random_state=1)
+    result = tabsynth.evaluate(df, syn, holdout, pii_schema, model=model, pii_scan=labelled_scan)
+    pii = result.to_dict()["pii"]
+    by = {c["column"]: c for c in pii["columns"]}
+    for col, entity in labels.items():
+        if entity is not None:
+            assert by[col]["entity"] == entity and by[col]["policy"] in ("fake", "drop"), col
+    html = result.to_html()
+    assert "<h2>PII</h2>" in html and "Quasi-identifiers" in html
+    ssn = next(c for c, e in labels.items() if e == "US_SSN")
+    for value in df[ssn]:
+        assert value not in html
+    # a PII column the schema does not declare is flagged
+    bare = tabsynth.Schema.from_dict(
+        {
+            **pii_schema.model_dump(),
+            "columns": [
+                {**c.model_dump(), "pii": None} if c.name == ssn else c.model_dump()
+                for c in pii_schema.columns
+            ],
+        }  # fmt: skip
+    )
+    section = tabsynth.evaluation.results.pii_section(bare, labelled_scan)
+    assert {c["column"]: c["policy"] for c in section["columns"]}[ssn] == "NOT DECLARED"
