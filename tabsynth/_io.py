@@ -35,3 +35,23 @@ def atomic_write_bytes(path: str | Path, data: bytes) -> None:
     """Write ``data`` to ``path`` atomically."""
     with atomic_path(path) as tmp:
         tmp.write_bytes(data)
+
+
+def secret_key(env: str, filename: str) -> bytes:
+    """A local secret: ``$env`` if set, else ``$TABSYNTH_HOME/filename`` (default
+    ``~/.tabsynth``), created once with 32 random bytes and mode 0600. Never put in artifacts."""
+    import os
+
+    value = os.environ.get(env)
+    if value:
+        return value.encode()
+    path = Path(os.environ.get("TABSYNTH_HOME", Path.home() / ".tabsynth")) / filename
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:  # another process made it first
+            return path.read_bytes().strip()
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(os.urandom(32).hex().encode())
+    return path.read_bytes().strip()

@@ -49,16 +49,9 @@ def fingerprint_key() -> bytes:
     The key never goes into an artifact; without it, nobody can test a guess of the data
     against a fingerprint.
     """
-    env = os.environ.get(KEY_ENV)
-    if env:
-        return env.encode()
-    path = Path(os.environ.get("TABSYNTH_HOME", Path.home() / ".tabsynth")) / "fingerprint.key"
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(os.urandom(32).hex().encode())
-    return path.read_bytes().strip()
+    from tabsynth._io import secret_key
+
+    return secret_key(KEY_ENV, "fingerprint.key")
 
 
 def data_fingerprint(df: pl.DataFrame) -> str:

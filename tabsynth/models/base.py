@@ -50,6 +50,20 @@ class PrivacyInfo:
     releasable: bool = False
     notes: tuple[str, ...] = field(default_factory=tuple)
 
+    @classmethod
+    def non_private(cls) -> PrivacyInfo:
+        """The statement of a model fitted with ``epsilon=None``."""
+        return cls(
+            epsilon=None,
+            delta=None,
+            rho=None,
+            accountant=None,
+            neighbouring=None,
+            noise_source="none",
+            releasable=False,
+            notes=("fitted without differential privacy",),
+        )
+
     @property
     def is_private(self) -> bool:
         return self.epsilon is not None
@@ -253,6 +267,20 @@ class Synthesizer(ABC):
                 "dataset's budget. Fix: pass an epsilon, or drop --dataset."
             )
         return {"epsilon": eps, "delta": delta, "rho": None, "delta_approx": 0.0}
+
+    def _add_unmodelled(self, out: Any, n: int) -> Any:
+        """Schema order, with fresh ids for identifier columns that are not PII."""
+        import polars as pl
+
+        cols = []
+        for col in self.schema.columns:
+            if col.name in out.columns:
+                cols.append(out.get_column(col.name))
+            elif col.kind == "identifier" and col.pii is None:
+                width = max(6, len(str(n)))
+                ids = pl.Series(col.name, np.arange(1, n + 1)).cast(pl.String).str.zfill(width)
+                cols.append((col.prefix + ids).alias(col.name))
+        return pl.DataFrame(cols)
 
     def _scenario(self, n: int, rng: np.random.Generator, cond: dict[str, int], name: str) -> Any:
         raise SamplingError(f"{self.name} does not support scenario {name!r} yet")

@@ -671,16 +671,7 @@ class CopulaSynthesizer(Synthesizer):
 
     def _privacy(self, eps: float | None, delta: float, plan: _Plan, secure: bool) -> PrivacyInfo:
         if eps is None:
-            return PrivacyInfo(
-                epsilon=None,
-                delta=None,
-                rho=None,
-                accountant=None,
-                neighbouring=None,
-                noise_source="none",
-                releasable=False,
-                notes=("fitted without differential privacy",),
-            )
+            return PrivacyInfo.non_private()
         acct = get_accountant("zcdp")
         for m in plan.mechanisms:
             acct.spend(mechanism=m.name, rho=m.rho, delta=m.delta)
@@ -884,17 +875,6 @@ class CopulaSynthesizer(Synthesizer):
         lo = cdf.ravel()[flat] - p
         pos = np.clip((u - lo) / np.maximum(p, 1e-300), 0.0, 1.0)
         return dom.decode(cells, pos)
-
-    def _add_unmodelled(self, out: pl.DataFrame, n: int) -> pl.DataFrame:
-        cols = []
-        for col in self.schema.columns:
-            if col.name in out.columns:
-                cols.append(out.get_column(col.name))
-            elif col.kind == "identifier" and col.pii is None:
-                width = max(6, len(str(n)))
-                ids = pl.Series(col.name, np.arange(1, n + 1)).cast(pl.String).str.zfill(width)
-                cols.append((col.prefix + ids).alias(col.name))
-        return pl.DataFrame(cols)
 
     # --- state ----------------------------------------------------------------------------
     def _state(self) -> tuple[dict[str, Any], dict[str, np.ndarray]]:

@@ -38,26 +38,12 @@ HINTED = {
 }
 
 
-def _npi(rng: np.random.Generator) -> str:
-    """A valid NPI: 9 digits starting with 1, then the Luhn check digit over 80840 + them."""
-    body = "1" + "".join(str(d) for d in rng.integers(0, 10, 8))
-    digits = "80840" + body
-    total = 0
-    for i, ch in enumerate(reversed(digits)):
-        d = int(ch)
-        if i % 2 == 0:
-            d *= 2
-            if d > 9:
-                d -= 9
-        total += d
-    return body + str((10 - total % 10) % 10)
-
-
 def labelled_table(n: int = 400, seed: int = 0) -> tuple[pd.DataFrame, dict[str, str | None]]:
     """(table, {column: true entity or None})."""
     from faker import Faker
 
     from tabsynth.datasets import load_example
+    from tabsynth.pii.policies import fake_npi
 
     rng = np.random.default_rng(seed)
     fake = Faker("en_US")
@@ -75,7 +61,7 @@ def labelled_table(n: int = 400, seed: int = 0) -> tuple[pd.DataFrame, dict[str,
         "CREDIT_CARD": fake.credit_card_number,
         "IBAN_CODE": fake.iban,
         "MEDICAL_RECORD_NUMBER": lambda: f"MRN{rng.integers(10**7, 10**8)}",
-        "US_NPI": lambda: _npi(rng),
+        "US_NPI": lambda: fake_npi(rng),
     }
     cols: dict[str, Any] = {}
     for entity, make in gen.items():

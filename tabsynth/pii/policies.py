@@ -15,9 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import os
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -29,15 +27,12 @@ POOL = 5000
 KEY_ENV = "TABSYNTH_PII_KEY"
 
 
-def _npi(rng: np.random.Generator) -> str:
+def fake_npi(rng: np.random.Generator) -> str:
+    """A valid NPI: "1" and 8 random digits, then the Luhn check digit over 80840 + them."""
+    from tabsynth.pii.recognizers import luhn_ok
+
     body = "1" + "".join(str(d) for d in rng.integers(0, 10, 8))
-    total = 0
-    for i, ch in enumerate(reversed("80840" + body)):
-        d = int(ch)
-        if i % 2 == 0:
-            d = d * 2 - 9 if d * 2 > 9 else d * 2
-        total += d
-    return body + str((10 - total % 10) % 10)
+    return next(body + str(c) for c in range(10) if luhn_ok("80840" + body + str(c)))
 
 
 def fakers(fake: Any, rng: np.random.Generator) -> dict[str, Callable[[], Any]]:
@@ -51,7 +46,7 @@ def fakers(fake: Any, rng: np.random.Generator) -> dict[str, Callable[[], Any]]:
         "CREDIT_CARD": fake.credit_card_number,
         "IBAN_CODE": fake.iban,
         "MEDICAL_RECORD_NUMBER": lambda: f"MRN{rng.integers(10**7, 10**8)}",
-        "US_NPI": lambda: _npi(rng),
+        "US_NPI": lambda: fake_npi(rng),
         "DATE_OF_BIRTH": lambda: fake.date_of_birth(minimum_age=18, maximum_age=90).isoformat(),
         "US_ZIP": fake.zipcode,
         "IP_ADDRESS": fake.ipv4,
@@ -85,16 +80,10 @@ def fake_values(
 
 
 def pii_key() -> bytes:
-    env = os.environ.get(KEY_ENV)
-    if env:
-        return env.encode()
-    path = Path(os.environ.get("TABSYNTH_HOME", Path.home() / ".tabsynth")) / "pii.key"
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(os.urandom(32).hex().encode())
-    return path.read_bytes().strip()
+    """The pseudonymisation key (``$TABSYNTH_PII_KEY`` or ``$TABSYNTH_HOME/pii.key``)."""
+    from tabsynth._io import secret_key
+
+    return secret_key(KEY_ENV, "pii.key")
 
 
 def pseudonym(value: Any, key: bytes) -> str:

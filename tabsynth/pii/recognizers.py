@@ -71,7 +71,7 @@ class PersonNameRecognizer(EntityRecognizer):  # type: ignore[misc]
         return out
 
 
-def _luhn_ok(digits: str) -> bool:
+def luhn_ok(digits: str) -> bool:
     total = 0
     for i, ch in enumerate(reversed(digits)):
         d = int(ch)
@@ -95,7 +95,7 @@ class NpiRecognizer(PatternRecognizer):  # type: ignore[misc]
         )
 
     def validate_result(self, pattern_text: str) -> bool:
-        return _luhn_ok("80840" + pattern_text)
+        return luhn_ok("80840" + pattern_text)
 
 
 _SUFFIX_WORDS = (
@@ -129,7 +129,7 @@ class CardNumberRecognizer(PatternRecognizer):  # type: ignore[misc]
         )
 
     def validate_result(self, pattern_text: str) -> bool:
-        return _luhn_ok(pattern_text)
+        return luhn_ok(pattern_text)
 
 
 def tabsynth_recognizers() -> list[Any]:

@@ -630,16 +630,7 @@ class CTGANSynthesizer(Synthesizer):
         self, eps: float | None, delta: float, plan: _Training, cfg: CTGANConfig, secure: bool
     ) -> PrivacyInfo:
         if eps is None:
-            return PrivacyInfo(
-                epsilon=None,
-                delta=None,
-                rho=None,
-                accountant=None,
-                neighbouring=None,
-                noise_source="none",
-                releasable=False,
-                notes=("fitted without differential privacy",),
-            )
+            return PrivacyInfo.non_private()
         acct = RDPAccountant(history=list(plan.accountant.history))  # type: ignore[union-attr]
         acct.spend(mechanism=SGD_MECHANISM, q=plan.q, sigma=plan.sigma, steps=self.steps_)  # type: ignore[arg-type]
         spent = acct.epsilon(delta)
@@ -774,17 +765,6 @@ class CTGANSynthesizer(Synthesizer):
         dom = layout.domains[j]
         labels = (["<null>"] if dom.nullable else []) + list(dom.labels)
         return {label: float(p) for label, p in zip(labels, self.pmfs_[j], strict=True)}
-
-    def _add_unmodelled(self, out: pl.DataFrame, n: int) -> pl.DataFrame:
-        cols = []
-        for col in self.schema.columns:
-            if col.name in out.columns:
-                cols.append(out.get_column(col.name))
-            elif col.kind == "identifier" and col.pii is None:
-                width = max(6, len(str(n)))
-                ids = pl.Series(col.name, np.arange(1, n + 1)).cast(pl.String).str.zfill(width)
-                cols.append((col.prefix + ids).alias(col.name))
-        return pl.DataFrame(cols)
 
     # --- state ----------------------------------------------------------------------------
     array_format = "safetensors"
