@@ -355,8 +355,14 @@ def sample(
 
         with _Step("checking the release for real PII values"):
             df, leaks = check(read_table(leak_check), df, m.schema)
+    elif any(c.pii is not None and c.modelled for c in m.schema.columns):
+        raise typer.BadParameter(
+            "the schema models PII columns (policy keep or generalize): a release must be "
+            "checked against the training table. Fix: pass --leak-check TRAIN.csv",
+            param_hint="--leak-check",
+        )
     elif any(c.pii is not None for c in m.schema.columns):
-        _say("note: the schema declares PII columns; pass --leak-check TRAIN to check them")
+        _say("note: faked/hashed PII columns; pass --leak-check TRAIN to re-draw collisions")
     write_table(df, output)
     manifest = {
         "model": str(model_path),

@@ -118,10 +118,13 @@ def generalize(df: pl.DataFrame, schema: Any) -> pl.DataFrame:
             continue
         s = df.get_column(col.name)
         e = pl.col(col.name)
-        if col.kind == "datetime" or s.dtype in (pl.Date, pl.Datetime):
+        if col.kind == "datetime":
             exprs.append(e.dt.truncate("1y"))
-        elif s.dtype.is_numeric():
+        elif col.kind == "numerical":
             exprs.append((e // 5 * 5).cast(s.dtype))
         else:  # ZIP codes and other codes: their first three characters
-            exprs.append(e.cast(pl.String).str.slice(0, 3))
+            text = e.cast(pl.String)
+            if col.pii.entity == "US_ZIP" and s.dtype.is_numeric():
+                text = text.str.zfill(5)  # a CSV reader took 02139 for the number 2139
+            exprs.append(text.str.slice(0, 3))
     return df.with_columns(exprs) if exprs else df

@@ -315,3 +315,37 @@ def test_report_has_a_pii_section_with_policies_and_no_raw_values(
     )
     section = tabsynth.evaluation.results.pii_section(bare, labelled_scan)
     assert {c["column"]: c["policy"] for c in section["columns"]}[ssn] == "NOT DECLARED"
+
+
+def test_cli_refuses_an_unchecked_release_of_modelled_pii(tmp_path):
+    rng = np.random.default_rng(0)
+    n = 300
+    df = pd.DataFrame(
+        {"zip": rng.choice(["02139", "10001", "94110"], n), "x": rng.integers(0, 5, n)}
+    )
+    df.to_csv(tmp_path / "train.csv", index=False)
+    schema = tmp_path / "s.yaml"
+    tabsynth.Schema.from_dict(
+        {
+            "name": "z",
+            "columns": [
+                {
+                    "name": "zip",
+                    "kind": "categorical",
+                    "categories": ["021", "100", "941"],
+                    "pii": {"entity": "US_ZIP", "policy": "generalize"},
+                },  # fmt: skip
+                {"name": "x", "kind": "numerical", "lower": 0, "upper": 4, "integer": True},
+            ],
+        }
+    ).to_yaml(schema)
+    fit = run_cli("fit", str(tmp_path / "train.csv"), "-s", str(schema), "-o", str(tmp_path / "m"))
+    assert fit.returncode == 0, fit.stderr
+    out = tmp_path / "syn.csv"
+    refused = run_cli("sample", str(tmp_path / "m"), "-n", "50", "-o", str(out))
+    assert refused.returncode != 0 and "--leak-check" in refused.stderr and not out.exists()
+    ok = run_cli("sample", str(tmp_path / "m"), "-n", "50", "-o", str(out),
+                 "--leak-check", str(tmp_path / "train.csv"))  # fmt: skip
+    assert ok.returncode == 0, ok.stderr
+    manifest = json.loads((tmp_path / "syn.csv.manifest.json").read_text())
+    assert manifest["pii_leak_check"]["checked"] == ["zip"]
