@@ -133,6 +133,50 @@ class Synthesizer(ABC):
         self.verbose = verbose
         self.options = options
 
+    # --- helpers shared by the models ----------------------------------------------------
+    def _make_config(self, config_cls: Any, tuples: tuple[str, ...] = ()) -> Any:
+        """The model's config from the schema's ``model_options`` and keyword options; a
+        bad option is a ``SchemaError`` naming the allowed ones."""
+        from tabsynth.errors import Problem, SchemaError
+
+        opts = {**self.schema.model_options, **self.options}
+        for key in tuples:
+            if key in opts:
+                opts[key] = tuple(opts[key])
+        try:
+            return config_cls(**opts)
+        except TypeError as exc:
+            raise SchemaError(
+                [
+                    Problem(
+                        "model_options",
+                        f"unknown {self.name} option ({exc})",
+                        f"use only {sorted(config_cls.__dataclass_fields__)}",
+                    )
+                ]
+            ) from None
+        except ValueError as exc:
+            raise SchemaError(
+                [Problem("model_options", str(exc), f"see {config_cls.__name__}")]
+            ) from None
+
+    def _budget_and_noise(self) -> tuple[float | None, float, Any]:
+        """(epsilon, delta, noise source); warns when the noise follows from a seed."""
+        import warnings
+
+        from tabsynth.errors import NotForReleaseWarning
+        from tabsynth.privacy.noise import make_noise
+
+        eps, delta = resolve_budget(self.schema, self.epsilon, self.delta)
+        noise = make_noise(reproducible_seed=self.reproducible_noise_seed)
+        if not noise.secure and eps is not None:
+            warnings.warn(
+                "privacy noise drawn from a known seed: this model is NOT FOR RELEASE",
+                NotForReleaseWarning,
+                stacklevel=4,
+            )
+        return eps, delta, noise
+
     # --- fitted-state helpers -------------------------------------------------------------
     def _check_is_fitted(self) -> None:
         if not hasattr(self, "privacy_"):

@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import logging
 import math
-import warnings
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -37,15 +36,11 @@ from scipy.stats import norm
 
 from tabsynth.data.domain import ColumnDomain, build_domains
 from tabsynth.errors import (
-    NotForReleaseWarning,
     PrivacyError,
-    Problem,
     SamplingError,
-    SchemaError,
 )
-from tabsynth.models.base import Mechanism, PrivacyInfo, Synthesizer, register, resolve_budget
+from tabsynth.models.base import Mechanism, PrivacyInfo, Synthesizer, register
 from tabsynth.privacy import NEIGHBOURING, epsilon_to_rho, gaussian_sigma, get_accountant
-from tabsynth.privacy.noise import make_noise
 
 log = logging.getLogger(__name__)
 ATOM_MECHANISM = "atom discovery (thresholded Gaussian sparse histogram)"
@@ -336,35 +331,12 @@ class CopulaSynthesizer(Synthesizer):
     name = "copula"
 
     def _config(self) -> CopulaConfig:
-        opts = {**self.schema.model_options, **self.options}
-        if "split" in opts:
-            opts["split"] = tuple(opts["split"])
-        try:
-            return CopulaConfig(**opts)
-        except TypeError as exc:
-            raise SchemaError(
-                [
-                    Problem(
-                        "model_options",
-                        f"unknown copula option ({exc})",
-                        f"use only {sorted(CopulaConfig.__dataclass_fields__)}",
-                    )
-                ]
-            ) from None
-        except ValueError as exc:
-            raise SchemaError([Problem("model_options", str(exc), "see CopulaConfig")]) from None
+        return self._make_config(CopulaConfig, ("split",))  # type: ignore[no-any-return]
 
     # --- fit ------------------------------------------------------------------------------
     def _fit(self, df: pl.DataFrame) -> None:
         cfg = self._config()
-        eps, delta = resolve_budget(self.schema, self.epsilon, self.delta)
-        noise = make_noise(reproducible_seed=self.reproducible_noise_seed)
-        if not noise.secure and eps is not None:
-            warnings.warn(
-                "privacy noise drawn from a known seed: this model is NOT FOR RELEASE",
-                NotForReleaseWarning,
-                stacklevel=3,
-            )
+        eps, delta, noise = self._budget_and_noise()
         rng = np.random.default_rng(self.reproducible_noise_seed)  # fit-time jitter only
         public = {d.name: d for d in build_domains(self.schema, bins=cfg.bins)}
         # continuous numbers are never strata (those are categorical), so the atom columns

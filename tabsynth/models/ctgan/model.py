@@ -36,18 +36,14 @@ from scipy.special import ndtri
 
 from tabsynth.data.domain import build_domains
 from tabsynth.errors import (
-    NotForReleaseWarning,
     PrivacyError,
-    Problem,
     SamplingError,
-    SchemaError,
     require_extra,
 )
-from tabsynth.models.base import Mechanism, PrivacyInfo, Synthesizer, register, resolve_budget
+from tabsynth.models.base import Mechanism, PrivacyInfo, Synthesizer, register
 from tabsynth.models.copula import ATOM_MECHANISM, atom_threshold, discover_atoms
 from tabsynth.models.ctgan.layout import Layout, uniform_to_cells
 from tabsynth.privacy import NEIGHBOURING, epsilon_to_rho, gaussian_sigma
-from tabsynth.privacy.noise import make_noise
 
 torch = require_extra("torch", "ctgan")
 require_extra("opacus", "ctgan")
@@ -144,24 +140,7 @@ class CTGANSynthesizer(Synthesizer):
     name = "ctgan"
 
     def _config(self) -> CTGANConfig:
-        opts = {**self.schema.model_options, **self.options}
-        for key in ("generator_dims", "discriminator_dims"):
-            if key in opts:
-                opts[key] = tuple(opts[key])
-        try:
-            return CTGANConfig(**opts)
-        except TypeError as exc:
-            raise SchemaError(
-                [
-                    Problem(
-                        "model_options",
-                        f"unknown ctgan option ({exc})",
-                        f"use only {sorted(CTGANConfig.__dataclass_fields__)}",
-                    )
-                ]
-            ) from None
-        except ValueError as exc:
-            raise SchemaError([Problem("model_options", str(exc), "see CTGANConfig")]) from None
+        return self._make_config(CTGANConfig, ("generator_dims", "discriminator_dims"))  # type: ignore[no-any-return]
 
     # --- budget ---------------------------------------------------------------------------
     def _atom_columns(self, cfg: CTGANConfig) -> list[str]:
@@ -215,21 +194,10 @@ class CTGANSynthesizer(Synthesizer):
             ) from None
         return _Training(q=q, steps_per_epoch=steps_per_epoch, sigma=sigma, accountant=fixed)
 
-    def planned_cost(self) -> dict[str, Any]:
-        """The target (epsilon, delta): DP-SGD composes in RDP, so no rho is claimed."""
-        return super().planned_cost()
-
     # --- fit ------------------------------------------------------------------------------
     def _fit(self, df: pl.DataFrame) -> None:
         cfg = self._config()
-        eps, delta = resolve_budget(self.schema, self.epsilon, self.delta)
-        noise = make_noise(reproducible_seed=self.reproducible_noise_seed)
-        if not noise.secure and eps is not None:
-            warnings.warn(
-                "privacy noise drawn from a known seed: this model is NOT FOR RELEASE",
-                NotForReleaseWarning,
-                stacklevel=3,
-            )
+        eps, delta, noise = self._budget_and_noise()
         atom_cols = self._atom_columns(cfg)
         d = len(self.schema.modelled_columns)
         fixed = None
