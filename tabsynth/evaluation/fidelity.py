@@ -76,7 +76,9 @@ def fidelity(
     """Column shapes, pair trends, 3-way marginals, coverage and diversity.
 
     Column shapes use SDMetrics' definitions (1 - Kolmogorov-Smirnov statistic for numbers,
-    1 - total variation distance for categories); pair trends compare Pearson correlations
+    1 - total variation distance for categories), except that a missing category value counts
+    as one more category (SDMetrics drops it, so a model that invents or loses missing values
+    is not penalised there); pair trends compare Pearson correlations
     (number pairs) or contingency tables over the schema's cells (other pairs).
     """
     doms = build_domains(schema)
