@@ -12,10 +12,13 @@ Quick start::
 from tabsynth._version import __version__
 from tabsynth.api import fit, load
 from tabsynth.data import read_table, write_table
+from tabsynth.engines.sampling import write_sample
+from tabsynth.engines.sources import scan
 from tabsynth.errors import (
     ArtifactError,
     BudgetExceededError,
     DataValidationError,
+    EngineError,
     MissingExtraError,
     NotFittedError,
     NotForReleaseWarning,
@@ -34,6 +37,7 @@ __all__ = [
     "ArtifactError",
     "BudgetExceededError",
     "DataValidationError",
+    "EngineError",
     "MissingExtraError",
     "NotFittedError",
     "NotForReleaseWarning",
@@ -48,6 +52,8 @@ __all__ = [
     "UnsupportedFileError",
     "__version__",
     "available_models",
+    "scan",
+    "write_sample",
     "evaluate",
     "fit",
     "infer_schema",

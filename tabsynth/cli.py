@@ -238,6 +238,20 @@ def fit(
     progress: Annotated[
         bool, typer.Option(help="Show a progress bar (ctgan: epoch, losses, epsilon so far).")
     ] = True,
+    engine: Annotated[
+        str,
+        typer.Option(
+            help="memory (load the table), stream (larger than memory: polars batches) or "
+            "dask (Parquet partitions on a Dask cluster). copula only for stream/dask."
+        ),
+    ] = "memory",
+    scheduler: Annotated[
+        str | None,
+        typer.Option(help="dask: scheduler address, e.g. tcp://10.0.0.5:8786 (default: local)."),
+    ] = None,
+    batch_rows: Annotated[
+        int, typer.Option(min=1, help="stream: rows per batch (memory use scales with it).")
+    ] = 500_000,
 ) -> None:
     """Fit a DP model on DATA under SCHEMA and save it to a folder (JSON + arrays, no pickle).
 
@@ -246,6 +260,10 @@ def fit(
         tabsynth fit train.csv -s schema.yaml -o model/
 
         tabsynth fit train.parquet -s schema.yaml --model ctgan --epochs 20 --epsilon 3 -o m/
+
+        tabsynth fit big.parquet -s schema.yaml --engine stream -o model/
+
+        tabsynth fit parts/ -s schema.yaml --engine dask --scheduler tcp://host:8786 -o model/
     """
     import tabsynth
     from tabsynth.data import read_table
@@ -258,9 +276,14 @@ def fit(
                 "--epochs applies to --model ctgan only", param_hint="--epochs"
             )
         options["epochs"] = epochs
-    with _Step(f"reading {data}"):
-        df = read_table(data)
-    with _Step(f"fitting {model or sch.model}"):
+    if engine not in ("memory", "stream", "dask"):
+        raise typer.BadParameter("use memory, stream or dask", param_hint="--engine")
+    if engine == "memory":
+        with _Step(f"reading {data}"):
+            df: Any = read_table(data)
+    else:
+        df = tabsynth.scan(data, engine=engine, batch_rows=batch_rows, scheduler=scheduler)
+    with _Step(f"fitting {model or sch.model}" + ("" if engine == "memory" else f" ({engine})")):
         m = tabsynth.fit(
             df,
             sch,
@@ -315,6 +338,21 @@ def sample(
             "appears in it (faked values that collide are re-drawn)."
         ),
     ] = None,
+    engine: Annotated[
+        str,
+        typer.Option(
+            help="memory (one frame), stream (chunks appended to one file: flat memory) or "
+            "dask (one Parquet part per chunk, drawn on Dask workers; OUT is a folder). "
+            "stream and dask give the same rows for a seed."
+        ),
+    ] = "memory",
+    chunk_rows: Annotated[
+        int, typer.Option(min=1, help="stream/dask: rows per chunk (each has its own stream).")
+    ] = 1_000_000,
+    scheduler: Annotated[
+        str | None,
+        typer.Option(help="dask: scheduler address, e.g. tcp://10.0.0.5:8786 (default: local)."),
+    ] = None,
 ) -> None:
     """Draw N synthetic rows from a fitted MODEL (post-processing: no privacy cost).
 
@@ -334,10 +372,30 @@ def sample(
     from tabsynth.data import write_table
     from tabsynth.data.io import _suffix
 
-    _suffix(output)  # refuse an unsupported output type before doing any work
+    if engine not in ("memory", "stream", "dask"):
+        raise typer.BadParameter("use memory, stream or dask", param_hint="--engine")
+    if engine != "dask":
+        _suffix(output)  # refuse an unsupported output type before doing any work
     cond = dict(_key_value(w, "--where") for w in where or [])
     balance = _parse_rebalance(rebalance) if rebalance else None
     m = tabsynth.load(model_path)
+    if engine != "memory":
+        _sample_chunked(
+            m,
+            model_path,
+            n,
+            output,
+            seed,
+            engine,
+            chunk_rows,
+            scheduler,
+            leak_check,
+            where=cond or None,
+            rebalance=balance,
+            scenario=scenario,
+            drift=drift,
+        )
+        return
     with _Step(f"sampling {n} rows"):
         df = m.sample(
             n,
@@ -387,6 +445,58 @@ def sample(
     atomic_write_text(Path(f"{output}.manifest.json"), json.dumps(manifest, indent=2) + "\n")
     typer.echo(f"privacy: {m.privacy.label()}")
     typer.echo(f"wrote {output} ({df.height} rows x {df.width} columns) and its manifest")
+
+
+def _sample_chunked(
+    m: Any,
+    model_path: Path,
+    n: int,
+    output: Path,
+    seed: int | None,
+    engine: str,
+    chunk_rows: int,
+    scheduler: str | None,
+    leak_check: Path | None,
+    **options: Any,
+) -> None:
+    """``sample --engine stream|dask``: chunks written as they are drawn."""
+    import hashlib
+
+    import tabsynth
+    from tabsynth._io import atomic_write_text
+
+    if leak_check is not None or any(c.pii is not None and c.modelled for c in m.schema.columns):
+        raise typer.BadParameter(
+            "a chunked release cannot be leak-checked yet, and this schema models PII "
+            "columns or asked for --leak-check. Fix: --engine memory",
+            param_hint="--engine",
+        )
+    with _Step(f"sampling {n} rows in chunks of {chunk_rows} ({engine})"):
+        info = tabsynth.write_sample(
+            m,
+            n,
+            output,
+            seed=seed,
+            chunk_rows=chunk_rows,
+            engine=engine,
+            scheduler=scheduler,
+            **{k: v for k, v in options.items() if v},
+        )
+    manifest = {
+        "model": str(model_path),
+        "model_manifest_sha256": hashlib.sha256(
+            (model_path / "manifest.json").read_bytes()
+        ).hexdigest(),
+        **info,
+        "chunk_rows": chunk_rows,
+        "chunk_streams": "numpy SeedSequence(seed, spawn_key=(i,)) for chunk i",
+        **{k: v for k, v in options.items()},
+        "privacy": m.privacy.label(),
+        "privacy_cost": "none: sampling is post-processing of the DP model",
+    }
+    atomic_write_text(Path(f"{output}.manifest.json"), json.dumps(manifest, indent=2) + "\n")
+    typer.echo(f"privacy: {m.privacy.label()}")
+    typer.echo(f"wrote {output} ({n} rows in {info['chunks']} chunk(s), seed {info['seed']})")
 
 
 def _key_value(text: str, flag: str) -> tuple[str, str]:

@@ -90,6 +90,10 @@ class SamplingError(TabsynthError, ValueError):
     domain, an impossible condition, malformed rebalancing shares."""
 
 
+class EngineError(TabsynthError, ValueError):
+    """A model or option that the chosen engine (stream, dask) does not support."""
+
+
 class NotFittedError(TabsynthError, ValueError):
     """A model was used before it was fitted."""
 

@@ -157,7 +157,11 @@ def _datetime(s: pl.Series, col: Any, rep: DomainReport, probs: list[Problem]) -
 
 
 def conform(
-    df: pl.DataFrame, schema: Schema, *, modelled_only: bool = False
+    df: pl.DataFrame,
+    schema: Schema,
+    *,
+    modelled_only: bool = False,
+    columns: list[str] | None = None,
 ) -> tuple[pl.DataFrame, DomainReport]:
     """Check ``df`` against ``schema`` and map it into the public domain.
 
@@ -166,6 +170,7 @@ def conform(
         schema: its public schema.
         modelled_only: check and return the modelled columns only (evaluation of a release
             whose PII columns were dropped, faked or hashed).
+        columns: check and return only these columns (a streaming pass that needs a few).
 
     Returns:
         The table with exactly the schema's columns, in schema order and canonical types
@@ -180,7 +185,11 @@ def conform(
         raise DataValidationError(
             [Problem("table", "it has no rows", "pass a table with at least one row")]
         )
-    wanted = [c.name for c in schema.columns if c.modelled or not modelled_only]
+    wanted = [
+        c.name
+        for c in schema.columns
+        if (c.modelled or not modelled_only) and (columns is None or c.name in columns)
+    ]
     missing = [n for n in wanted if n not in df.columns]
     extra = [n for n in df.columns if n not in schema.names]
     for name in missing:
@@ -203,7 +212,7 @@ def conform(
     rep = DomainReport(rows=df.height)
     out: list[pl.Series] = []
     for col in schema.columns:
-        if col.name not in df.columns or (modelled_only and not col.modelled):
+        if col.name not in wanted or col.name not in df.columns:
             continue
         s = df.get_column(col.name)
         if s.dtype == pl.Null:

@@ -196,7 +196,10 @@ class Synthesizer(ABC):
     def fit(self, data: Any) -> Synthesizer:
         """Fit on a pandas or polars DataFrame conforming to the schema."""
         from tabsynth.data import conform, to_polars
+        from tabsynth.engines.sources import TableSource
 
+        if isinstance(data, TableSource):
+            return self._fit_table_source(data)
         frame, kind = to_polars(data)
         if any(
             c.pii is not None and c.pii.policy.value == "generalize" for c in self.schema.columns
@@ -213,11 +216,26 @@ class Synthesizer(ABC):
         self.data_fingerprint_ = data_fingerprint(conformed)
         return self
 
+    def _fit_table_source(self, source: Any) -> Synthesizer:
+        """Fit on a streamed or distributed table (``tabsynth.scan``)."""
+        if not hasattr(self, "_fit_source"):
+            from tabsynth.errors import EngineError
+
+            raise EngineError(
+                f"model {self.name!r} fits in-memory tables only. Fix: use the copula "
+                "for tables larger than memory, or load the table (read_table) first."
+            )
+        self.frame_kind_ = "polars"
+        self._fit_source(source)
+        self.domain_report_ = source.domain_report
+        self.data_fingerprint_ = source.fingerprint()
+        return self
+
     def sample(
         self,
         n: int,
         *,
-        seed: int | None = None,
+        seed: int | np.random.SeedSequence | None = None,
         as_frame: str | None = None,
         where: dict[str, Any] | None = None,
         rebalance: dict[str, Any] | None = None,

@@ -35,6 +35,7 @@ from scipy.special import ndtr, ndtri
 from scipy.stats import norm
 
 from tabsynth.data.domain import ColumnDomain, build_domains
+from tabsynth.engines.stats import clip_rows  # noqa: F401 - public here too
 from tabsynth.errors import (
     PrivacyError,
     SamplingError,
@@ -60,6 +61,8 @@ class CopulaConfig:
         split: shares of rho for (stratum counts, histograms, correlations).
         clip_factor: score vectors are clipped to squared norm ``clip_factor * d``.
         shrink_tau: prior spread of correlations between strata (shrinkage strength).
+        atom_shard_rows: distinct values of continuous columns are counted in hash shards of
+            about this many rows (one pass each), which bounds the memory of big fits.
     """
 
     bins: int = 32
@@ -71,6 +74,7 @@ class CopulaConfig:
     atom_share: float = 0.1
     atom_delta_share: float = 0.1
     max_atoms: int = 32
+    atom_shard_rows: int = 2_000_000
     cell_threshold: float = 1.0
     tail_sds: float = 2.0
     min_stratum_rows: int = 500
@@ -124,12 +128,6 @@ def nearest_correlation(r: np.ndarray, floor: float = 1e-4) -> np.ndarray:
     r = r / np.outer(d, d)
     np.fill_diagonal(r, 1.0)
     return r
-
-
-def clip_rows(z: np.ndarray, max_norm: float) -> np.ndarray:
-    """Scale each row of ``z`` to L2 norm at most ``max_norm``."""
-    norms = np.linalg.norm(z, axis=1, keepdims=True)
-    return z * np.minimum(1.0, max_norm / np.maximum(norms, 1e-300))
 
 
 def _tail_support(hist: np.ndarray, start: int, limit: float) -> np.ndarray:
@@ -259,13 +257,6 @@ def _choose_strata(
     return chosen
 
 
-def _stratum_index(cells: list[np.ndarray], radices: list[int], n: int) -> np.ndarray:
-    idx = np.zeros(n, dtype=np.int64)
-    for c, r in zip(cells, radices, strict=True):
-        idx = idx * r + c
-    return idx
-
-
 def _stratum_cells(k: np.ndarray, radices: list[int]) -> list[np.ndarray]:
     out = []
     for r in reversed(radices):
@@ -284,35 +275,56 @@ def discover_atoms(
     max_atoms: int,
     noise: Any,
 ) -> dict[str, list[float]]:
-    """Point masses of continuous columns, released by a thresholded noisy histogram.
+    """Point masses of the continuous columns ``cols`` of an in-memory table (see
+    ``noisy_candidates``)."""
+    from tabsynth.engines.stats import atom_values, merged_counts
 
-    Every distinct value's count gets Gaussian noise of std ``sigma``; values whose noisy
-    count exceeds ``tau`` become point cells (at most ``max_atoms`` per column). A value held
-    by a single record passes only with a small probability (charged as approximate zCDP by
-    the caller, see ``_plan``). Non-private fits (``sigma`` None) keep values held by at least
-    0.2% of the rows.
+    part = atom_values(df, 0, schema=schema, cols=cols)
+    cands = {
+        c: [noisy_candidates(*merged_counts(part, c), sigma, tau, noise, df.height)] for c in cols
+    }
+    return pick_atoms(cands, max_atoms)
+
+
+def noisy_candidates(
+    vals: np.ndarray,
+    counts: np.ndarray,
+    sigma: float | None,
+    tau: float | None,
+    noise: Any,
+    n_rows: int,
+) -> tuple[np.ndarray, np.ndarray]:
+    """The values whose noisy count passes the threshold, with their noisy counts.
+
+    Atoms are released by a thresholded noisy histogram of distinct-value counts: every
+    distinct value's count gets Gaussian noise of std ``sigma``; values whose noisy count
+    exceeds ``tau`` become point cells. A value held by a single record passes only with a
+    small probability (charged as approximate zCDP by the caller, see ``_plan``). Non-private
+    fits (``sigma`` None) keep values held by at least 0.2% of the rows. The distinct values
+    may come in several shards (one call each): each value gets its own noise either way.
     """
-    found: dict[str, list[float]] = {}
-    if not cols:
-        return found
-    per_col = []
-    for name in cols:
-        x = df.get_column(name).drop_nulls().to_numpy().astype(float)
-        precision = schema.column(name).precision
-        x = np.round(x, precision) if precision is not None else x
-        vals, counts = np.unique(x, return_counts=True)
-        per_col.append((name, vals, counts))
-    all_counts = np.concatenate([c for _, _, c in per_col])
+    if counts.size == 0:
+        return vals[:0], np.empty(0)
     if sigma is not None and tau is not None:
-        noisy = noise.gaussian_counts(all_counts, sigma).astype(float)
+        noisy = noise.gaussian_counts(counts, sigma).astype(float)
     else:
-        noisy, tau = all_counts.astype(float), max(5.0, 0.002 * df.height) - 0.5
-    start = 0
-    for name, vals, counts in per_col:
-        nc = noisy[start : start + counts.size]
-        start += counts.size
-        keep = np.flatnonzero(nc > tau)
-        keep = keep[np.argsort(-nc[keep], kind="stable")[:max_atoms]]
+        noisy, tau = counts.astype(float), max(5.0, 0.002 * n_rows) - 0.5
+    keep = noisy > tau
+    return vals[keep], noisy[keep]
+
+
+def pick_atoms(
+    cands: dict[str, list[tuple[np.ndarray, np.ndarray]]], max_atoms: int
+) -> dict[str, list[float]]:
+    """At most ``max_atoms`` values per column: those with the largest noisy counts (ties
+    broken by value, so the shards' order does not matter)."""
+    found: dict[str, list[float]] = {}
+    for name, parts in cands.items():
+        if not parts:
+            continue
+        vals = np.concatenate([p[0] for p in parts])
+        noisy = np.concatenate([p[1] for p in parts])
+        keep = np.lexsort((vals, -noisy))[:max_atoms]  # ties: smaller value first
         if keep.size:
             found[name] = sorted(float(v) for v in vals[keep])
     return found
@@ -335,9 +347,22 @@ class CopulaSynthesizer(Synthesizer):
 
     # --- fit ------------------------------------------------------------------------------
     def _fit(self, df: pl.DataFrame) -> None:
+        from tabsynth.engines.sources import FrameSource
+
+        self._fit_source(FrameSource(df))
+
+    def _fit_source(self, src: Any) -> None:
+        """Fit in three passes over ``src`` (in memory, streamed or on Dask): distinct
+        values and rows; cell counts; Gram matrices. Each pass reduces exact partial sums
+        and the noise is added once, here, to the totals."""
+        from functools import partial
+
+        from tabsynth.engines import stats
+
         cfg = self._config()
         eps, delta, noise = self._budget_and_noise()
         rng = np.random.default_rng(self.reproducible_noise_seed)  # fit-time jitter only
+        jitter_key = int(rng.integers(0, 2**63))
         public = {d.name: d for d in build_domains(self.schema, bins=cfg.bins)}
         # continuous numbers are never strata (those are categorical), so the atom columns
         # and their share of delta are known before anything is measured
@@ -348,7 +373,11 @@ class CopulaSynthesizer(Synthesizer):
         ]
         delta_atoms = delta * cfg.atom_delta_share if atom_cols and eps is not None else 0.0
         rho = epsilon_to_rho(eps, delta - delta_atoms) if eps is not None else None
-        strata, size_mech, rho = self._strata(df.height, public, cfg, rho, noise)
+        # distinct values are counted one hash shard per pass: memory holds ~1/n_shards
+        n_shards = max(1, math.ceil(src.rows() / cfg.atom_shard_rows)) if atom_cols else 1
+        atoms_of = partial(stats.atom_values, schema=self.schema, cols=atom_cols, n_shards=n_shards)
+        first = src.run(partial(atoms_of, shard=0), self.schema)
+        strata, size_mech, rho = self._strata(first.rows, public, cfg, rho, noise)
         others = [n for n in public if n not in strata]
         radices = [public[s].n_cells for s in strata]
         n_strata = int(np.prod(radices)) if radices else 1
@@ -364,17 +393,32 @@ class CopulaSynthesizer(Synthesizer):
 
         if size_mech is not None:
             plan.mechanisms.insert(0, size_mech)
-        self.atoms_ = self._discover_atoms(df, atom_cols, plan, noise, cfg)
+        cands: dict[str, list[tuple[np.ndarray, np.ndarray]]] = {c: [] for c in atom_cols}
+        for shard in range(n_shards):
+            part = (
+                first
+                if shard == 0
+                else src.run(partial(atoms_of, shard=shard), self.schema, columns=atom_cols)
+            )
+            for c in atom_cols:
+                cands[c].append(
+                    noisy_candidates(
+                        *stats.merged_counts(part, c),
+                        plan.sigma_atoms,
+                        plan.tau_atoms,
+                        noise,
+                        first.rows,
+                    )
+                )
+            part.values = {}
+        self.atoms_ = pick_atoms(cands, cfg.max_atoms)
         domains = self._domains(cfg)
-        enc = {name: domains[name].encode(df.get_column(name)) for name in domains}
-        k = _stratum_index([enc[s][0] for s in strata], radices, df.height)
+        cells = src.run(
+            partial(stats.cell_counts, domains=domains, strata=strata, others=others),
+            self.schema,
+        )
         counts, hists = self._measure(
-            k,
-            n_strata,
-            [enc[c][0] for c in others],
-            [domains[c].n_cells for c in others],
-            plan,
-            noise,
+            cells.arrays["strata"], [cells.arrays[f"hist/{c}"] for c in others], plan, noise
         )
         sizes = self._stratum_sizes(counts, hists, plan, n_strata)
         pmfs = [
@@ -390,7 +434,7 @@ class CopulaSynthesizer(Synthesizer):
         ]
         orders = [self._cell_order(domains[c], p) for c, p in zip(others, pmfs, strict=True)]
         corr = self._correlations(
-            k, [enc[c] for c in others], pmfs, orders, sizes, plan, noise, rng
+            src, domains, strata, others, pmfs, orders, sizes, plan, noise, jitter_key
         )
 
         self.config_ = cfg
@@ -467,28 +511,11 @@ class CopulaSynthesizer(Synthesizer):
         )
         return strata, mech, rho - r
 
-    def _discover_atoms(
-        self, df: pl.DataFrame, cols: list[str], plan: _Plan, noise: Any, cfg: CopulaConfig
-    ) -> dict[str, list[float]]:
-        return discover_atoms(
-            df, cols, self.schema, plan.sigma_atoms, plan.tau_atoms, cfg.max_atoms, noise
-        )
-
     @staticmethod
     def _measure(
-        k: np.ndarray,
-        n_strata: int,
-        cells: list[np.ndarray],
-        sizes: list[int],
-        plan: _Plan,
-        noise: Any,
+        counts: np.ndarray, hists: list[np.ndarray], plan: _Plan, noise: Any
     ) -> tuple[np.ndarray, list[np.ndarray]]:
-        """Stratum counts and per-stratum histograms of every column, with their noise."""
-        counts = np.bincount(k, minlength=n_strata).astype(np.int64)
-        hists = [
-            np.bincount(k * m + c, minlength=n_strata * m).reshape(n_strata, m)
-            for c, m in zip(cells, sizes, strict=True)
-        ]
+        """Noise on the exact stratum counts and per-stratum histograms."""
         if plan.sigma_strata is not None:
             counts = noise.gaussian_counts(counts, plan.sigma_strata)
         if plan.sigma_hist is not None and hists:
@@ -559,53 +586,41 @@ class CopulaSynthesizer(Synthesizer):
             return np.arange(dom.n_cells)
         return np.argsort(-pmf.sum(axis=0), kind="stable")
 
-    @staticmethod
-    def _scores(
-        cells: np.ndarray,
-        pos: np.ndarray,
-        pmf: np.ndarray,
-        order: np.ndarray,
-        k: np.ndarray,
-        rng: np.random.Generator,
-    ) -> np.ndarray:
-        """Normal scores of one column: the distributional transform through its CDF."""
-        rank = np.empty_like(order)
-        rank[order] = np.arange(order.size)
-        p_ord = pmf[:, order]
-        cdf_lo = np.cumsum(p_ord, axis=1) - p_ord
-        r = rank[cells]
-        frac = np.where(np.isnan(pos), rng.random(cells.size), pos)
-        u = cdf_lo[k, r] + p_ord[k, r] * frac
-        return ndtri(np.clip(u, 1e-9, 1 - 1e-9))
-
     def _correlations(
         self,
-        k: np.ndarray,
-        enc: list[tuple[np.ndarray, np.ndarray]],
+        src: Any,
+        domains: dict[str, ColumnDomain],
+        strata: list[str],
+        others: list[str],
         pmfs: list[np.ndarray],
         orders: list[np.ndarray],
         sizes: np.ndarray,
         plan: _Plan,
         noise: Any,
-        rng: np.random.Generator,
+        jitter_key: int,
     ) -> np.ndarray:
-        d, n_strata = len(enc), sizes.size
+        from functools import partial
+
+        from tabsynth.engines.stats import gram_sums
+
+        d, n_strata = len(others), sizes.size
         if d < 2:
             return np.tile(np.eye(d), (n_strata, 1, 1))
-        z = np.column_stack(
-            [
-                self._scores(c, p, pm, o, k, rng)
-                for (c, p), pm, o in zip(enc, pmfs, orders, strict=True)
-            ]
-        )
-        if plan.rho is not None:
-            z = clip_rows(z, plan.clip_norm)
         pooled_only = self._config().correlation == "pooled"
-        groups = np.zeros(len(k), dtype=np.int64) if pooled_only else k
-        gram = np.zeros((1 if pooled_only else n_strata, d, d))
-        for s in np.unique(groups):
-            zs = z[groups == s]
-            gram[s] = zs.T @ zs
+        gram = src.run(
+            partial(
+                gram_sums,
+                domains=domains,
+                strata=strata,
+                others=others,
+                pmfs=pmfs,
+                orders=orders,
+                clip_norm=plan.clip_norm if plan.rho is not None else None,
+                jitter_key=jitter_key,
+                pooled=pooled_only,
+            ),
+            self.schema,
+        ).arrays["gram"]
         if plan.sigma_gram is not None:
             gram = _from_upper(noise.gaussian_values(_upper(gram), plan.sigma_gram), d)
         if pooled_only:

@@ -127,3 +127,42 @@ def test_help_teaches():
     assert res.returncode == 0 and "tabsynth demo" in res.stdout
     res = run("fit", "--help")
     assert "non-private" in res.stdout.lower() and "--reproducible-noise" in res.stdout
+
+
+def test_engines_on_the_command_line(tmp_path, health):
+    """fit --engine stream; sample --engine stream and dask give the same rows."""
+    df, _ = health
+    data = tmp_path / "h.parquet"
+    pl.from_pandas(df).write_parquet(data)
+    schema = str(ROOT / "schemas/health_insurance.yaml")
+    model = tmp_path / "m"
+    res = run(
+        "fit",
+        str(data),
+        "-s",
+        schema,
+        "-o",
+        str(model),
+        "--engine",
+        "stream",
+        "--batch-rows",
+        "2000",
+    )
+    assert res.returncode == 0, res.stderr
+    manifest = json.loads((model / "manifest.json").read_text())
+    assert manifest["data_fingerprint"].startswith("hmac-sha256-files:")
+    common = ["-n", "2500", "--seed", "4", "--chunk-rows", "1000"]
+    res = run(
+        "sample", str(model), *common, "-o", str(tmp_path / "s.parquet"), "--engine", "stream"
+    )
+    assert res.returncode == 0, res.stderr
+    res = run("sample", str(model), *common, "-o", str(tmp_path / "d"), "--engine", "dask")
+    assert res.returncode == 0, res.stderr
+    assert "3 chunk(s)" in res.stdout
+    one = pl.read_parquet(tmp_path / "s.parquet")
+    assert one.height == 2500
+    assert one.equals(pl.read_parquet(sorted((tmp_path / "d").glob("part-*.parquet"))))
+    info = json.loads((tmp_path / "d.manifest.json").read_text())
+    assert info["seed"] == 4 and info["chunks"] == 3 and "DP via zcdp" in info["privacy"]
+    bad = run("fit", str(data), "-s", schema, "-o", str(tmp_path / "x"), "--engine", "spark")
+    assert bad.returncode != 0 and "memory, stream or dask" in bad.stderr

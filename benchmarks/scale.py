@@ -1,0 +1,251 @@
+"""Fit and sample at 1M, 10M and 50M rows x 20 columns: time and peak memory per size.
+
+The tables are drawn from a DP copula fitted on 20 columns of openintro::loans_full_schema
+(the bundled ``loans`` schema) and written to Parquet by the streaming sampler. Every step
+runs in its own process, so its peak resident memory (``ru_maxrss``) is its own:
+
+* ``sample (stream)``: ``tabsynth.write_sample`` into one Parquet file, 1M-row chunks;
+* ``fit (stream)``: ``tabsynth.fit(tabsynth.scan(path))`` with 500k-row batches;
+* ``fit (memory)``: ``read_table`` then ``tabsynth.fit`` (the in-memory path, for contrast;
+  sizes up to ``--memory-max``);
+* ``fit (dask)`` / ``sample (dask)``: a ``LocalCluster`` of 2 single-threaded workers (sizes up
+  to ``--dask-max``); memory is the driver's and the largest worker's.
+
+    python -m benchmarks.scale                       # 1M, 10M, 50M (about 40 min, 2 cores)
+    python -m benchmarks.scale --sizes 1e6,1e7       # quicker
+
+Writes ``results/scale.json`` and ``SCALE.md``. Data files go to ``--workdir`` (deleted
+afterwards unless ``--keep``; 50M rows take about 4 GB).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import resource
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+COLUMNS = [
+    "emp_length",
+    "state",
+    "homeownership",
+    "annual_income",
+    "verified_income",
+    "debt_to_income",
+    "delinq_2y",
+    "inquiries_last_12m",
+    "total_credit_lines",
+    "open_credit_lines",
+    "total_credit_limit",
+    "loan_purpose",
+    "application_type",
+    "loan_amount",
+    "term",
+    "interest_rate",
+    "installment",
+    "grade",
+    "loan_status",
+    "balance",
+]
+
+
+def _schema() -> Any:
+    import tabsynth
+    from tabsynth.datasets import example_schema
+
+    spec = example_schema("loans").model_dump(mode="json", exclude_none=True)
+    spec["columns"] = [c for c in spec["columns"] if c["name"] in COLUMNS]
+    return tabsynth.Schema.from_dict(spec)
+
+
+def _peak_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+# --- steps (each runs in a fresh process) -----------------------------------------------
+def step_base(work: Path) -> dict[str, Any]:
+    import tabsynth
+    from tabsynth.datasets import load_example
+
+    df, _ = load_example("loans")
+    model = tabsynth.fit(df[COLUMNS], _schema(), epsilon=1.0)
+    model.save(work / "model")
+    return {"rows": len(df), "privacy": model.privacy.label()}
+
+
+def step_sample(work: Path, n: int, engine: str) -> dict[str, Any]:
+    import tabsynth
+
+    model = tabsynth.load(work / "model")
+    out = work / (f"data_{n}.parquet" if engine == "stream" else f"dask_{n}")
+    t0 = time.perf_counter()
+    if engine == "stream":
+        tabsynth.write_sample(model, n, out, seed=0, chunk_rows=1_000_000)
+        extra: dict[str, Any] = {}
+    else:
+        with _cluster() as client:
+            tabsynth.write_sample(
+                model, n, out, seed=0, chunk_rows=1_000_000, engine="dask", client=client
+            )
+            extra = {"worker_peak_mb": max(client.run(_peak_mb).values())}
+    took = time.perf_counter() - t0
+    size = sum(f.stat().st_size for f in ([out] if out.is_file() else out.iterdir()))
+    if engine == "dask":
+        shutil.rmtree(out)
+    return {"seconds": took, "peak_mb": _peak_mb(), "file_mb": size / 2**20, **extra}
+
+
+def step_fit(work: Path, n: int, engine: str) -> dict[str, Any]:
+    import tabsynth
+
+    path = work / f"data_{n}.parquet"
+    schema = _schema()
+    t0 = time.perf_counter()
+    extra: dict[str, Any] = {}
+    if engine == "memory":
+        model = tabsynth.fit(tabsynth.read_table(path), schema, epsilon=1.0)
+    elif engine == "stream":
+        model = tabsynth.fit(tabsynth.scan(path, batch_rows=500_000), schema, epsilon=1.0)
+    else:
+        with _cluster() as client:
+            src = tabsynth.scan(path, engine="dask", client=client)
+            model = tabsynth.fit(src, schema, epsilon=1.0)
+            extra = {"worker_peak_mb": max(client.run(_peak_mb).values())}
+    took = time.perf_counter() - t0
+    return {
+        "seconds": took,
+        "peak_mb": _peak_mb(),
+        "atoms": sum(len(v) for v in model.atoms_.values()),
+        **extra,
+    }
+
+
+class _cluster:  # noqa: N801 - a context manager used like a function
+    def __enter__(self) -> Any:
+        from distributed import Client, LocalCluster
+
+        self.cluster = LocalCluster(
+            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+        )
+        self.client = Client(self.cluster)
+        return self.client
+
+    def __exit__(self, *exc: Any) -> None:
+        self.client.close()
+        self.cluster.close()
+
+
+def _run_step(*args: str) -> dict[str, Any]:
+    res = subprocess.run(
+        [sys.executable, "-m", "benchmarks.scale", "--step", *args],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if res.returncode != 0:
+        raise RuntimeError(f"step {args} failed:\n{res.stderr[-3000:]}")
+    return json.loads(res.stdout.strip().splitlines()[-1])  # type: ignore[no-any-return]
+
+
+def _markdown(result: dict[str, Any]) -> str:
+    lines = [
+        "# Scale: fit and sample beyond memory",
+        "",
+        f"Machine: {result['machine']}. Table: {len(COLUMNS)} columns of the `loans` schema "
+        "(drawn from a DP copula fitted on openintro::loans_full_schema), Parquet. Each step "
+        "in its own process; peak memory is its `ru_maxrss`. Fits are DP at epsilon 1 "
+        "(copula). Produced by `python -m benchmarks.scale`.",
+        "",
+        "| rows | step | seconds | s per 1M rows | peak MB | worker peak MB | note |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for r in result["rows"]:
+        per = r["seconds"] / (r["n"] / 1e6)
+        worker = f"{r['worker_peak_mb']:.0f}" if "worker_peak_mb" in r else ""
+        note = f"{r['file_mb']:.0f} MB Parquet" if "file_mb" in r else ""
+        if "atoms" in r:
+            note = f"{r['atoms']} point masses released"
+        lines.append(
+            f"| {r['n']:,} | {r['step']} | {r['seconds']:.1f} | {per:.2f} | "
+            f"{r['peak_mb']:.0f} | {worker} | {note} |"
+        )
+    lines += ["", *result.get("notes", [])]
+    return "\n".join(lines) + "\n"
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--sizes", default="1e6,1e7,5e7")
+    ap.add_argument("--memory-max", type=float, default=1e7)
+    ap.add_argument("--dask-max", type=float, default=1e7)
+    ap.add_argument("--workdir", type=Path, default=Path("/tmp/tabsynth-scale"))
+    ap.add_argument("--keep", action="store_true")
+    ap.add_argument("--out", type=Path, default=HERE)
+    ap.add_argument("--step", nargs="+", help=argparse.SUPPRESS)
+    args = ap.parse_args()
+    if args.step:
+        name, *rest = args.step
+        work = args.workdir
+        if name == "base":
+            out = step_base(work)
+        elif name == "sample":
+            out = step_sample(work, int(rest[0]), rest[1])
+        else:
+            out = step_fit(work, int(rest[0]), rest[1])
+        print(json.dumps(out))
+        return
+
+    work = args.workdir
+    work.mkdir(parents=True, exist_ok=True)
+    sizes = [int(float(s)) for s in args.sizes.split(",")]
+    result: dict[str, Any] = {
+        "machine": f"{platform.machine()}, {os.cpu_count()} cores, Python "
+        f"{platform.python_version()}",
+        "columns": COLUMNS,
+        "base": _run_step("base", "--workdir", str(work)),
+        "rows": [],
+    }
+    plan = []
+    for n in sizes:
+        plan.append(("sample", n, "stream"))
+        plan.append(("fit", n, "stream"))
+        if n <= args.memory_max:
+            plan.append(("fit", n, "memory"))
+        if n <= args.dask_max:
+            plan.append(("fit", n, "dask"))
+            plan.append(("sample", n, "dask"))
+    for step, n, engine in plan:
+        got = _run_step(step, str(n), engine, "--workdir", str(work))
+        row = {"n": n, "step": f"{step} ({engine})", **got}
+        result["rows"].append(row)
+        print(json.dumps(row), flush=True)
+        if step == "fit" and engine == "stream" and not args.keep and n > args.memory_max:
+            (work / f"data_{n}.parquet").unlink()
+    stream_fit = [r for r in result["rows"] if r["step"] == "fit (stream)"]
+    if len(stream_fit) >= 2:
+        a, b = stream_fit[0], stream_fit[-1]
+        result["notes"] = [
+            f"Streaming fit: {b['n'] / a['n']:.0f}x the rows took "
+            f"{b['seconds'] / a['seconds']:.1f}x the time; peak memory "
+            f"{a['peak_mb']:.0f} MB -> {b['peak_mb']:.0f} MB.",
+        ]
+    (args.out / "results").mkdir(exist_ok=True)
+    (args.out / "results" / "scale.json").write_text(json.dumps(result, indent=2) + "\n")
+    (args.out / "SCALE.md").write_text(_markdown(result))
+    if not args.keep:
+        shutil.rmtree(work, ignore_errors=True)
+    print(_markdown(result))
+
+
+if __name__ == "__main__":
+    main()
