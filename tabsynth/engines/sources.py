@@ -177,7 +177,9 @@ class ScanSource(_FileSource):
 class DaskSource(_FileSource):
     """Parquet partitions on a Dask cluster: each partition's partial sums are computed on
     a worker and the small results summed at the driver. ``scheduler`` is a
-    ``dask.distributed`` address; None uses the current client (or Dask's default)."""
+    ``dask.distributed`` address; None uses the current client (or Dask's default).
+    ``blocksize`` sets the partitions' size (Parquet row groups are split or grouped to
+    about that many compressed bytes; a worker's memory grows with it)."""
 
     engine = "dask"
 
@@ -187,7 +189,7 @@ class DaskSource(_FileSource):
         *,
         scheduler: str | None = None,
         client: Any = None,
-        blocksize: str | int | None = None,
+        blocksize: str | int = "16 MiB",
     ) -> None:
         super().__init__(path)
         try:
@@ -199,7 +201,7 @@ class DaskSource(_FileSource):
         self.scheduler = scheduler
         self.client = client
         self.blocksize = blocksize
-        self._part_rows: list[int] | None = None
+        self._part_rows: dict[tuple[str, ...], list[int]] = {}
 
     def _client(self) -> Any:
         if self.client is None and self.scheduler is not None:
@@ -217,7 +219,13 @@ class DaskSource(_FileSource):
 
         if self.is_csv:
             return dd.read_csv(str(self.files[0]), usecols=cols, blocksize=self.blocksize)
-        return dd.read_parquet([str(f) for f in self.files], columns=cols)
+        # partitions of about ``blocksize`` compressed bytes: a worker holds one at a time
+        return dd.read_parquet(
+            [str(f) for f in self.files],
+            columns=cols,
+            split_row_groups="infer",
+            blocksize=self.blocksize,
+        )
 
     def compute(self, tasks: list[Any]) -> list[Any]:
         import dask
@@ -227,21 +235,26 @@ class DaskSource(_FileSource):
             return list(client.gather(client.compute(tasks)))
         return list(dask.compute(*tasks))
 
-    def _lengths(self, parts: list[Any]) -> list[int]:
+    def _lengths(self, cols: list[str], parts: list[Any]) -> list[int]:
+        """Rows per partition (kept per column set: partitioning may follow the bytes read)."""
         import dask
 
-        if self._part_rows is None:
-            self._part_rows = [int(n) for n in self.compute([dask.delayed(len)(p) for p in parts])]
-        return self._part_rows
+        key = tuple(cols)
+        if key not in self._part_rows:
+            got = self.compute([dask.delayed(len)(p) for p in parts])
+            self._part_rows[key] = [int(n) for n in got]
+        return self._part_rows[key]
 
     def rows(self) -> int:
-        return sum(self._lengths(self._raw(self.column_names()[:1]).to_delayed()))
+        cols = self.column_names()[:1]
+        return sum(self._lengths(cols, self._raw(cols).to_delayed()))
 
     def _run(self, fn: BatchFn, schema: Schema, columns: list[str] | None) -> Partial:
         import dask
 
-        parts = self.frame(schema, columns).to_delayed()
-        lengths = self._lengths(parts)
+        cols = columns or modelled_columns(schema)
+        parts = self.frame(schema, cols).to_delayed()
+        lengths = self._lengths(cols, parts)
         offsets = [0]
         for n in lengths[:-1]:
             offsets.append(offsets[-1] + n)

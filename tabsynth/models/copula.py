@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import logging
 import math
+from collections import Counter
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -37,6 +38,7 @@ from scipy.stats import norm
 from tabsynth.data.domain import ColumnDomain, build_domains
 from tabsynth.engines.stats import clip_rows  # noqa: F401 - public here too
 from tabsynth.errors import (
+    DataValidationError,
     PrivacyError,
     SamplingError,
 )
@@ -63,6 +65,9 @@ class CopulaConfig:
         shrink_tau: prior spread of correlations between strata (shrinkage strength).
         atom_shard_rows: distinct values of continuous columns are counted in hash shards of
             about this many rows (one pass each), which bounds the memory of big fits.
+        max_atom_candidates: most distinct values that point-mass discovery may noise (one
+            exact discrete-Gaussian draw each, about 12 microseconds); beyond it the fit
+            stops and says how to declare point masses in the schema instead.
     """
 
     bins: int = 32
@@ -75,6 +80,7 @@ class CopulaConfig:
     atom_delta_share: float = 0.1
     max_atoms: int = 32
     atom_shard_rows: int = 2_000_000
+    max_atom_candidates: int = 5_000_000
     cell_threshold: float = 1.0
     tail_sds: float = 2.0
     min_stratum_rows: int = 500
@@ -330,6 +336,26 @@ def pick_atoms(
     return found
 
 
+def _too_many_candidates(seen: Counter[str], limit: int) -> DataValidationError:
+    """Point-mass discovery would noise more distinct values than ``limit``."""
+    from tabsynth.errors import Problem
+
+    return DataValidationError(
+        [
+            Problem(
+                f"column {name!r}",
+                f"at least {count:,} distinct values, each needing one secure noise draw to "
+                f"discover point masses (over {limit:,} in all, about "
+                f"{sum(seen.values()) * 12e-6 / 60:.0f}+ minutes)",
+                "declare the column's public point masses (e.g. `atoms: [0]`) and set "
+                "`model_options: {discover_atoms: false}`, or raise `max_atom_candidates`",
+            )
+            for name, count in seen.most_common()
+            if count
+        ]
+    )
+
+
 def atom_threshold(sigma: float, delta_atoms: float, n_cols: int) -> float:
     """The release threshold: a value held by one record passes (1 + noise > tau) with
     probability at most ``delta_atoms / n_cols`` per column (union bound over the columns)."""
@@ -394,12 +420,16 @@ class CopulaSynthesizer(Synthesizer):
         if size_mech is not None:
             plan.mechanisms.insert(0, size_mech)
         cands: dict[str, list[tuple[np.ndarray, np.ndarray]]] = {c: [] for c in atom_cols}
+        seen: Counter[str] = Counter()
         for shard in range(n_shards):
             part = (
                 first
                 if shard == 0
                 else src.run(partial(atoms_of, shard=shard), self.schema, columns=atom_cols)
             )
+            seen += {c: len(stats.merged_counts(part, c)[0]) for c in atom_cols}
+            if sum(seen.values()) > cfg.max_atom_candidates:
+                raise _too_many_candidates(seen, cfg.max_atom_candidates)
             for c in atom_cols:
                 cands[c].append(
                     noisy_candidates(

@@ -11,7 +11,7 @@ from scipy.stats import ks_2samp
 import tabsynth
 from tabsynth.engines import stats
 from tabsynth.engines.sampling import chunk_seed, chunks, write_sample
-from tabsynth.engines.sources import FrameSource, ScanSource, scan
+from tabsynth.engines.sources import DaskSource, FrameSource, ScanSource, scan
 from tabsynth.errors import DataValidationError, EngineError
 from tabsynth.models.copula import CopulaSynthesizer, _plan
 from tabsynth.privacy.noise import make_noise
@@ -194,6 +194,10 @@ def test_dask_fit_and_sample_equal_the_single_machine_path(client, health, tmp_p
     ref = _fit(df, schema)
     _same_model(ref, _fit(scan(root / "parts", engine="dask", client=client), schema))
     _same_model(ref, _fit(scan(root / "one.parquet", engine="dask", client=client), schema))
+    # one file cut into several partitions by row groups: offsets still line up
+    small = DaskSource(root / "one.parquet", client=client, blocksize=1)
+    assert small.frame(schema).npartitions > 1
+    _same_model(ref, _fit(small, schema))
 
     write_sample(ref, 5000, tmp_path / "one.parquet", seed=9, chunk_rows=1200)
     info = write_sample(
@@ -242,3 +246,10 @@ def test_distinct_values_counted_in_hash_shards_give_the_same_atoms(tmp_path, cr
             scan(path, batch_rows=333), schema, epsilon=1.0, seed=2, reproducible_noise=True, **kw
         ),
     )
+
+
+def test_too_many_distinct_values_for_point_mass_discovery_is_a_clear_error(credit):
+    df, schema = credit
+    with pytest.raises(DataValidationError, match="distinct values.*atoms:.*discover_atoms"):
+        tabsynth.fit(df, schema, epsilon=1.0, max_atom_candidates=100)
+    tabsynth.fit(df, schema, epsilon=1.0, max_atom_candidates=100, discover_atoms=False)
