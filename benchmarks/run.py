@@ -3,9 +3,18 @@
     python benchmarks/run.py                 # full run: writes results/*.json and RESULTS.md
     python benchmarks/run.py --quick         # smoke run on small slices (used by the tests)
 
+Systems, per table: tabsynth's copula (epsilon 0.3, 1, 3, non-DP) and DP-CTGAN (epsilon 0.3,
+1, non-DP); SDV's GaussianCopula (non-DP); with ``$SMARTNOISE_PYTHON`` set (a virtual
+environment made with ``pip install torch==2.13.0 smartnoise-synth``: it pins opacus 0.14),
+SmartNoise's MST, AIM and DP-CTGAN at epsilon 1, each in a subprocess with a time limit
+(``--peer-timeout``), given the same public bounds as tabsynth's schema.
+
 Needs ``pip install -e ".[bench]"`` (SDV and SDMetrics are BUSL-1.1: benchmark-only).
-Every system runs in this one process on the same split, so timings are comparable as ratios.
-tabsynth's DP fits draw secure noise, so each (table, epsilon) is repeated and averaged.
+In-process systems run on the same split in this one process, so timings are comparable as
+ratios. tabsynth's DP fits draw secure noise, so each (table, epsilon) is repeated and
+averaged. Columns: SDMetrics quality, TSTR, a distance-based membership-inference AUC
+(``tabsynth.evaluation.privacy``: 0.5 is a coin flip), fit and sample time, sampling speed,
+and peak memory added by the fit and sample (RSS polled in-process; a subprocess's own peak).
 """
 
 from __future__ import annotations
@@ -27,10 +36,14 @@ import pandas as pd
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 
+from benchmarks.memory import PeakRSS  # noqa: E402
 from benchmarks.protocol import prepare, quality, tstr_auc  # noqa: E402
 
-TABLES = ["health_insurance", "doctor_contacts", "credit_data"]
+TABLES = ["health_insurance", "doctor_contacts", "credit_data", "loans"]
 EPSILONS: list[float | None] = [0.3, 1.0, 3.0, None]
+CTGAN_EPSILONS: list[float | None] = [0.3, 1.0, None]
+PEERS = ("mst", "aim", "dpctgan")
+PEER_LABELS = {"mst": "SmartNoise MST", "aim": "SmartNoise AIM", "dpctgan": "SmartNoise DPCTGAN"}
 SPEED_ROWS = 1_000_000
 
 
@@ -41,11 +54,18 @@ def _time(fn: Callable[[], Any]) -> tuple[Any, float]:
 
 
 def _score(
-    train: pd.DataFrame, holdout: pd.DataFrame, syn: pd.DataFrame, target: str, real_auc: float
+    train: pd.DataFrame,
+    holdout: pd.DataFrame,
+    syn: pd.DataFrame,
+    schema: Any,
+    real_auc: float,
 ) -> dict[str, float]:
+    from tabsynth.evaluation.privacy import privacy_risk
+
     q = quality(train, syn)
-    auc = tstr_auc(syn[train.columns], holdout, target)
-    return {**q, "tstr_auc": auc, "tstr_ratio": auc / real_auc}
+    auc = tstr_auc(syn[train.columns], holdout, schema.target)
+    mia = privacy_risk(train, syn[train.columns], holdout, schema, n_boot=20, max_rows=2000)
+    return {**q, "tstr_auc": auc, "tstr_ratio": auc / real_auc, "mia_auc": mia["mia_auc"]}
 
 
 def run_tabsynth(
@@ -55,47 +75,117 @@ def run_tabsynth(
     eps: float | None,
     real_auc: float,
     repeats: int,
+    model_name: str = "copula",
+    options: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     import tabsynth
 
     runs = []
     for r in range(repeats):
-        model, fit_s = _time(lambda: tabsynth.fit(train, schema, epsilon=eps))
-        syn, sample_s = _time(lambda m=model, r=r: m.sample(len(train), seed=r))
+        with PeakRSS() as mem:
+            model, fit_s = _time(
+                lambda: tabsynth.fit(train, schema, model_name, epsilon=eps, **(options or {}))
+            )
+            syn, sample_s = _time(lambda m=model, r=r: m.sample(len(train), seed=r))
         runs.append(
             {
-                **_score(train, holdout, syn, schema.target, real_auc),
+                **_score(train, holdout, syn, schema, real_auc),
                 "fit_s": fit_s,
                 "sample_s": sample_s,
+                "peak_mb": mem.added_mb,
             }
         )
     out = _mean(runs)
     out["epsilon_spent"] = model.privacy.epsilon
+    rows = SPEED_ROWS if model_name == "copula" else SPEED_ROWS // 10
     big_s = statistics.median(
-        _time(lambda: model.sample(SPEED_ROWS, seed=0, as_frame="polars"))[1] for _ in range(3)
+        _time(lambda: model.sample(rows, seed=0, as_frame="polars"))[1] for _ in range(3)
     )
-    out["rows_per_s"] = SPEED_ROWS / big_s
+    out["rows_per_s"] = rows / big_s
     return out
 
 
 def run_sdv_copula(
-    train: pd.DataFrame, holdout: pd.DataFrame, target: str, real_auc: float
+    train: pd.DataFrame, holdout: pd.DataFrame, schema: Any, real_auc: float
 ) -> dict[str, Any]:
     from sdv.metadata import Metadata
     from sdv.single_table import GaussianCopulaSynthesizer
 
-    with warnings.catch_warnings():
+    with warnings.catch_warnings(), PeakRSS() as mem:
         warnings.simplefilter("ignore")
         meta = Metadata.detect_from_dataframes({"table": train})
         synth = GaussianCopulaSynthesizer(meta)
         _, fit_s = _time(lambda: synth.fit({"table": train}))  # SDV 2.x takes a dict
         syn, sample_s = _time(lambda: _table(synth.sample(len(train))))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
         _, big_s = _time(lambda: _table(synth.sample(SPEED_ROWS // 10)))
     return {
-        **_score(train, holdout, syn, target, real_auc),
+        **_score(train, holdout, syn, schema, real_auc),
         "fit_s": fit_s,
         "sample_s": sample_s,
         "rows_per_s": SPEED_ROWS / 10 / big_s,
+        "peak_mb": mem.added_mb,
+    }
+
+
+def run_smartnoise(
+    python: str,
+    synth: str,
+    train: pd.DataFrame,
+    holdout: pd.DataFrame,
+    schema: Any,
+    eps: float,
+    real_auc: float,
+    timeout: float,
+) -> dict[str, Any]:
+    """One SmartNoise fit in its own venv, given the schema's public bounds."""
+    import subprocess
+    import tempfile
+
+    from benchmarks.ctgan_peers import _restore_types
+
+    cats = [c.name for c in schema.columns if c.kind in ("categorical", "boolean")]
+    conts = [c.name for c in schema.columns if c.kind == "numerical"]
+    with tempfile.TemporaryDirectory() as tmp:
+        tr, out = Path(tmp) / "train.csv", Path(tmp) / "out.csv"
+        train[cats + conts].to_csv(tr, index=False)
+        spec = {
+            "train": str(tr),
+            "out": str(out),
+            "synth": synth,
+            "epsilon": eps,
+            "delta": schema.delta,
+            "categorical": cats,
+            "continuous": conts,
+            "rows": len(train),
+            "options": {},
+            "bounds": {c.name: [c.lower, c.upper] for c in schema.columns if c.name in conts},
+        }
+        (Path(tmp) / "spec.json").write_text(json.dumps(spec))
+        t0 = time.perf_counter()
+        try:
+            proc = subprocess.run(
+                [python, str(HERE / "peers" / "smartnoise_run.py"), str(Path(tmp) / "spec.json")],
+                capture_output=True,
+                text=True,
+                timeout=timeout,
+            )
+        except subprocess.TimeoutExpired:
+            return {"error": f"no result within {timeout:.0f} s (stopped)"}
+        if proc.returncode != 0:
+            lines = proc.stderr.strip().splitlines() or ["(no output)"]
+            return {"error": lines[-1][:300]}
+        wall = time.perf_counter() - t0
+        syn = pd.read_csv(out, keep_default_na=False, na_values=[""])
+        times = json.loads(Path(str(out) + ".json").read_text())
+    syn = _restore_types(syn, train)
+    return {
+        **_score(train, holdout, syn, schema, real_auc),
+        "fit_s": times["fit_s"],
+        "sample_s": times["sample_s"],
+        "peak_mb": times.get("peak_mb", float("nan")),
+        "wall_s": wall,
     }
 
 
@@ -107,38 +197,64 @@ def _table(out: Any) -> pd.DataFrame:
 def _mean(runs: list[dict[str, float]]) -> dict[str, Any]:
     out: dict[str, Any] = {k: statistics.fmean(r[k] for r in runs) for k in runs[0]}
     if len(runs) > 1:
-        for k in ("quality", "tstr_ratio"):
+        for k in ("quality", "tstr_ratio", "mia_auc"):
             out[f"{k}_sd"] = statistics.stdev(r[k] for r in runs)
     out["repeats"] = len(runs)
     return out
 
 
 def benchmark(
-    tables: list[str], epsilons: list[float | None], repeats: int, quick: bool
+    tables: list[str],
+    epsilons: list[float | None],
+    repeats: int,
+    quick: bool,
+    *,
+    ctgan_epsilons: list[float | None] | None = None,
+    smartnoise: str | None = None,
+    peers: tuple[str, ...] = PEERS,
+    peer_timeout: float = 900.0,
 ) -> dict[str, Any]:
     results: dict[str, Any] = {}
+    ctgan_epsilons = CTGAN_EPSILONS if ctgan_epsilons is None else ctgan_epsilons
     for name in tables:
         train, holdout, schema = prepare(name)
         if quick:
             train, holdout = train.head(1500), holdout.head(500)
         real_auc = tstr_auc(train, holdout, schema.target)
         entry: dict[str, Any] = {"rows_train": len(train), "real_auc": real_auc, "systems": {}}
+        systems = entry["systems"]
+
+        def record(
+            label: str, got: dict[str, Any], name: str = name, systems: dict = systems
+        ) -> None:
+            systems[label] = got
+            print(name, label, _brief(got), flush=True)
+
         for eps in epsilons:
             label = f"tabsynth copula eps={eps}" if eps is not None else "tabsynth copula (non-DP)"
-            entry["systems"][label] = run_tabsynth(train, holdout, schema, eps, real_auc, repeats)
-            print(name, label, _brief(entry["systems"][label]), flush=True)
-        entry["systems"]["SDV GaussianCopula (non-DP)"] = run_sdv_copula(
-            train, holdout, schema.target, real_auc
-        )
-        print(name, "SDV", _brief(entry["systems"]["SDV GaussianCopula (non-DP)"]), flush=True)
+            record(label, run_tabsynth(train, holdout, schema, eps, real_auc, repeats))
+        for eps in ctgan_epsilons:
+            label = f"tabsynth ctgan eps={eps}" if eps is not None else "tabsynth ctgan (non-DP)"
+            reps = repeats if eps is not None else 1
+            opts = {"epochs": 2} if quick else {}
+            record(label, run_tabsynth(train, holdout, schema, eps, real_auc, reps, "ctgan", opts))
+        record("SDV GaussianCopula (non-DP)", run_sdv_copula(train, holdout, schema, real_auc))
+        for peer in peers if smartnoise else ():
+            got = run_smartnoise(
+                smartnoise, peer, train, holdout, schema, 1.0, real_auc, peer_timeout
+            )
+            record(f"{PEER_LABELS[peer]} eps=1.0", got)
         results[name] = entry
     return results
 
 
 def _brief(r: dict[str, Any]) -> str:
+    if "error" in r:
+        return f"error: {r['error']}"
     return (
         f"quality {r['quality']:.3f} tstr/real {r['tstr_ratio']:.3f} "
-        f"fit {r['fit_s']:.2f}s sample {r['sample_s']:.2f}s"
+        f"mia {r['mia_auc']:.3f} fit {r['fit_s']:.2f}s sample {r['sample_s']:.2f}s "
+        f"peak +{r['peak_mb']:.0f} MB"
     )
 
 
@@ -147,12 +263,16 @@ def to_markdown(results: dict[str, Any], meta: dict[str, Any]) -> str:
         "# tabsynth benchmark results",
         "",
         f"Generated by `python benchmarks/run.py` on {meta['date']} ({meta['machine']}).",
-        f"Protocol: BENCHMARKS.md (80/20 split with seed 0; SDMetrics QualityReport; "
-        f"HistGradientBoosting TSTR). tabsynth DP rows: mean of {meta['repeats']} fits "
-        "(secure noise differs per fit). Speed = rows/s when sampling "
-        f"{SPEED_ROWS:,} rows, median of 3 (SDV: {SPEED_ROWS // 10:,}, once). Speed-up = SDV "
-        "fit+sample time "
-        "/ tabsynth fit+sample time, in the same run.",
+        "Protocol: BENCHMARKS.md (80/20 split with seed 0; SDMetrics QualityReport; "
+        "HistGradientBoosting TSTR). tabsynth DP rows: mean of "
+        f"{meta['repeats']} fits (secure noise differs per fit; non-DP CTGAN: one fit). "
+        "MIA = AUC of a distance-to-closest-synthetic-record membership attack, train vs "
+        "holdout (0.5 = coin flip). Peak MB = resident memory added by fit + sample (in-process, "
+        "polled) or the SmartNoise subprocess's own peak (includes its imports). Speed = rows/s "
+        f"sampling {SPEED_ROWS:,} rows with the copula ({SPEED_ROWS // 10:,} with CTGAN and "
+        "SDV), median of 3. Speed-up = SDV GaussianCopula fit+sample time / the system's, in the "
+        "same run. SmartNoise peers: own venv, epsilon 1, the schema's bounds, continuous "
+        f"columns in 20 bins for MST/AIM, stopped after {meta.get('peer_timeout', 0):.0f} s.",
         "",
     ]
     for name, entry in results.items():
@@ -160,21 +280,25 @@ def to_markdown(results: dict[str, Any], meta: dict[str, Any]) -> str:
         lines += [
             f"## {name} ({entry['rows_train']} train rows, real AUC {entry['real_auc']:.3f})",
             "",
-            "| system | quality | shapes | pairs | TSTR AUC | TSTR/real | fit s | "
-            "sample s | rows/s | speed-up vs SDV |",
-            "|---|---|---|---|---|---|---|---|---|---|",
+            "| system | quality | shapes | pairs | TSTR AUC | TSTR/real | MIA AUC | fit s | "
+            "sample s | rows/s | peak MB | speed-up vs SDV |",
+            "|---|---|---|---|---|---|---|---|---|---|---|---|",
         ]
         for label, r in entry["systems"].items():
+            if "error" in r:
+                lines.append(f"| {label} | {r['error']} |" + " |" * 10)
+                continue
             q_sd = f" ± {r['quality_sd']:.3f}" if "quality_sd" in r else ""
             t_sd = f" ± {r['tstr_ratio_sd']:.3f}" if "tstr_ratio_sd" in r else ""
             speed = ""
-            if sdv is not None and not label.startswith("SDV"):
+            if sdv is not None and "fit_s" in sdv and not label.startswith("SDV"):
                 speed = f"{(sdv['fit_s'] + sdv['sample_s']) / (r['fit_s'] + r['sample_s']):.1f}x"
+            rps = f"{r['rows_per_s']:,.0f}" if "rows_per_s" in r else ""
             lines.append(
                 f"| {label} | {r['quality']:.3f}{q_sd} | {r['column_shapes']:.3f} | "
                 f"{r['column_pair_trends']:.3f} | {r['tstr_auc']:.3f} | "
-                f"{r['tstr_ratio']:.3f}{t_sd} | {r['fit_s']:.2f} | {r['sample_s']:.3f} | "
-                f"{r['rows_per_s']:,.0f} | {speed} |"
+                f"{r['tstr_ratio']:.3f}{t_sd} | {r['mia_auc']:.3f} | {r['fit_s']:.2f} | "
+                f"{r['sample_s']:.3f} | {rps} | {r['peak_mb']:.0f} | {speed} |"
             )
         lines.append("")
     lines += _averages(results)
@@ -182,20 +306,46 @@ def to_markdown(results: dict[str, Any], meta: dict[str, Any]) -> str:
 
 
 def _averages(results: dict[str, Any]) -> list[str]:
-    labels = list(next(iter(results.values()))["systems"])
-    lines = ["## Averages over the tables", "", "| system | quality | TSTR/real |", "|---|---|---|"]
+    labels: list[str] = []
+    for e in results.values():
+        labels += [k for k in e["systems"] if k not in labels]
+    lines = [
+        "## Averages over the tables",
+        "",
+        "TSTR/real excludes doctor_contacts (its real AUC is inflated by repeated people, see "
+        "BENCHMARKS.md). Tables where a system gave no result are left out of its average.",
+        "",
+        "| system | tables | quality | TSTR/real | MIA AUC |",
+        "|---|---|---|---|---|",
+    ]
     for label in labels:
-        qs = [e["systems"][label]["quality"] for e in results.values()]
-        ts = [e["systems"][label]["tstr_ratio"] for e in results.values()]
-        lines.append(f"| {label} | {statistics.fmean(qs):.3f} | {statistics.fmean(ts):.3f} |")
+        ok = {
+            n: e["systems"][label]
+            for n, e in results.items()
+            if "error" not in e["systems"].get(label, {"error": 1})
+        }
+        if not ok:
+            continue
+        qs = [r["quality"] for r in ok.values()]
+        ts = [r["tstr_ratio"] for n, r in ok.items() if n != "doctor_contacts"] or [float("nan")]
+        ms = [r["mia_auc"] for r in ok.values()]
+        lines.append(
+            f"| {label} | {len(ok)} | {statistics.fmean(qs):.3f} | {statistics.fmean(ts):.3f} | "
+            f"{statistics.fmean(ms):.3f} |"
+        )
     return lines + [""]
 
 
 def main(argv: list[str] | None = None) -> int:
+    import os
+
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     ap.add_argument("--quick", action="store_true", help="small slices, one epsilon, 1 repeat")
     ap.add_argument("--tables", nargs="*", default=None)
     ap.add_argument("--repeats", type=int, default=3)
+    ap.add_argument("--no-ctgan", action="store_true", help="skip tabsynth's DP-CTGAN rows")
+    ap.add_argument("--peers", default=",".join(PEERS), help="SmartNoise synthesizers to run")
+    ap.add_argument("--peer-timeout", type=float, default=900.0, help="seconds per peer fit")
     ap.add_argument("--out", type=Path, default=HERE)
     ap.add_argument("--render", type=Path, help="only re-render RESULTS.md from a results JSON")
     args = ap.parse_args(argv)
@@ -205,14 +355,32 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     tables = args.tables or (["health_insurance"] if args.quick else TABLES)
     epsilons: list[float | None] = [1.0] if args.quick else EPSILONS
+    ctgan_eps: list[float | None] = (
+        [] if args.no_ctgan else ([1.0] if args.quick else CTGAN_EPSILONS)
+    )
     repeats = 1 if args.quick else args.repeats
+    smartnoise = os.environ.get("SMARTNOISE_PYTHON")
     meta = {
         "date": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
-        "machine": f"{platform.machine()}, {platform.python_version()}",
+        "machine": f"{platform.machine()}, {os.cpu_count()} cores, Python "
+        f"{platform.python_version()}",
         "repeats": repeats,
         "quick": args.quick,
+        "smartnoise": bool(smartnoise),
+        "peer_timeout": args.peer_timeout,
     }
-    results = benchmark(tables, epsilons, repeats, args.quick)
+    if not smartnoise:
+        print("SMARTNOISE_PYTHON not set: SmartNoise peers skipped", file=sys.stderr)
+    results = benchmark(
+        tables,
+        epsilons,
+        repeats,
+        args.quick,
+        ctgan_epsilons=ctgan_eps,
+        smartnoise=smartnoise,
+        peers=tuple(p for p in args.peers.split(",") if p),
+        peer_timeout=args.peer_timeout,
+    )
     (args.out / "results").mkdir(parents=True, exist_ok=True)
     stamp = "quick" if args.quick else dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M")
     (args.out / "results" / f"{stamp}.json").write_text(

@@ -3,14 +3,16 @@
     python smartnoise_run.py SPEC.json
 
 SPEC holds: train (CSV path), out (CSV path to write), synth ("dpctgan", "mst" or "aim"),
-epsilon, delta, categorical and continuous column lists, rows to sample, and options.
-Writes the sample to ``out`` and ``out + ".json"`` with the fit and sample times. This file
+epsilon, delta, categorical and continuous column lists, public bounds of the continuous
+ones, rows to sample, and options. Writes the sample to ``out`` and ``out + ".json"`` with
+the fit and sample times and the process's peak memory. This file
 imports nothing from tabsynth: it runs with SmartNoise's dependencies only.
 """
 
 from __future__ import annotations
 
 import json
+import resource
 import sys
 import time
 import warnings
@@ -30,6 +32,8 @@ def main(spec_path: str) -> int:
     if name == "dpctgan":
         opts.setdefault("cuda", False)
         opts.setdefault("verbose", False)
+    if name in ("mst", "aim") and "delta" in spec:
+        opts.setdefault("delta", spec["delta"])
     synth = Synthesizer.create(name, epsilon=spec["epsilon"], **opts)
     nullable = bool(df[cats + conts].isna().any().any())
     fit_kw: dict = {"categorical_columns": cats, "continuous_columns": conts}
@@ -51,6 +55,24 @@ def main(spec_path: str) -> int:
             continuous_columns=conts,
             constraints=constraints,
         )
+    elif bounds and name in ("mst", "aim"):
+        # marginal-based synthesizers need discrete columns: continuous ones are binned over
+        # the same public bounds tabsynth's schema gives it (no budget spent on them)
+        from snsynth.transform import BinTransformer
+        from snsynth.transform.table import TableTransformer
+
+        constraints = {
+            c: BinTransformer(bins=spec.get("bins", 20), lower=lo, upper=hi, nullable=nullable)
+            for c, (lo, hi) in bounds.items()
+        }
+        fit_kw["transformer"] = TableTransformer.create(
+            df[cats + conts],
+            style="cube",
+            nullable=nullable,
+            categorical_columns=cats,
+            continuous_columns=conts,
+            constraints=constraints,
+        )
     elif conts:
         fit_kw["preprocessor_eps"] = spec["epsilon"] * spec.get("preprocessor_share", 0.1)
         fit_kw["nullable"] = nullable
@@ -64,7 +86,8 @@ def main(spec_path: str) -> int:
         sample_s = time.perf_counter() - t0
     out.to_csv(spec["out"], index=False)
     with open(spec["out"] + ".json", "w") as fh:
-        json.dump({"fit_s": fit_s, "sample_s": sample_s}, fh)
+        peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        json.dump({"fit_s": fit_s, "sample_s": sample_s, "peak_mb": peak_mb}, fh)
     return 0
 
 

@@ -21,6 +21,9 @@ import polars as pl
 from tabsynth.errors import EngineError, MissingExtraError
 
 
+ROW_GROUP = 131_072
+
+
 def chunk_seed(seed: int, index: int) -> np.random.SeedSequence:
     """The stream of chunk ``index`` (independent of how many chunks there are)."""
     return np.random.SeedSequence(seed, spawn_key=(index,))
@@ -125,7 +128,8 @@ def _stream(
                     table = part.to_arrow()
                     if writer is None:
                         writer = pq.ParquetWriter(fh, table.schema)
-                    writer.write_table(table)
+                    # row groups of ~128k rows: readers (Dask) can split the file finely
+                    writer.write_table(table, row_group_size=ROW_GROUP)
                 if writer is not None:
                     writer.close()
                     writer = None

@@ -164,5 +164,24 @@ def test_engines_on_the_command_line(tmp_path, health):
     assert one.equals(pl.read_parquet(sorted((tmp_path / "d").glob("part-*.parquet"))))
     info = json.loads((tmp_path / "d.manifest.json").read_text())
     assert info["seed"] == 4 and info["chunks"] == 3 and "DP via zcdp" in info["privacy"]
+    # the same fit on a Dask cluster reached by its scheduler's address
+    distributed = pytest.importorskip("distributed")
+    with distributed.LocalCluster(
+        n_workers=1, threads_per_worker=1, processes=True, dashboard_address=None
+    ) as cluster:
+        res = run(
+            "fit",
+            str(data),
+            "-s",
+            schema,
+            "-o",
+            str(tmp_path / "md"),
+            "--engine",
+            "dask",
+            "--scheduler",
+            cluster.scheduler_address,
+        )
+    assert res.returncode == 0, res.stderr
+    assert "DP via zcdp" in res.stdout
     bad = run("fit", str(data), "-s", schema, "-o", str(tmp_path / "x"), "--engine", "spark")
     assert bad.returncode != 0 and "memory, stream or dask" in bad.stderr
