@@ -55,14 +55,26 @@ class AuditResult:
     seconds: float
     scores_in: list[float] = field(default_factory=list)
     scores_out: list[float] = field(default_factory=list)
+    attack: str = "blackbox"
+    group_size: int = 1
+
+    @property
+    def claimed_group_epsilon(self) -> float | None:
+        """What the claim allows for ``group_size`` records: k * epsilon (group privacy)."""
+        return None if self.claimed_epsilon is None else self.group_size * self.claimed_epsilon
 
     @property
     def consistent(self) -> bool:
         """False when the audit proves the claim wrong (bound above the claim)."""
-        return self.claimed_epsilon is None or self.epsilon_lower_bound <= self.claimed_epsilon
+        allowed = self.claimed_group_epsilon
+        return allowed is None or self.epsilon_lower_bound <= allowed
 
     def to_dict(self) -> dict[str, Any]:
-        return {**asdict(self), "consistent": self.consistent}
+        return {
+            **asdict(self),
+            "claimed_group_epsilon": self.claimed_group_epsilon,
+            "consistent": self.consistent,
+        }
 
 
 def canary(df: pl.DataFrame, schema: Any) -> pl.DataFrame:
@@ -81,6 +93,55 @@ def canary(df: pl.DataFrame, schema: Any) -> pl.DataFrame:
         if col.name not in row:
             row[col.name] = df.get_column(col.name)[0] if col.name in df.columns else None
     return pl.DataFrame([pl.Series(c, [row[c]], dtype=df.schema[c]) for c in df.columns])
+
+
+def group_canary(df: pl.DataFrame, schema: Any, size: int) -> pl.DataFrame:
+    """``size`` copies of a record whose every modelled column sits in that column's least
+    populated non-null cell among those holding at least 5% of the rows: common enough that
+    no threshold drops it, rare enough that the group moves its share by almost ``size``
+    rows, so a white-box attack on the released statistics sees what the group adds."""
+    conformed, _ = conform(df, schema, modelled_only=True)
+    row: dict[str, Any] = {}
+    for dom in build_domains(schema):
+        cells, _ = dom.encode(conformed.get_column(dom.name))
+        counts = np.bincount(cells, minlength=dom.n_cells).astype(float)
+        if dom.nullable:
+            counts[0] = 0
+        ok = counts >= 0.05 * len(cells)
+        cell = int(np.argmin(np.where(ok, counts, np.inf))) if ok.any() else int(counts.argmax())
+        pos = np.array([0.5]) if dom.continuous else None
+        row[dom.name] = dom.decode(np.array([cell]), pos)[0]
+    for col in schema.columns:
+        if col.name not in row:
+            row[col.name] = df.get_column(col.name)[0] if col.name in df.columns else None
+    one = pl.DataFrame([pl.Series(c, [row[c]], dtype=df.schema[c]) for c in df.columns])
+    return pl.concat([one] * size)
+
+
+def whitebox_score(model: Any, real: pl.DataFrame, canary_row: pl.DataFrame) -> float:
+    """How much more mass the released model puts on the canary's cells than the data
+    without the canary hold, in rows, summed over columns (``real`` and ``canary_row``
+    conformed). Columns are read inside the canary's stratum, so the noise of the stratum
+    sizes does not blur them; the stratum's own size counts once."""
+    from tabsynth.engines.stats import stratum_of
+
+    if not hasattr(model, "pmfs_"):
+        raise ValueError(
+            "the white-box attack reads the copula's released statistics; for other models "
+            "use attack='blackbox'"
+        )
+    domains = model._domains()  # noqa: SLF001 - same package
+    k_real, _ = stratum_of(real, domains, model.strata_)
+    s = int(stratum_of(canary_row, domains, model.strata_)[0][0])
+    in_s = k_real == s
+    n_s = max(int(in_s.sum()), 1)
+    score = (float(model.weights_[s]) - n_s / real.height) * real.height
+    for name, pmf in zip(model.others_, model.pmfs_, strict=True):
+        dom = domains[name]
+        target = dom.encode(canary_row.get_column(name))[0][0]
+        share = float(np.mean(dom.encode(real.get_column(name).filter(in_s))[0] == target))
+        score += (float(pmf[s, target]) - share) * n_s
+    return score
 
 
 def canary_weights(df: pl.DataFrame, canary_row: pl.DataFrame, schema: Any) -> dict[str, float]:
@@ -157,12 +218,30 @@ def run_audit(
     seed: int = 0,
     model_name: str = "custom",
     progress: Callable[[int], None] | None = None,
+    attack: str = "blackbox",
+    group: int = 1,
 ) -> AuditResult:
-    """Audit ``fit(data, epsilon) -> model`` with a canary over ``trials`` fits."""
+    """Audit ``fit(data, epsilon) -> model`` with a canary over ``trials`` fits.
+
+    ``attack="blackbox"`` scores the synthetic sample (one outlier canary in the emptiest
+    cells); ``"whitebox"`` scores the released model's statistics (copula) with a group of
+    ``group`` identical canaries in the most populated cells, and the bound is compared with
+    what the claim allows a group: ``group * epsilon``, with delta ``group * e^((group-1)
+    epsilon) * delta``.
+    """
+    if attack not in ("blackbox", "whitebox"):
+        raise ValueError(f"attack must be 'blackbox' or 'whitebox', got {attack!r}")
+    if group < 1 or (attack == "blackbox" and group != 1):
+        raise ValueError("group canaries (group > 1) go with the white-box attack only")
     t0 = time.perf_counter()
     df, _ = to_polars(data)
-    can = canary(df, schema)
-    weights = canary_weights(df, can, schema)
+    if attack == "whitebox":
+        can = group_canary(df, schema, group)
+        real, _ = conform(df, schema, modelled_only=True)
+        can_c, _ = conform(can.head(1), schema, modelled_only=True)
+    else:
+        can = canary(df, schema)
+        weights = canary_weights(df, can, schema)
     with_canary = pl.concat([df, can], how="vertical_relaxed")
     rng = np.random.default_rng(seed)
     member = rng.random(trials) < 0.5
@@ -170,15 +249,19 @@ def run_audit(
     m = max(1, int(round(sample_factor * df.height)))
     for t in range(trials):
         model = fit(with_canary if member[t] else df, epsilon)
-        out = model.sample(m, seed=int(rng.integers(2**31)), as_frame="polars")
-        scores[t] = attack_score(out, can, schema, weights)
+        if attack == "whitebox":
+            scores[t] = whitebox_score(model, real, can_c)
+        else:
+            out = model.sample(m, seed=int(rng.integers(2**31)), as_frame="polars")
+            scores[t] = attack_score(out, can, schema, weights)
         if progress is not None:
             progress(t + 1)
+    group_delta = delta if epsilon is None else group * math.exp((group - 1) * epsilon) * delta
     half = trials // 2
     sel_in, sel_out = scores[:half][member[:half]], scores[:half][~member[:half]]
-    threshold = _best_threshold(sel_in, sel_out, delta, confidence)
+    threshold = _best_threshold(sel_in, sel_out, group_delta, confidence)
     ev_in, ev_out = scores[half:][member[half:]], scores[half:][~member[half:]]
-    bound, tpr, fpr = epsilon_bound(ev_in, ev_out, threshold, delta, confidence)
+    bound, tpr, fpr = epsilon_bound(ev_in, ev_out, threshold, group_delta, confidence)
     return AuditResult(
         model=model_name,
         claimed_epsilon=epsilon,
@@ -193,6 +276,8 @@ def run_audit(
         seconds=time.perf_counter() - t0,
         scores_in=scores[member].tolist(),
         scores_out=scores[~member].tolist(),
+        attack=attack,
+        group_size=group,
     )
 
 
@@ -221,25 +306,33 @@ def audit(
     control: bool = True,
     seed: int = 0,
     progress: Callable[[int], None] | None = None,
+    attack: str = "blackbox",
+    group: int = 1,
+    fit: FitFn | None = None,
     **options: Any,
 ) -> dict[str, Any]:
     """Audit ``model`` at ``epsilon`` and, as the positive control, the same model without DP.
 
-    Returns ``{"audit": AuditResult dict, "control": ... or None, "verdict": str}``.
+    ``fit`` replaces the registered model's fit (to audit a modified mechanism). Returns
+    ``{"audit": AuditResult dict, "control": ... or None, "verdict": str}``.
     """
     delta = schema.delta if delta is None else delta
-    fit = model_fit(model, schema, **options)
-    main = run_audit(data, schema, fit, epsilon=epsilon, delta=delta, trials=trials,
-                     seed=seed, model_name=model, progress=progress)  # fmt: skip
+    fit = fit or model_fit(model, schema, **options)
+    kw = {"trials": trials, "progress": progress, "attack": attack, "group": group}
+    main = run_audit(data, schema, fit, epsilon=epsilon, delta=delta, seed=seed,
+                     model_name=model, **kw)  # type: ignore[arg-type]  # fmt: skip
     ctrl = None
     if control:
-        ctrl = run_audit(data, schema, fit, epsilon=None, delta=delta, trials=trials,
-                         seed=seed + 1, model_name=f"{model} (non-DP control)",
-                         progress=progress)  # fmt: skip
+        ctrl = run_audit(data, schema, fit, epsilon=None, delta=delta, seed=seed + 1,
+                         model_name=f"{model} (non-DP control)", **kw)  # type: ignore[arg-type]  # fmt: skip
+    claim = main.claimed_group_epsilon
+    what = f"claimed epsilon {epsilon:g}" + (
+        f" (x{group} for a group of {group}: {claim:g})" if group > 1 else ""
+    )
     if not main.consistent:
         verdict = (
-            f"FAIL: the lower bound {main.epsilon_lower_bound:.2f} exceeds the claimed "
-            f"epsilon {epsilon:g}: the mechanism leaks more than it claims"
+            f"FAIL: the lower bound {main.epsilon_lower_bound:.2f} exceeds the {what}: "
+            "the mechanism leaks more than it claims"
         )
     elif ctrl is not None and ctrl.epsilon_lower_bound <= main.epsilon_lower_bound + 0.5:
         verdict = (
@@ -248,10 +341,10 @@ def audit(
         )
     else:
         verdict = (
-            f"PASS: lower bound {main.epsilon_lower_bound:.2f} <= claimed {epsilon:g}; the "
+            f"PASS: lower bound {main.epsilon_lower_bound:.2f} <= {what}; the "
             f"non-private control reaches {ctrl.epsilon_lower_bound:.2f}"
             if ctrl is not None
-            else f"PASS: lower bound {main.epsilon_lower_bound:.2f} <= claimed {epsilon:g}"
+            else f"PASS: lower bound {main.epsilon_lower_bound:.2f} <= {what}"
         )
     return {
         "audit": main.to_dict(),

@@ -696,6 +696,20 @@ def audit_cmd(
         bool, typer.Option(help="60 trials on at most 1,000 rows (ctgan: 2 epochs).")
     ] = False,
     output: Annotated[Path | None, typer.Option("-o", "--output", help="JSON to write.")] = None,
+    attack: Annotated[
+        str,
+        typer.Option(
+            help="blackbox (attack the synthetic sample) or whitebox (attack the copula's "
+            "released statistics: stronger, and fast enough for thousands of trials)."
+        ),
+    ] = "blackbox",
+    group: Annotated[
+        int,
+        typer.Option(
+            min=1,
+            help="whitebox: canaries per trial; the bound is checked against group x epsilon.",
+        ),
+    ] = 1,
 ) -> None:
     """Lower-bound epsilon empirically: fit with and without a canary record many times,
     attack the releases, and compare the bound with the claim (plus a non-DP control).
@@ -704,9 +718,12 @@ def audit_cmd(
     below it is consistent with the claim but does not prove it; the non-private control
     shows how much the attack can see.
 
-    Example:
+    Examples:
 
         tabsynth audit train.csv -s schema.yaml --epsilon 1 --quick -o audit.json
+
+        tabsynth audit train.csv -s schema.yaml --epsilon 1 --attack whitebox --group 2 \
+            --trials 1500 --rows 2000
     """
     from tabsynth._io import atomic_write_text
     from tabsynth.audit import audit
@@ -723,7 +740,17 @@ def audit_cmd(
         df = df.sample(rows, seed=0)
     total = 2 * trials
     with _Step(f"auditing {model} at epsilon {epsilon:g}: {total} fits"):
-        result = audit(df, sch, model, epsilon=epsilon, delta=delta, trials=trials, **options)
+        result = audit(
+            df,
+            sch,
+            model,
+            epsilon=epsilon,
+            delta=delta,
+            trials=trials,
+            attack=attack,
+            group=group,
+            **options,
+        )
     for key in ("audit", "control"):
         r = result[key]
         if r is None:

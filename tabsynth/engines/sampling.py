@@ -20,7 +20,6 @@ import polars as pl
 
 from tabsynth.errors import EngineError, MissingExtraError
 
-
 ROW_GROUP = 131_072
 
 

@@ -62,3 +62,60 @@ def test_dp_copula_stays_below_its_claim_and_the_control_does_not(health):
     assert ctrl["epsilon_lower_bound"] > dp["epsilon_lower_bound"] + 0.5
     assert ctrl["attack_auc"] > 0.9
     assert out["verdict"].startswith("PASS")
+
+
+class _TenthNoise:
+    """The realistic bug: the plan calibrates sigma, the sampler draws sigma / 10."""
+
+    def __init__(self, inner):
+        self.inner, self.secure = inner, inner.secure
+
+    def gaussian_counts(self, counts, sigma):
+        return self.inner.gaussian_counts(counts, sigma / 10)
+
+    def gaussian_values(self, values, sigma):
+        return self.inner.gaussian_values(values, sigma / 10)
+
+
+@pytest.mark.slow
+def test_whitebox_group_audit_catches_noise_divided_by_ten(health, monkeypatch):
+    """The released copula statistics, attacked with a group of 2 canaries: the claim allows
+    a group epsilon 2; the broken mechanism's bound exceeds it."""
+    import tabsynth.privacy.noise as noise_mod
+    from tabsynth.audit import model_fit
+
+    real_make = noise_mod.make_noise
+    df, schema = health
+    df = df.sample(2000, random_state=0)
+    fit = model_fit("copula", schema)
+
+    def broken(data, eps):
+        monkeypatch.setattr(noise_mod, "make_noise", lambda **kw: _TenthNoise(real_make(**kw)))
+        try:
+            return fit(data, eps)
+        finally:
+            monkeypatch.setattr(noise_mod, "make_noise", real_make)
+
+    out = audit(df, schema, "copula", epsilon=1.0, trials=1500, attack="whitebox", group=2,
+                fit=broken, control=False)  # fmt: skip
+    res = out["audit"]
+    assert res["claimed_group_epsilon"] == 2.0
+    assert res["epsilon_lower_bound"] > 2.0 and not res["consistent"]
+    assert out["verdict"].startswith("FAIL")
+
+
+@pytest.mark.slow
+def test_whitebox_audit_passes_the_copula_and_its_control_is_clearly_above(health):
+    df, schema = health
+    out = audit(df.sample(2000, random_state=0), schema, "copula", epsilon=1.0, trials=300,
+                attack="whitebox", group=2)  # fmt: skip
+    dp, ctrl = out["audit"], out["control"]
+    assert dp["epsilon_lower_bound"] <= 1.0 and dp["attack_auc"] < 0.7
+    assert ctrl["epsilon_lower_bound"] > dp["epsilon_lower_bound"] + 1.5
+    assert out["verdict"].startswith("PASS")
+    with pytest.raises(ValueError, match="white-box"):
+        run_audit(df.head(500), schema, lambda d, e: _Memoriser(d), epsilon=1.0, delta=1e-6,
+                  trials=20, attack="whitebox")  # fmt: skip
+    with pytest.raises(ValueError, match="group"):
+        run_audit(df.head(500), schema, lambda d, e: _Memoriser(d), epsilon=1.0, delta=1e-6,
+                  trials=20, group=2)  # fmt: skip
