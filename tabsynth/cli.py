@@ -548,6 +548,17 @@ def report(
         Path | None,
         typer.Option(help="A scan JSON from `tabsynth pii scan -o`: adds the PII section."),
     ] = None,
+    anonymeter: Annotated[
+        bool,
+        typer.Option(
+            help="Add anonymeter's singling-out, linkability and inference risks (anonymeter "
+            "runs in its own environment: set TABSYNTH_ANONYMETER_PYTHON, or "
+            "--anonymeter-python)."
+        ),
+    ] = False,
+    anonymeter_python: Annotated[
+        str | None, typer.Option(help="A Python that has anonymeter installed.")
+    ] = None,
 ) -> None:
     """Fidelity, utility (TSTR) and privacy risk in one self-contained HTML (+ JSON) report."""
     import tabsynth
@@ -566,6 +577,7 @@ def report(
             sch,
             model=model,
             pii_scan=json.loads(pii_scan.read_text()) if pii_scan is not None else None,
+            anonymeter=(anonymeter_python or True) if anonymeter or anonymeter_python else False,
         )
     if collapse_k:
         from tabsynth.artifacts import read_manifest

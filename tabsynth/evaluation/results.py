@@ -104,6 +104,7 @@ def evaluate(
     utility: bool = True,
     seed: int = 0,
     pii_scan: Any = None,
+    anonymeter: bool | str = False,
 ) -> EvaluationResult:
     """Measure a synthetic table against the real table it was fitted on.
 
@@ -117,6 +118,9 @@ def evaluate(
         seed: seed of the evaluation's own sampling (bootstrap, subsets).
         pii_scan: a ``tabsynth.pii.scan`` report (or its JSON dict): adds the PII section;
             the schema's declared PII columns and policies are listed either way.
+        anonymeter: True (or the path of a Python that has anonymeter) adds anonymeter's
+            singling-out, linkability and inference risks to the privacy section (see
+            ``tabsynth.evaluation.anonymity``).
 
     Returns:
         The results; ``.to_html(path)`` writes the release report.
@@ -131,10 +135,18 @@ def evaluate(
         k: to_polars(v)[0].height
         for k, v in (("real", real), ("synthetic", synthetic), ("holdout", holdout))
     }
+    priv = privacy_risk(real, synthetic, holdout, schema, seed=seed)
+    if anonymeter:
+        from tabsynth.evaluation.anonymity import anonymeter_risks
+
+        python = anonymeter if isinstance(anonymeter, str) else None
+        priv["anonymeter"] = anonymeter_risks(
+            real, synthetic, holdout, schema, python=python, seed=seed
+        )
     return EvaluationResult(
         fidelity=fidelity(real, synthetic, schema, seed=seed),
         utility=util,
-        privacy=privacy_risk(real, synthetic, holdout, schema, seed=seed),
+        privacy=priv,
         certificate=certificate(model, schema) if model is not None else None,
         pii=pii_section(schema, pii_scan),
         meta={

@@ -270,6 +270,37 @@ def _pii_section(pii: dict[str, Any]) -> str:
     return html
 
 
+def _anonymeter_section(an: dict[str, Any] | None) -> str:
+    if not an:
+        return (
+            "<p class='note'>anonymeter's singling-out, linkability and inference risks: not "
+            "run (<code>tabsynth report --anonymeter</code>, with anonymeter in its own "
+            "environment named by <code>TABSYNTH_ANONYMETER_PYTHON</code>).</p>"
+        )
+    rows = []
+    for key, label in (
+        ("singling_out", "singling out (multivariate)"),
+        ("linkability", "linkability (two halves of the columns)"),
+        ("inference", f"inference of {an.get('inference', {}).get('secret', '?')}"),
+    ):
+        r = an[key]
+        rows.append(
+            (
+                label,
+                f"{r['risk']:.3f} [{r['risk_ci'][0]:.3f}, {r['risk_ci'][1]:.3f}]",
+                r["attack_rate"],
+                r["baseline_rate"],
+                r["control_rate"],
+            )
+        )
+    head = ("anonymeter attack", "risk [95% CI]", "attack rate", "baseline", "control")
+    return (
+        f"<h3>anonymeter ({an['n_attacks']} attacks each)</h3>"
+        + _table(rows, head)
+        + f"<p class='note'>{_esc(an['note'])}</p>"
+    )
+
+
 def render(result: Any, *, fragment: bool = False) -> str:
     """The report as HTML text (a whole page, or a fragment for Jupyter)."""
     fid, priv, util = result.fidelity, result.privacy, result.utility
@@ -338,6 +369,7 @@ the differential-privacy guarantee.</p>
 <p class='note'>A share near 0.5 and an AUC near 0.5 mean an attacker holding the release
 cannot tell the people it was fitted on from fresh people.</p>
 {_distance_plot(priv)}
+{_anonymeter_section(priv.get("anonymeter"))}
 """
     if result.collapse:
         body += (

@@ -235,3 +235,45 @@ def test_column_shapes_agree_with_sdmetrics(credit):
         tv = 0.5 * p.sub(q, fill_value=0).abs().sum()
         assert ours["per_column"][col] == pytest.approx(1 - tv, abs=1e-6), col
     assert with_missing >= 1  # the slice has missing categories, so both branches run
+
+
+def _anonymeter_python():
+    from tabsynth.evaluation.anonymity import anonymeter_python
+
+    return anonymeter_python()
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(
+    _anonymeter_python() is None and os.environ.get("TABSYNTH_REQUIRE_ANONYMETER") != "1",
+    reason="anonymeter not available (set TABSYNTH_ANONYMETER_PYTHON; .ci/run does)",
+)
+def test_anonymeter_risks_are_high_for_a_copy_and_low_for_a_dp_release(split_health, tmp_path):
+    from tabsynth.evaluation.anonymity import anonymeter_risks
+
+    train, holdout, schema = split_health
+    train, holdout = train.head(1000), holdout.head(400)
+    copy = anonymeter_risks(train, train, holdout, schema, n_attacks=100)
+    assert copy["singling_out"]["risk"] > 0.8 and copy["inference"]["risk"] > 0.5
+    model = tabsynth.fit(train, schema, epsilon=1.0)
+    res = evaluate(train, model.sample(len(train), seed=0), holdout, schema, utility=False,
+                   anonymeter=True)  # fmt: skip
+    dp = res.privacy["anonymeter"]
+    assert dp["n_attacks"] == 300
+    for key in ("singling_out", "linkability", "inference"):
+        lo, hi = dp[key]["risk_ci"]
+        assert 0 <= lo <= dp[key]["risk"] <= hi <= 1
+        assert dp[key]["risk"] < copy[key]["risk"] or dp[key]["risk"] < 0.1
+    html = res.to_html(tmp_path / "r.html")
+    assert "singling out (multivariate)" in html and "inference of insurance" in html
+
+
+def test_anonymeter_missing_is_a_clear_error(split_health, monkeypatch):
+    from tabsynth.errors import MissingExtraError
+    from tabsynth.evaluation import anonymity
+
+    train, holdout, schema = split_health
+    monkeypatch.delenv(anonymity.ENV, raising=False)
+    monkeypatch.setattr(anonymity.importlib.util, "find_spec", lambda name: None)
+    with pytest.raises(MissingExtraError, match="TABSYNTH_ANONYMETER_PYTHON"):
+        anonymity.anonymeter_risks(train, train, holdout, schema)
