@@ -41,7 +41,8 @@ from benchmarks.protocol import prepare, quality, tstr_auc  # noqa: E402
 
 TABLES = ["health_insurance", "doctor_contacts", "credit_data", "loans"]
 EPSILONS: list[float | None] = [0.3, 1.0, 3.0, None]
-CTGAN_EPSILONS: list[float | None] = [0.3, 1.0, None]
+CTGAN_EPSILONS: list[float | None] = [0.3, 1.0, 3.0, None]
+SDV_CTGAN_EPOCHS = 100
 PEERS = ("mst", "aim", "dpctgan")
 PEER_LABELS = {"mst": "SmartNoise MST", "aim": "SmartNoise AIM", "dpctgan": "SmartNoise DPCTGAN"}
 SPEED_ROWS = 1_000_000
@@ -60,12 +61,20 @@ def _score(
     schema: Any,
     real_auc: float,
 ) -> dict[str, float]:
+    from tabsynth.evaluation.fidelity import fidelity
     from tabsynth.evaluation.privacy import privacy_risk
 
     q = quality(train, syn)
     auc = tstr_auc(syn[train.columns], holdout, schema.target)
     mia = privacy_risk(train, syn[train.columns], holdout, schema, n_boot=20, max_rows=2000)
-    return {**q, "tstr_auc": auc, "tstr_ratio": auc / real_auc, "mia_auc": mia["mia_auc"]}
+    tvd3 = fidelity(train, syn[train.columns], schema)["three_way_tvd"]
+    return {
+        **q,
+        "three_way_tvd": tvd3,
+        "tstr_auc": auc,
+        "tstr_ratio": auc / real_auc,
+        "mia_auc": mia["mia_auc"],
+    }
 
 
 def run_tabsynth(
@@ -155,6 +164,27 @@ def run_sdv_copula(
     }
 
 
+def run_sdv_ctgan(
+    train: pd.DataFrame, holdout: pd.DataFrame, schema: Any, real_auc: float, epochs: int
+) -> dict[str, Any]:
+    from sdv.metadata import Metadata
+    from sdv.single_table import CTGANSynthesizer
+
+    with warnings.catch_warnings(), PeakRSS() as mem:
+        warnings.simplefilter("ignore")
+        meta = Metadata.detect_from_dataframes({"table": train})
+        synth = CTGANSynthesizer(meta, epochs=epochs)
+        _, fit_s = _time(lambda: synth.fit({"table": train}))
+        syn, sample_s = _time(lambda: _table(synth.sample(len(train))))
+    return {
+        **_score(train, holdout, syn, schema, real_auc),
+        "fit_s": fit_s,
+        "sample_s": sample_s,
+        "peak_mb": mem.added_mb,
+        "epochs": epochs,
+    }
+
+
 def run_smartnoise(
     python: str,
     synth: str,
@@ -239,6 +269,8 @@ def benchmark(
     smartnoise: str | None = None,
     peers: tuple[str, ...] = PEERS,
     peer_timeout: float = 900.0,
+    sdv_ctgan_epochs: int = SDV_CTGAN_EPOCHS,
+    checkpoint: Callable[[dict[str, Any]], None] | None = None,
 ) -> dict[str, Any]:
     results: dict[str, Any] = {}
     ctgan_epsilons = CTGAN_EPSILONS if ctgan_epsilons is None else ctgan_epsilons
@@ -248,30 +280,69 @@ def benchmark(
             train, holdout = train.head(1500), holdout.head(500)
         real_auc = tstr_auc(train, holdout, schema.target)
         entry: dict[str, Any] = {"rows_train": len(train), "real_auc": real_auc, "systems": {}}
-        systems = entry["systems"]
-
-        def record(
-            label: str, got: dict[str, Any], name: str = name, systems: dict = systems
-        ) -> None:
-            systems[label] = got
-            print(name, label, _brief(got), flush=True)
-
-        for eps in epsilons:
-            label = f"tabsynth copula eps={eps}" if eps is not None else "tabsynth copula (non-DP)"
-            record(label, run_tabsynth(train, holdout, schema, eps, real_auc, repeats))
-        for eps in ctgan_epsilons:
-            label = f"tabsynth ctgan eps={eps}" if eps is not None else "tabsynth ctgan (non-DP)"
-            reps = repeats if eps is not None else 1
-            opts = {"epochs": 2} if quick else {}
-            record(label, run_ctgan(train, holdout, schema, eps, real_auc, reps, opts))
-        record("SDV GaussianCopula (non-DP)", run_sdv_copula(train, holdout, schema, real_auc))
-        for peer in peers if smartnoise else ():
-            got = run_smartnoise(
-                smartnoise, peer, train, holdout, schema, 1.0, real_auc, peer_timeout
-            )
-            record(f"{PEER_LABELS[peer]} eps=1.0", got)
         results[name] = entry
+        _table_systems(
+            name, train, holdout, schema, real_auc, entry["systems"],
+            lambda: checkpoint(results) if checkpoint is not None else None,
+            epsilons=epsilons, ctgan_epsilons=ctgan_epsilons, repeats=repeats, quick=quick,
+            smartnoise=smartnoise, peers=peers, peer_timeout=peer_timeout,
+            sdv_ctgan_epochs=sdv_ctgan_epochs,
+        )  # fmt: skip
     return results
+
+
+def _table_systems(
+    name: str,
+    train: pd.DataFrame,
+    holdout: pd.DataFrame,
+    schema: Any,
+    real_auc: float,
+    systems: dict[str, Any],
+    save: Callable[[], None],
+    *,
+    epsilons: list[float | None],
+    ctgan_epsilons: list[float | None],
+    repeats: int,
+    quick: bool,
+    smartnoise: str | None,
+    peers: tuple[str, ...],
+    peer_timeout: float,
+    sdv_ctgan_epochs: int,
+) -> None:
+    """Every system on one table; each result is saved as soon as it is measured."""
+
+    def record(label: str, run: Callable[[], dict[str, Any]]) -> None:
+        try:
+            systems[label] = run()
+        except Exception as exc:  # one system's failure must not lose the others
+            systems[label] = {"error": f"{type(exc).__name__}: {str(exc)[:200]}"}
+        print(name, label, _brief(systems[label]), flush=True)
+        save()
+
+    for eps in epsilons:
+        label = f"tabsynth copula eps={eps}" if eps is not None else "tabsynth copula (non-DP)"
+        record(label, lambda e=eps: run_tabsynth(train, holdout, schema, e, real_auc, repeats))
+    for eps in ctgan_epsilons:
+        label = f"tabsynth ctgan eps={eps}" if eps is not None else "tabsynth ctgan (non-DP)"
+        reps = repeats if eps is not None else 1
+        opts = {"epochs": 2} if quick else {}
+        record(
+            label,
+            lambda e=eps, r=reps, o=opts: run_ctgan(train, holdout, schema, e, real_auc, r, o),
+        )
+    record("SDV GaussianCopula (non-DP)", lambda: run_sdv_copula(train, holdout, schema, real_auc))
+    if sdv_ctgan_epochs:
+        record(
+            f"SDV CTGAN (non-DP, {sdv_ctgan_epochs} epochs)",
+            lambda: run_sdv_ctgan(train, holdout, schema, real_auc, sdv_ctgan_epochs),
+        )
+    for peer in peers if smartnoise else ():
+        record(
+            f"{PEER_LABELS[peer]} eps=1.0",
+            lambda p=peer: run_smartnoise(
+                smartnoise, p, train, holdout, schema, 1.0, real_auc, peer_timeout
+            ),
+        )
 
 
 def _brief(r: dict[str, Any]) -> str:
@@ -293,8 +364,10 @@ def to_markdown(results: dict[str, Any], meta: dict[str, Any]) -> str:
         "HistGradientBoosting TSTR). tabsynth DP rows: mean of "
         f"{meta['repeats']} fits (secure noise differs per fit; non-DP CTGAN: one fit). "
         "MIA = AUC of a distance-to-closest-synthetic-record membership attack, train vs "
-        "holdout (0.5 = coin flip). Peak MB = resident memory added by fit + sample (in-process, "
-        "polled) or the SmartNoise subprocess's own peak (includes its imports). Speed = rows/s "
+        "holdout (0.5 = coin flip). 3-way TVD = tabsynth's mean total variation distance over "
+        "up to 60 three-column marginals of the schema's cells (lower is better). Peak MB = "
+        "resident memory added by fit + sample (in-process, polled) or the SmartNoise "
+        "subprocess's own peak (includes its imports). Speed = rows/s "
         f"sampling {SPEED_ROWS:,} rows with the copula ({SPEED_ROWS // 10:,} with CTGAN and "
         "SDV), median of 3. Speed-up = SDV GaussianCopula fit+sample time / the system's, in the "
         "same run. SmartNoise peers: own venv, epsilon 1, the schema's bounds, continuous "
@@ -306,13 +379,13 @@ def to_markdown(results: dict[str, Any], meta: dict[str, Any]) -> str:
         lines += [
             f"## {name} ({entry['rows_train']} train rows, real AUC {entry['real_auc']:.3f})",
             "",
-            "| system | quality | shapes | pairs | TSTR AUC | TSTR/real | MIA AUC | fit s | "
-            "sample s | rows/s | peak MB | speed-up vs SDV |",
-            "|---|---|---|---|---|---|---|---|---|---|---|---|",
+            "| system | quality | shapes | pairs | 3-way TVD | TSTR AUC | TSTR/real | MIA AUC | "
+            "fit s | sample s | rows/s | peak MB | speed-up vs SDV |",
+            "|---|---|---|---|---|---|---|---|---|---|---|---|---|",
         ]
         for label, r in entry["systems"].items():
             if "error" in r:
-                lines.append(f"| {label} | {r['error']} |" + " |" * 10)
+                lines.append(f"| {label} | {r['error']} |" + " |" * 11)
                 continue
             if "note" in r:
                 label = f"{label} [{r['note'].split(' (')[0]}]"
@@ -322,9 +395,10 @@ def to_markdown(results: dict[str, Any], meta: dict[str, Any]) -> str:
             if sdv is not None and "fit_s" in sdv and not label.startswith("SDV"):
                 speed = f"{(sdv['fit_s'] + sdv['sample_s']) / (r['fit_s'] + r['sample_s']):.1f}x"
             rps = f"{r['rows_per_s']:,.0f}" if "rows_per_s" in r else ""
+            tvd3 = f"{r['three_way_tvd']:.3f}" if "three_way_tvd" in r else "n/a"
             lines.append(
                 f"| {label} | {r['quality']:.3f}{q_sd} | {r['column_shapes']:.3f} | "
-                f"{r['column_pair_trends']:.3f} | {r['tstr_auc']:.3f} | "
+                f"{r['column_pair_trends']:.3f} | {tvd3} | {r['tstr_auc']:.3f} | "
                 f"{r['tstr_ratio']:.3f}{t_sd} | {r['mia_auc']:.3f} | {r['fit_s']:.2f} | "
                 f"{r['sample_s']:.3f} | {rps} | {r['peak_mb']:.0f} | {speed} |"
             )
@@ -374,6 +448,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--no-ctgan", action="store_true", help="skip tabsynth's DP-CTGAN rows")
     ap.add_argument("--peers", default=",".join(PEERS), help="SmartNoise synthesizers to run")
     ap.add_argument("--peer-timeout", type=float, default=900.0, help="seconds per peer fit")
+    ap.add_argument(
+        "--sdv-ctgan-epochs", type=int, default=SDV_CTGAN_EPOCHS, help="0 skips SDV's CTGAN"
+    )
     ap.add_argument("--out", type=Path, default=HERE)
     ap.add_argument("--render", type=Path, help="only re-render RESULTS.md from a results JSON")
     args = ap.parse_args(argv)
@@ -396,9 +473,17 @@ def main(argv: list[str] | None = None) -> int:
         "quick": args.quick,
         "smartnoise": bool(smartnoise),
         "peer_timeout": args.peer_timeout,
+        "sdv_ctgan_epochs": 2 if args.quick else args.sdv_ctgan_epochs,
     }
     if not smartnoise:
         print("SMARTNOISE_PYTHON not set: SmartNoise peers skipped", file=sys.stderr)
+    (args.out / "results").mkdir(parents=True, exist_ok=True)
+    stamp = "quick" if args.quick else dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M")
+    partial_path = args.out / "results" / f"{stamp}.partial.json"
+
+    def checkpoint(so_far: dict[str, Any]) -> None:
+        partial_path.write_text(json.dumps({"meta": meta, "results": so_far}, indent=2))
+
     results = benchmark(
         tables,
         epsilons,
@@ -408,9 +493,10 @@ def main(argv: list[str] | None = None) -> int:
         smartnoise=smartnoise,
         peers=tuple(p for p in args.peers.split(",") if p),
         peer_timeout=args.peer_timeout,
+        sdv_ctgan_epochs=(2 if args.quick else args.sdv_ctgan_epochs),
+        checkpoint=checkpoint,
     )
-    (args.out / "results").mkdir(parents=True, exist_ok=True)
-    stamp = "quick" if args.quick else dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M")
+    partial_path.unlink(missing_ok=True)
     (args.out / "results" / f"{stamp}.json").write_text(
         json.dumps({"meta": meta, "results": results}, indent=2)
     )

@@ -51,7 +51,9 @@ def tstr_auc(train: Any, test: Any, target: str) -> float:
     from sklearn.metrics import roc_auc_score
 
     train, test = _pandas(train), _pandas(test)
-    classes = sorted(pd.concat([train[target], test[target]]).dropna().astype(str).unique())
+    # rows without a target teach and test nothing (a synthesizer may emit missing labels)
+    train, test = train[train[target].notna()], test[test[target].notna()]
+    classes = sorted(pd.concat([train[target], test[target]]).astype(str).unique())
     y_tr, y_te = train[target].astype(str), test[target].astype(str)
     if y_tr.nunique() < 2:
         return 0.5
