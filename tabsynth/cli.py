@@ -559,6 +559,10 @@ def report(
     anonymeter_python: Annotated[
         str | None, typer.Option(help="A Python that has anonymeter installed.")
     ] = None,
+    audit_json: Annotated[
+        Path | None,
+        typer.Option("--audit", help="An audit JSON from `tabsynth audit -o`: adds its section."),
+    ] = None,
 ) -> None:
     """Fidelity, utility (TSTR) and privacy risk in one self-contained HTML (+ JSON) report."""
     import tabsynth
@@ -579,6 +583,8 @@ def report(
             pii_scan=json.loads(pii_scan.read_text()) if pii_scan is not None else None,
             anonymeter=(anonymeter_python or True) if anonymeter or anonymeter_python else False,
         )
+    if audit_json is not None:
+        result.audit = json.loads(audit_json.read_text())
     if collapse_k:
         from tabsynth.artifacts import read_manifest
         from tabsynth.evaluation import collapse

@@ -25,6 +25,7 @@ class EvaluationResult:
     meta: dict[str, Any] = field(default_factory=dict)
     pii: dict[str, Any] | None = None
     collapse: list[dict[str, Any]] | None = None
+    audit: dict[str, Any] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -35,6 +36,7 @@ class EvaluationResult:
             "privacy_risk": self.privacy,
             "pii": self.pii,
             "collapse": self.collapse,
+            "audit": self.audit,
         }
 
     def to_json(self, path: str | Path | None = None) -> str:

@@ -156,6 +156,41 @@ def _collapse_plot(gens: list[dict[str, Any]]) -> str:
     return _png(fig)
 
 
+def _audit_section(audit: dict[str, Any]) -> str:
+    """The empirical audit (``tabsynth audit -o``): claim, bound, attack AUC, verdict, plot."""
+    runs = [r for r in (audit.get("audit"), audit.get("control")) if r]
+    rows = [
+        (
+            r["model"],
+            "none" if r["claimed_epsilon"] is None else _fmt(r["claimed_epsilon"]),
+            r.get("group_size", 1),
+            r["epsilon_lower_bound"],
+            r["attack_auc"],
+            r["trials"],
+            f"{r.get('attack', 'blackbox')}",
+        )
+        for r in runs
+    ]
+    plt = _plt()
+    fig, ax = plt.subplots(figsize=(6, 2.6))
+    names = [r["model"] for r in runs]
+    ax.barh(names, [r["epsilon_lower_bound"] for r in runs], color="#4c78a8", label="lower bound")
+    for i, r in enumerate(runs):
+        allowed = r.get("claimed_group_epsilon") or r["claimed_epsilon"]
+        if allowed is not None:
+            ax.plot([allowed, allowed], [i - 0.4, i + 0.4], color="#e45756", lw=2)
+    ax.set_xlabel("epsilon (bar: empirical lower bound; red: what the claim allows)")
+    ax.invert_yaxis()
+    head = ("model", "claimed epsilon", "group", "lower bound", "attack AUC", "trials", "attack")
+    return (
+        "<h2>Empirical privacy audit</h2>"
+        + _table(rows, head)
+        + f"<p class='note'><b>{_esc(audit.get('verdict', ''))}</b> Lower bounds at "
+        f"{_fmt(runs[0]['confidence'])} confidence (Clopper-Pearson); an audit can prove a "
+        "claim wrong, never right.</p>" + _png(fig)
+    )
+
+
 def _table(rows: list[tuple[Any, ...]], head: tuple[str, ...]) -> str:
     out = ["<table><tr>" + "".join(f"<th>{_esc(h)}</th>" for h in head) + "</tr>"]
     for r in rows:
@@ -386,6 +421,8 @@ cannot tell the people it was fitted on from fresh people.</p>
         )
     if result.pii:
         body += _pii_section(result.pii)
+    if getattr(result, "audit", None):
+        body += _audit_section(result.audit)
     if fragment:
         return f"<div class='tabsynth-report'><style>{CSS}</style>{body}</div>"
     return (

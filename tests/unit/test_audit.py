@@ -119,3 +119,19 @@ def test_whitebox_audit_passes_the_copula_and_its_control_is_clearly_above(healt
     with pytest.raises(ValueError, match="group"):
         run_audit(df.head(500), schema, lambda d, e: _Memoriser(d), epsilon=1.0, delta=1e-6,
                   trials=20, group=2)  # fmt: skip
+
+
+def test_audit_section_in_the_release_report(health, tmp_path):
+    import tabsynth
+
+    df, schema = health
+    small = df.head(600)
+    out = audit(
+        small, schema, epsilon=1.0, trials=120, fit=lambda d, e: _Memoriser(d), control=False
+    )
+    assert out["verdict"].startswith("FAIL")
+    res = tabsynth.evaluate(small, small, df.iloc[600:900], schema, utility=False)
+    res.audit = out
+    html = res.to_html(tmp_path / "r.html")
+    assert "Empirical privacy audit" in html and "FAIL" in html and "data:image/png" in html
+    assert res.to_dict()["audit"]["audit"]["epsilon_lower_bound"] > 1.0
