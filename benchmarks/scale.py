@@ -28,6 +28,7 @@ import resource
 import shutil
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -195,7 +196,7 @@ def main() -> None:
     ap.add_argument("--sizes", default="1e6,1e7,5e7")
     ap.add_argument("--memory-max", type=float, default=1e7)
     ap.add_argument("--dask-max", type=float, default=1e7)
-    ap.add_argument("--workdir", type=Path, default=Path("/tmp/tabsynth-scale"))
+    ap.add_argument("--workdir", type=Path, default=Path(tempfile.gettempdir()) / "tabsynth-scale")
     ap.add_argument("--keep", action="store_true")
     ap.add_argument("--out", type=Path, default=HERE)
     ap.add_argument("--step", nargs="+", help=argparse.SUPPRESS)

@@ -5,8 +5,9 @@
 anonymeter pins numpy below 1.27, so it lives in a separate virtual environment; this file
 imports nothing from tabsynth. SPEC holds the paths of the training, synthetic and control
 (holdout) CSV files, the secret column for the inference attack, the two auxiliary column
-sets for the linkability attack, the number of attacks and a seed. It prints one JSON object:
-per evaluator, the risk with its 95% interval and the attack, baseline and control rates.
+sets for the linkability attack, the number of attacks, a seed, and the path of the JSON
+result it writes: per evaluator, the risk with its 95% interval and the attack, baseline and
+control rates.
 """
 
 from __future__ import annotations
@@ -71,7 +72,8 @@ def main(spec_path: str) -> int:
         )
         inf.evaluate(n_jobs=1)
         out["inference"] = {"secret": secret, **_rates(inf, conf)}
-    print(json.dumps(out))
+    with open(spec["result"], "w") as fh:
+        json.dump(out, fh)
     return 0
 
 

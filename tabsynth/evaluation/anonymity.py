@@ -91,6 +91,8 @@ def anonymeter_risks(
             path = Path(tmp) / f"{key}.csv"
             frame.to_csv(path, index=False)
             spec[key] = str(path)
+        result = Path(tmp) / "result.json"
+        spec["result"] = str(result)
         (Path(tmp) / "spec.json").write_text(json.dumps(spec))
         proc = subprocess.run(
             [py, str(RUNNER), str(Path(tmp) / "spec.json")],
@@ -99,10 +101,10 @@ def anonymeter_risks(
             timeout=timeout,
             check=False,
         )
-    if proc.returncode != 0:
-        tail = (proc.stderr.strip().splitlines() or ["(no output)"])[-1]
-        raise MissingExtraError(f"anonymeter failed in {py}: {tail}")
-    out: dict[str, Any] = json.loads(proc.stdout.strip().splitlines()[-1])
+        if proc.returncode != 0 or not result.exists():
+            tail = (proc.stderr.strip().splitlines() or ["(no output)"])[-1]
+            raise MissingExtraError(f"anonymeter failed in {py}: {tail}")
+        out: dict[str, Any] = json.loads(result.read_text())
     out["n_attacks"] = int(n)
     out["note"] = (
         "anonymeter risks (0 = no better than on fresh holdout rows, 1 = every attack "
