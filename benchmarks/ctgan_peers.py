@@ -18,9 +18,7 @@ import json
 import os
 import platform
 import statistics
-import subprocess
 import sys
-import tempfile
 import time
 import warnings
 from pathlib import Path
@@ -31,6 +29,7 @@ import pandas as pd
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 
+from benchmarks.peer_runs import PeerError, sdv_metadata, smartnoise_sample  # noqa: E402
 from benchmarks.protocol import prepare, quality, tstr_auc  # noqa: E402
 
 TABLES = ["health_insurance", "credit_data"]
@@ -78,67 +77,31 @@ def per_epoch_ratio(train, schema, epochs: int = 5) -> dict[str, float]:
     return times
 
 
-def run_sdv_ctgan(train, holdout, target, real) -> dict[str, Any]:
-    from sdv.metadata import Metadata
+def run_sdv_ctgan(train, holdout, schema, real) -> dict[str, Any]:
     from sdv.single_table import CTGANSynthesizer
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        meta = Metadata.detect_from_dataframes({"table": train})
-        synth = CTGANSynthesizer(meta, epochs=SDV_EPOCHS)
+        synth = CTGANSynthesizer(sdv_metadata(train, schema), epochs=SDV_EPOCHS)
         t0 = time.perf_counter()
         synth.fit({"table": train})
         fit_s = time.perf_counter() - t0
         syn = synth.sample(len(train))
     syn = syn["table"] if isinstance(syn, dict) else syn
-    return {**_score(train, holdout, syn, target, real), "fit_s": fit_s, "epochs": SDV_EPOCHS}
+    return {
+        **_score(train, holdout, syn, schema.target, real),
+        "fit_s": fit_s,
+        "epochs": SDV_EPOCHS,
+    }
 
 
 def run_smartnoise(python: str, synth: str, train, holdout, schema, eps, real) -> dict[str, Any]:
     """One SmartNoise fit in its own venv; categorical and continuous columns from the schema."""
-    cats = [c.name for c in schema.columns if c.kind in ("categorical", "boolean")]
-    conts = [c.name for c in schema.columns if c.kind == "numerical"]
-    with tempfile.TemporaryDirectory() as tmp:
-        tr, out = Path(tmp) / "train.csv", Path(tmp) / "out.csv"
-        train[cats + conts].to_csv(tr, index=False)
-        spec = {
-            "train": str(tr),
-            "out": str(out),
-            "synth": synth,
-            "epsilon": eps,
-            "categorical": cats,
-            "continuous": conts,
-            "rows": len(train),
-            "options": {},
-            "bounds": {c.name: [c.lower, c.upper] for c in schema.columns if c.name in conts},
-        }
-        (Path(tmp) / "spec.json").write_text(json.dumps(spec))
-        proc = subprocess.run(
-            [python, str(HERE / "peers" / "smartnoise_run.py"), str(Path(tmp) / "spec.json")],
-            capture_output=True,
-            text=True,
-        )
-        if proc.returncode != 0:
-            return {"error": proc.stderr.strip().splitlines()[-1][:300]}
-        syn = pd.read_csv(out, keep_default_na=False, na_values=[""])
-        times = json.loads(Path(str(out) + ".json").read_text())
-    syn = _restore_types(syn, train)
+    try:
+        syn, times = smartnoise_sample(python, synth, train, schema, eps)
+    except PeerError as exc:
+        return {"error": str(exc)}
     return {**_score(train, holdout, syn, schema.target, real), "fit_s": times["fit_s"]}
-
-
-def _restore_types(syn: pd.DataFrame, train: pd.DataFrame) -> pd.DataFrame:
-    """SmartNoise writes categories as strings: give them the real table's dtypes back."""
-    out = syn.copy()
-    for c in train.columns:
-        if c not in out:
-            continue
-        if train[c].dtype == bool:
-            out[c] = out[c].astype(str).str.lower().map({"true": True, "false": False})
-        elif train[c].dtype == object or str(train[c].dtype) in ("string", "category"):
-            out[c] = out[c].astype(str).where(out[c].notna(), None)
-        else:
-            out[c] = pd.to_numeric(out[c], errors="coerce")
-    return out
 
 
 def benchmark(tables, epsilons, repeats, quick, smartnoise) -> dict[str, Any]:
@@ -164,7 +127,7 @@ def benchmark(tables, epsilons, repeats, quick, smartnoise) -> dict[str, Any]:
         )
         if not quick:
             systems[f"SDV CTGAN (non-DP, {SDV_EPOCHS} epochs)"] = run_sdv_ctgan(
-                train, holdout, schema.target, real
+                train, holdout, schema, real
             )
         entry["per_epoch_s"] = per_epoch_ratio(train, schema, epochs=2 if quick else 5)
         _print(name, systems)

@@ -37,7 +37,8 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 
 from benchmarks.memory import PeakRSS  # noqa: E402
-from benchmarks.protocol import prepare, quality, tstr_auc  # noqa: E402
+from benchmarks.peer_runs import PeerError, sdv_metadata, smartnoise_sample  # noqa: E402
+from benchmarks.protocol import in_domain, prepare, quality, tstr_auc  # noqa: E402
 
 TABLES = ["health_insurance", "doctor_contacts", "credit_data", "loans"]
 EPSILONS: list[float | None] = [0.3, 1.0, 3.0, None]
@@ -65,15 +66,18 @@ def _score(
     from tabsynth.evaluation.privacy import privacy_risk
 
     q = quality(train, syn)
-    auc = tstr_auc(syn[train.columns], holdout, schema.target)
-    mia = privacy_risk(train, syn[train.columns], holdout, schema, n_boot=20, max_rows=2000)
-    tvd3 = fidelity(train, syn[train.columns], schema)["three_way_tvd"]
+    # the schema-reading scorers see the rows in the schema's domain (all of tabsynth's)
+    syn, dropped = in_domain(syn[train.columns], schema)
+    auc = tstr_auc(syn, holdout, schema.target)
+    mia = privacy_risk(train, syn, holdout, schema, n_boot=20, max_rows=2000)
+    tvd3 = fidelity(train, syn, schema)["three_way_tvd"]
     return {
         **q,
         "three_way_tvd": tvd3,
         "tstr_auc": auc,
         "tstr_ratio": auc / real_auc,
         "mia_auc": mia["mia_auc"],
+        "out_of_domain": dropped,
     }
 
 
@@ -140,49 +144,35 @@ def run_ctgan(
         return {"error": f"refused: {str(exc).split('. Fix')[0]}"}
 
 
-def run_sdv_copula(
-    train: pd.DataFrame, holdout: pd.DataFrame, schema: Any, real_auc: float
+def run_sdv(
+    kind: str,
+    train: pd.DataFrame,
+    holdout: pd.DataFrame,
+    schema: Any,
+    real_auc: float,
+    epochs: int | None = None,
 ) -> dict[str, Any]:
-    from sdv.metadata import Metadata
-    from sdv.single_table import GaussianCopulaSynthesizer
+    """SDV's GaussianCopula (``kind="copula"``) or CTGAN with ``epochs``; no DP."""
+    from sdv.single_table import CTGANSynthesizer, GaussianCopulaSynthesizer
 
     with warnings.catch_warnings(), PeakRSS() as mem:
         warnings.simplefilter("ignore")
-        meta = Metadata.detect_from_dataframes({"table": train})
-        synth = GaussianCopulaSynthesizer(meta)
+        meta = sdv_metadata(train, schema)
+        if kind == "copula":
+            synth = GaussianCopulaSynthesizer(meta)
+        else:
+            synth = CTGANSynthesizer(meta, epochs=epochs)
         _, fit_s = _time(lambda: synth.fit({"table": train}))  # SDV 2.x takes a dict
         syn, sample_s = _time(lambda: _table(synth.sample(len(train))))
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        _, big_s = _time(lambda: _table(synth.sample(SPEED_ROWS // 10)))
-    return {
-        **_score(train, holdout, syn, schema, real_auc),
-        "fit_s": fit_s,
-        "sample_s": sample_s,
-        "rows_per_s": SPEED_ROWS / 10 / big_s,
-        "peak_mb": mem.added_mb,
-    }
-
-
-def run_sdv_ctgan(
-    train: pd.DataFrame, holdout: pd.DataFrame, schema: Any, real_auc: float, epochs: int
-) -> dict[str, Any]:
-    from sdv.metadata import Metadata
-    from sdv.single_table import CTGANSynthesizer
-
-    with warnings.catch_warnings(), PeakRSS() as mem:
-        warnings.simplefilter("ignore")
-        meta = Metadata.detect_from_dataframes({"table": train})
-        synth = CTGANSynthesizer(meta, epochs=epochs)
-        _, fit_s = _time(lambda: synth.fit({"table": train}))
-        syn, sample_s = _time(lambda: _table(synth.sample(len(train))))
-    return {
-        **_score(train, holdout, syn, schema, real_auc),
-        "fit_s": fit_s,
-        "sample_s": sample_s,
-        "peak_mb": mem.added_mb,
-        "epochs": epochs,
-    }
+    out = {"fit_s": fit_s, "sample_s": sample_s, "peak_mb": mem.added_mb}
+    if kind == "copula":
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            _, big_s = _time(lambda: _table(synth.sample(SPEED_ROWS // 10)))
+        out["rows_per_s"] = SPEED_ROWS / 10 / big_s
+    else:
+        out["epochs"] = epochs
+    return {**_score(train, holdout, syn, schema, real_auc), **out}
 
 
 def run_smartnoise(
@@ -196,52 +186,16 @@ def run_smartnoise(
     timeout: float,
 ) -> dict[str, Any]:
     """One SmartNoise fit in its own venv, given the schema's public bounds."""
-    import subprocess
-    import tempfile
-
-    from benchmarks.ctgan_peers import _restore_types
-
-    cats = [c.name for c in schema.columns if c.kind in ("categorical", "boolean")]
-    conts = [c.name for c in schema.columns if c.kind == "numerical"]
-    with tempfile.TemporaryDirectory() as tmp:
-        tr, out = Path(tmp) / "train.csv", Path(tmp) / "out.csv"
-        train[cats + conts].to_csv(tr, index=False)
-        spec = {
-            "train": str(tr),
-            "out": str(out),
-            "synth": synth,
-            "epsilon": eps,
-            "delta": schema.delta,
-            "categorical": cats,
-            "continuous": conts,
-            "rows": len(train),
-            "options": {},
-            "bounds": {c.name: [c.lower, c.upper] for c in schema.columns if c.name in conts},
-        }
-        (Path(tmp) / "spec.json").write_text(json.dumps(spec))
-        t0 = time.perf_counter()
-        try:
-            proc = subprocess.run(
-                [python, str(HERE / "peers" / "smartnoise_run.py"), str(Path(tmp) / "spec.json")],
-                capture_output=True,
-                text=True,
-                timeout=timeout,
-            )
-        except subprocess.TimeoutExpired:
-            return {"error": f"no result within {timeout:.0f} s (stopped)"}
-        if proc.returncode != 0:
-            lines = proc.stderr.strip().splitlines() or ["(no output)"]
-            return {"error": lines[-1][:300]}
-        wall = time.perf_counter() - t0
-        syn = pd.read_csv(out, keep_default_na=False, na_values=[""])
-        times = json.loads(Path(str(out) + ".json").read_text())
-    syn = _restore_types(syn, train)
+    try:
+        syn, times = smartnoise_sample(python, synth, train, schema, eps, timeout)
+    except PeerError as exc:
+        return {"error": str(exc)}
     return {
         **_score(train, holdout, syn, schema, real_auc),
         "fit_s": times["fit_s"],
         "sample_s": times["sample_s"],
         "peak_mb": times.get("peak_mb", float("nan")),
-        "wall_s": wall,
+        "wall_s": times["wall_s"],
     }
 
 
@@ -330,11 +284,13 @@ def _table_systems(
             label,
             lambda e=eps, r=reps, o=opts: run_ctgan(train, holdout, schema, e, real_auc, r, o),
         )
-    record("SDV GaussianCopula (non-DP)", lambda: run_sdv_copula(train, holdout, schema, real_auc))
+    record(
+        "SDV GaussianCopula (non-DP)", lambda: run_sdv("copula", train, holdout, schema, real_auc)
+    )
     if sdv_ctgan_epochs:
         record(
             f"SDV CTGAN (non-DP, {sdv_ctgan_epochs} epochs)",
-            lambda: run_sdv_ctgan(train, holdout, schema, real_auc, sdv_ctgan_epochs),
+            lambda: run_sdv("ctgan", train, holdout, schema, real_auc, sdv_ctgan_epochs),
         )
     for peer in peers if smartnoise else ():
         record(

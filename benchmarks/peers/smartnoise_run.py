@@ -38,40 +38,25 @@ def main(spec_path: str) -> int:
     nullable = bool(df[cats + conts].isna().any().any())
     fit_kw: dict = {"categorical_columns": cats, "continuous_columns": conts}
     bounds = spec.get("bounds", {})
-    if bounds and name == "dpctgan":
-        # the same public bounds that tabsynth's schema gives it: no budget spent on them
-        from snsynth.transform import MinMaxTransformer
+    if bounds and name in ("dpctgan", "mst", "aim"):
+        # the same public bounds that tabsynth's schema gives it (no budget spent on them):
+        # DPCTGAN scales continuous columns into them; the marginal-based MST and AIM need
+        # discrete columns, so theirs are binned over them
+        from snsynth.transform import BinTransformer, MinMaxTransformer
         from snsynth.transform.table import TableTransformer
 
-        constraints = {
-            c: MinMaxTransformer(lower=lo, upper=hi, nullable=nullable)
-            for c, (lo, hi) in bounds.items()
-        }
+        def constraint(lo: float, hi: float):
+            if name == "dpctgan":
+                return MinMaxTransformer(lower=lo, upper=hi, nullable=nullable)
+            return BinTransformer(bins=spec.get("bins", 20), lower=lo, upper=hi, nullable=nullable)
+
         fit_kw["transformer"] = TableTransformer.create(
             df[cats + conts],
-            style="gan",
+            style="gan" if name == "dpctgan" else "cube",
             nullable=nullable,
             categorical_columns=cats,
             continuous_columns=conts,
-            constraints=constraints,
-        )
-    elif bounds and name in ("mst", "aim"):
-        # marginal-based synthesizers need discrete columns: continuous ones are binned over
-        # the same public bounds tabsynth's schema gives it (no budget spent on them)
-        from snsynth.transform import BinTransformer
-        from snsynth.transform.table import TableTransformer
-
-        constraints = {
-            c: BinTransformer(bins=spec.get("bins", 20), lower=lo, upper=hi, nullable=nullable)
-            for c, (lo, hi) in bounds.items()
-        }
-        fit_kw["transformer"] = TableTransformer.create(
-            df[cats + conts],
-            style="cube",
-            nullable=nullable,
-            categorical_columns=cats,
-            continuous_columns=conts,
-            constraints=constraints,
+            constraints={c: constraint(lo, hi) for c, (lo, hi) in bounds.items()},
         )
     elif conts:
         fit_kw["preprocessor_eps"] = spec["epsilon"] * spec.get("preprocessor_share", 0.1)

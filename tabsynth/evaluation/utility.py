@@ -66,8 +66,14 @@ def tstr_auc(train: Any, test: Any, target: str) -> float:
         full[:, classes.index(c)] = proba[:, j]
     if len(classes) == 2:
         return float(roc_auc_score((y_te == classes[1]).astype(int), full[:, 1]))
+    # macro one-vs-rest over the classes the test rows hold (a rare class absent from them has
+    # no positives, so no AUC); probabilities renormalised over those classes
+    present = [c for c in classes if (y_te == c).any()]
+    if len(present) < 2:
+        return float("nan")
+    full = full[:, [classes.index(c) for c in present]]
     full = full / np.maximum(full.sum(axis=1, keepdims=True), 1e-12)
-    return float(roc_auc_score(y_te, full, multi_class="ovr", average="macro", labels=classes))
+    return float(roc_auc_score(y_te, full, multi_class="ovr", average="macro", labels=present))
 
 
 def _pandas(df: Any) -> pd.DataFrame:

@@ -117,11 +117,15 @@ def project_simplex(
     for i, (row, t) in enumerate(zip(counts[:, keep], total_arr, strict=True)):
         if t <= 0:
             continue
+        # the projection commutes with shifting every cell by one constant: shift so the
+        # largest cell is 0, or large equal counts would swamp a small total in rounding
+        row = row - row.max()
         srt = np.sort(row)[::-1]
         css = np.cumsum(srt) - t
         k = np.arange(1, row.size + 1)
         r = np.nonzero(srt - css / k > 0)[0][-1]
-        out[i, keep] = np.maximum(row - css[r] / (r + 1), 0.0)
+        p = np.maximum(row - css[r] / (r + 1), 0.0)
+        out[i, keep] = p * (t / p.sum())
     return out
 
 

@@ -35,3 +35,26 @@ def test_quick_benchmark_writes_json_and_markdown_with_every_metric(tmp_path):
     assert not (tmp_path / "results" / "quick.partial.json").exists()
     md = (tmp_path / "RESULTS.quick.md").read_text()
     assert "| tabsynth copula eps=1.0 |" in md and "3-way TVD" in md and "MIA AUC" in md
+
+
+def test_every_system_is_scored_on_the_schema_domain():
+    import pandas as pd
+
+    sys.path.insert(0, str(ROOT))
+    from benchmarks.protocol import in_domain, prepare
+
+    train, holdout, schema = prepare("loans")
+    # the free-text column is modelled by nobody: no system sees it, none is scored on it
+    assert "emp_title" not in train and "emp_title" not in {c.name for c in schema.columns}
+    assert list(train.columns) == [c.name for c in schema.columns]
+    train, _, schema = prepare("credit_data")
+    syn = train.head(6).copy()
+    syn.loc[0, "Home"] = "castle"  # a category the schema does not know: dropped
+    syn.loc[1, "Status"] = None  # a null where the schema has none: dropped
+    syn.loc[2, "Home"] = "nan"  # a peer's spelling of missing: kept, as missing
+    syn.loc[3, "Age"] = 10_000  # beyond the public bound: clipped to it
+    kept, dropped = in_domain(syn, schema)
+    assert dropped == pytest.approx(2 / 6) and len(kept) == 4
+    assert pd.isna(kept.loc[0, "Home"])
+    age = schema.column("Age")
+    assert kept.loc[1, "Age"] == age.upper

@@ -96,7 +96,7 @@ def test_whitebox_group_audit_catches_noise_divided_by_ten(health, monkeypatch):
         finally:
             monkeypatch.setattr(noise_mod, "make_noise", real_make)
 
-    out = audit(df, schema, "copula", epsilon=1.0, trials=1500, attack="whitebox", group=2,
+    out = audit(df, schema, "copula", epsilon=1.0, trials=700, attack="whitebox", group=2,
                 fit=broken, control=False)  # fmt: skip
     res = out["audit"]
     assert res["claimed_group_epsilon"] == 2.0

@@ -1,7 +1,7 @@
 import numpy as np
 import pandas as pd
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
@@ -12,6 +12,7 @@ from tests.toydata import make_toy
 
 @settings(max_examples=50, deadline=None)
 @given(arrays(float, st.integers(1, 30), elements=st.floats(-1e4, 1e4)), st.floats(0.1, 1e5))
+@example(np.full(30, 9999.123456789), 0.1)  # large equal counts, small total: rounding
 def test_simplex_projection(v, total):
     p = project_simplex(v, total)[0]
     assert (p >= 0).all()
