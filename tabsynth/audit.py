@@ -33,7 +33,7 @@ from typing import Any
 
 import numpy as np
 import polars as pl
-from scipy.stats import beta
+from scipy.stats import beta, binom
 
 from tabsynth.data import build_domains, conform, to_polars
 
@@ -57,6 +57,9 @@ class AuditResult:
     scores_out: list[float] = field(default_factory=list)
     attack: str = "blackbox"
     group_size: int = 1
+    canaries: int = 0
+    guesses: int = 0
+    correct: int = 0
 
     @property
     def claimed_group_epsilon(self) -> float | None:
@@ -193,7 +196,10 @@ def epsilon_bound(
 
 
 def _best_threshold(s_in: np.ndarray, s_out: np.ndarray, delta: float, conf: float) -> float:
-    cands = np.unique(np.concatenate([s_in, s_out, [-np.inf]]))
+    """The threshold with the best bound on these scores, placed halfway between two
+    observed scores (the same split here, and a margin either side for fresh scores)."""
+    vals = np.unique(np.concatenate([s_in, s_out]))
+    cands = np.concatenate([[-np.inf], (vals[:-1] + vals[1:]) / 2])
     return float(max(cands, key=lambda t: epsilon_bound(s_in, s_out, t, delta, conf)[0]))
 
 
@@ -281,6 +287,193 @@ def run_audit(
     )
 
 
+# --- one-run audit (Steinke, Nasr and Jagielski 2023) -----------------------------------
+def one_run_p_value(m: int, r: int, v: int, epsilon: float, delta: float) -> float:
+    """P[at least ``v`` of ``r`` guesses right] for an (epsilon, delta)-DP mechanism when
+    each of ``m`` canaries was included by its own fair coin (Steinke, Nasr and Jagielski
+    2023, Theorem 5.2): the tail of Binomial(r, e^eps / (1 + e^eps)), epsilon-DP's best
+    guessing accuracy, plus 2 m delta max_i P[v - i <= Binomial < v] / i."""
+    if not 0 <= v <= r <= m:
+        raise ValueError(f"need 0 <= v <= r <= m, got v={v}, r={r}, m={m}")
+    q = 1.0 / (1.0 + math.exp(-epsilon))
+    tail = float(binom.sf(v - 1, r, q))
+    if delta <= 0 or v == 0:
+        return min(tail, 1.0)
+    below = np.cumsum(binom.pmf(np.arange(v - 1, -1, -1), r, q))
+    alpha = float(np.max(below / np.arange(1, v + 1)))
+    return min(tail + 2 * m * delta * alpha, 1.0)
+
+
+def one_run_epsilon_bound(m: int, r: int, v: int, delta: float, confidence: float) -> float:
+    """The largest epsilon whose (epsilon, delta)-DP would make ``v`` right guesses of
+    ``r`` less likely than ``1 - confidence``: a lower bound on the true epsilon, at that
+    confidence, from one fit."""
+    alpha = 1 - confidence
+    if one_run_p_value(m, r, v, 0.0, delta) >= alpha:
+        return 0.0
+    lo, hi = 0.0, 1.0
+    while one_run_p_value(m, r, v, hi, delta) < alpha and hi < 64:
+        lo, hi = hi, hi * 2
+    for _ in range(50):
+        mid = (lo + hi) / 2
+        if one_run_p_value(m, r, v, mid, delta) < alpha:
+            lo = mid
+        else:
+            hi = mid
+    return lo
+
+
+@dataclass(frozen=True)
+class Signature:
+    """A canary's own cell: (column, cell) of a discrete column that no other canary
+    touches."""
+
+    column: str
+    cell: int
+
+
+def _discrete(schema: Any) -> dict[str, Any]:
+    """The modelled columns whose public cells are single values (categories, booleans,
+    integer grids): the same cells in every fit, whatever atoms a fit discovers."""
+    return {d.name: d for d in build_domains(schema) if not d.continuous}
+
+
+def signature_canaries(
+    df: pl.DataFrame, schema: Any, m: int, rng: np.random.Generator
+) -> tuple[pl.DataFrame, list[Signature]]:
+    """Up to ``m`` canaries for the one-run white-box audit, one per signature cell. Each
+    canary copies the first training row, then takes in every discrete column that
+    column's most common cell (the filler, never scored) except in its signature column,
+    where it takes its own cell. Signature cells are all distinct, so a released statistic
+    of a signature cell moves only with its canary, whichever strata a fit chooses."""
+    real, _ = conform(df, schema, modelled_only=True)
+    domains = _discrete(schema)
+    cands: list[Signature] = []
+    filler: dict[str, int] = {}
+    for c, dom in domains.items():
+        counts = np.bincount(dom.encode(real.get_column(c))[0], minlength=dom.n_cells)
+        if dom.nullable:
+            counts[0] = -1  # the null cell is neither filler nor signature
+        filler[c] = int(np.argmax(counts))
+        first = int(dom.nullable)
+        cands += [Signature(c, j) for j in range(first, dom.n_cells) if j != filler[c]]
+    if len(cands) < 2:
+        raise ValueError("the table has too few discrete cells for a one-run audit")
+    pick = np.sort(rng.choice(len(cands), size=min(m, len(cands)), replace=False))
+    sigs = [cands[i] for i in pick]
+    rows = []
+    for sig in sigs:
+        row = df.row(0, named=True)
+        for c, dom in domains.items():
+            cell = sig.cell if c == sig.column else filler[c]
+            row[c] = dom.decode(np.array([cell]), None)[0]
+        rows.append(row)
+    return pl.DataFrame(rows, schema=df.schema, orient="row"), sigs
+
+
+def signature_scores(
+    model: Any, real: pl.DataFrame, canaries: pl.DataFrame, sigs: list[Signature]
+) -> np.ndarray:
+    """Released rows in each canary's signature cell beyond the training rows there, read
+    in the canary's stratum: pmf x the stratum's released size - the real count, or for a
+    strata column the stratum's released size - its real size (``real`` and ``canaries``
+    conformed). Without noise this is exactly 1 for a canary that is in, 0 for one out."""
+    from tabsynth.engines.stats import stratum_of
+
+    if not hasattr(model, "pmfs_") or getattr(model, "rows_estimate_", None) is None:
+        raise ValueError(
+            "the one-run audit reads the copula's released statistics; for other models "
+            "use attack='blackbox'"
+        )
+    domains = model._domains()  # noqa: SLF001 - same package
+    public = _discrete(model.schema)
+    if any(domains[c].n_cells != public[c].n_cells for c in {s.column for s in sigs}):
+        raise ValueError("the model's cells of a discrete column differ from the schema's")
+    k_real, _ = stratum_of(real, domains, model.strata_)
+    k_can, _ = stratum_of(canaries, domains, model.strata_)
+    out = np.empty(len(sigs))
+    for i, sig in enumerate(sigs):
+        s = int(k_can[i])
+        in_s = k_real == s
+        size = float(model.weights_[s]) * float(model.rows_estimate_)
+        if sig.column in model.strata_:
+            out[i] = size - int(in_s.sum())
+            continue
+        cells = domains[sig.column].encode(real.get_column(sig.column).filter(in_s))[0]
+        pmf = model.pmfs_[model.others_.index(sig.column)]
+        out[i] = float(pmf[s, sig.cell]) * size - int(np.count_nonzero(cells == sig.cell))
+    return out
+
+
+def run_one_run_audit(
+    data: Any,
+    schema: Any,
+    fit: FitFn,
+    *,
+    epsilon: float | None,
+    delta: float,
+    canaries: int = 200,
+    guess_share: float = 0.5,
+    confidence: float = 0.95,
+    seed: int = 0,
+    model_name: str = "custom",
+    progress: Callable[[int], None] | None = None,
+    runs: int = 1,
+) -> AuditResult:
+    """Audit with one training run (Steinke, Nasr and Jagielski 2023): up to ``canaries``
+    signature canaries, each joining the data by its own fair coin; one fit; the attack
+    guesses "in" for the ``guess_share / 2`` highest-scoring canaries and "out" for as
+    many lowest, abstaining on the rest; the right guesses give the bound. The canaries
+    use discrete columns only, whose cells every fit shares, so a table has only so many
+    (the sum over them of cells - 1). ``runs`` repeats the fit with fresh coins and pools
+    the guesses: each (run, canary) slot changes one fit only, so the runs together are
+    as private towards it as one, and the theorem applies to all ``runs x canaries``."""
+    if not 0 < guess_share <= 1:
+        raise ValueError("guess_share must be in (0, 1]")
+    if runs < 1:
+        raise ValueError("runs must be >= 1")
+    t0 = time.perf_counter()
+    df, _ = to_polars(data)
+    rng = np.random.default_rng(seed)
+    can, sigs = signature_canaries(df, schema, canaries, rng)
+    real, _ = conform(df, schema, modelled_only=True)
+    can_c, _ = conform(can, schema, modelled_only=True)
+    members, score_parts = [], []
+    for run in range(runs):
+        coin = rng.random(len(sigs)) < 0.5
+        data_run = pl.concat([df, can.filter(pl.Series(coin))], how="vertical_relaxed")
+        score_parts.append(signature_scores(fit(data_run, epsilon), real, can_c, sigs))
+        members.append(coin)
+        if progress is not None:
+            progress(run + 1)
+    member, scores = np.concatenate(members), np.concatenate(score_parts)
+    m = member.size
+    k = max(1, int(guess_share * m / 2))
+    order = np.lexsort((rng.random(m), scores))  # ascending score, ties at random
+    g_in, g_out = order[-k:], order[:k]
+    v = int(member[g_in].sum() + (~member[g_out]).sum())
+    bound = one_run_epsilon_bound(m, 2 * k, v, delta, confidence)
+    return AuditResult(
+        model=model_name,
+        claimed_epsilon=epsilon,
+        delta=delta,
+        trials=runs,
+        epsilon_lower_bound=bound,
+        confidence=confidence,
+        attack_auc=_auc(scores[member], scores[~member]),
+        tpr=float(member[g_in].sum() / max(member.sum(), 1)),
+        fpr=float((~member[g_in]).sum() / max((~member).sum(), 1)),
+        threshold=float(scores[g_in].min()),
+        seconds=time.perf_counter() - t0,
+        scores_in=scores[member].tolist(),
+        scores_out=scores[~member].tolist(),
+        attack="one-run",
+        canaries=m,
+        guesses=2 * k,
+        correct=v,
+    )
+
+
 def model_fit(model: str, schema: Any, **options: Any) -> FitFn:
     """A fit function for a registered model (secure noise, as in a release)."""
     import warnings
@@ -309,22 +502,36 @@ def audit(
     attack: str = "blackbox",
     group: int = 1,
     fit: FitFn | None = None,
+    canaries: int = 200,
+    runs: int = 10,
     **options: Any,
 ) -> dict[str, Any]:
     """Audit ``model`` at ``epsilon`` and, as the positive control, the same model without DP.
+
+    ``attack`` is ``"blackbox"`` (one canary, ``trials`` fits, the synthetic sample scored),
+    ``"whitebox"`` (the copula's released statistics, a group of ``group`` canaries,
+    ``trials`` fits) or ``"one-run"`` (the copula's released statistics, up to ``canaries``
+    signature canaries per fit, ``runs`` fits pooled; Steinke, Nasr and Jagielski 2023).
 
     ``fit`` replaces the registered model's fit (to audit a modified mechanism). Returns
     ``{"audit": AuditResult dict, "control": ... or None, "verdict": str}``.
     """
     delta = schema.delta if delta is None else delta
     fit = fit or model_fit(model, schema, **options)
-    kw = {"trials": trials, "progress": progress, "attack": attack, "group": group}
-    main = run_audit(data, schema, fit, epsilon=epsilon, delta=delta, seed=seed,
-                     model_name=model, **kw)  # type: ignore[arg-type]  # fmt: skip
-    ctrl = None
-    if control:
-        ctrl = run_audit(data, schema, fit, epsilon=None, delta=delta, seed=seed + 1,
-                         model_name=f"{model} (non-DP control)", **kw)  # type: ignore[arg-type]  # fmt: skip
+
+    def one(eps: float | None, seed: int, name: str) -> AuditResult:
+        if attack == "one-run":
+            if group != 1:
+                raise ValueError("the one-run audit uses single-record canaries (group 1)")
+            return run_one_run_audit(data, schema, fit, epsilon=eps, delta=delta,
+                                     canaries=canaries, runs=runs, seed=seed, model_name=name,
+                                     progress=progress)  # fmt: skip
+        return run_audit(data, schema, fit, epsilon=eps, delta=delta, seed=seed,
+                         model_name=name, trials=trials, progress=progress, attack=attack,
+                         group=group)  # fmt: skip
+
+    main = one(epsilon, seed, model)
+    ctrl = one(None, seed + 1, f"{model} (non-DP control)") if control else None
     claim = main.claimed_group_epsilon
     what = f"claimed epsilon {epsilon:g}" + (
         f" (x{group} for a group of {group}: {claim:g})" if group > 1 else ""

@@ -717,8 +717,9 @@ def audit_cmd(
     attack: Annotated[
         str,
         typer.Option(
-            help="blackbox (attack the synthetic sample) or whitebox (attack the copula's "
-            "released statistics: stronger, and fast enough for thousands of trials)."
+            help="blackbox (attack the synthetic sample), whitebox (attack the copula's "
+            "released statistics: stronger, and fast enough for thousands of trials) or "
+            "one-run (the copula's statistics, many canaries per fit: --runs fits in all)."
         ),
     ] = "blackbox",
     group: Annotated[
@@ -728,6 +729,10 @@ def audit_cmd(
             help="whitebox: canaries per trial; the bound is checked against group x epsilon.",
         ),
     ] = 1,
+    canaries: Annotated[
+        int, typer.Option(min=2, help="one-run: canaries per fit (at most one per cell).")
+    ] = 200,
+    runs: Annotated[int, typer.Option(min=1, help="one-run: fits, their guesses pooled.")] = 10,
 ) -> None:
     """Lower-bound epsilon empirically: fit with and without a canary record many times,
     attack the releases, and compare the bound with the claim (plus a non-DP control).
@@ -742,6 +747,8 @@ def audit_cmd(
 
         tabsynth audit train.csv -s schema.yaml --epsilon 1 --attack whitebox --group 2 \
             --trials 1500 --rows 2000
+
+        tabsynth audit train.csv -s schema.yaml --epsilon 1 --attack one-run --runs 10
     """
     from tabsynth._io import atomic_write_text
     from tabsynth.audit import audit
@@ -756,7 +763,11 @@ def audit_cmd(
             options["epochs"] = 2
     if rows is not None and rows < df.height:
         df = df.sample(rows, seed=0)
-    total = 2 * trials
+    if attack not in ("blackbox", "whitebox", "one-run"):
+        raise typer.BadParameter(
+            f"{attack!r}: use blackbox, whitebox or one-run", param_hint="--attack"
+        )
+    total = 2 * (runs if attack == "one-run" else trials)
     with _Step(f"auditing {model} at epsilon {epsilon:g}: {total} fits"):
         result = audit(
             df,
@@ -767,6 +778,8 @@ def audit_cmd(
             trials=trials,
             attack=attack,
             group=group,
+            canaries=canaries,
+            runs=runs,
             **options,
         )
     for key in ("audit", "control"):
@@ -776,7 +789,9 @@ def audit_cmd(
         typer.echo(
             f"{r['model']:<28} claimed {r['claimed_epsilon']!s:<6} lower bound "
             f"{r['epsilon_lower_bound']:.3f} ({r['confidence']:.0%})  attack AUC "
-            f"{r['attack_auc']:.3f}  trials {r['trials']}  {r['seconds']:.0f}s"
+            f"{r['attack_auc']:.3f}  fits {r['trials']}"
+            + (f" ({r['correct']}/{r['guesses']} guesses right)" if r.get("guesses") else "")
+            + f"  {r['seconds']:.0f}s"
         )
     typer.echo(result["verdict"])
     if output is not None:

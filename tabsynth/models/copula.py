@@ -371,6 +371,8 @@ class CopulaSynthesizer(Synthesizer):
     """Stratified DP Gaussian copula (see the module docstring for the mechanism)."""
 
     name = "copula"
+    #: the released (noisy) row count; None for a model saved before it was kept
+    rows_estimate_: float | None = None
 
     def _config(self) -> CopulaConfig:
         return self._make_config(CopulaConfig, ("split",))  # type: ignore[no-any-return]
@@ -476,6 +478,8 @@ class CopulaSynthesizer(Synthesizer):
         self.others_ = others
         total = sizes.sum()
         self.weights_ = sizes / total if total > 0 else np.full(n_strata, 1 / n_strata)
+        # the released estimate of the row count (post-processing of the noisy sizes)
+        self.rows_estimate_ = float(total)
         self.pmfs_ = pmfs
         self.orders_ = orders
         self.corr_ = corr
@@ -904,6 +908,7 @@ class CopulaSynthesizer(Synthesizer):
             "strata": self.strata_,
             "others": self.others_,
             "atoms": self.atoms_,
+            "rows_estimate": self.rows_estimate_,
         }
         arrays = {"weights": self.weights_, "corr": self.corr_}
         for name, pmf, order in zip(self.others_, self.pmfs_, self.orders_, strict=True):
@@ -923,6 +928,7 @@ class CopulaSynthesizer(Synthesizer):
         model.atoms_ = {str(k): [float(v) for v in vals] for k, vals in meta["atoms"].items()}
         model.others_ = list(meta["others"])
         model.weights_ = arrays["weights"]
+        model.rows_estimate_ = meta.get("rows_estimate")
         model.corr_ = arrays["corr"]
         model.pmfs_ = [arrays[f"pmf/{c}"] for c in model.others_]
         model.orders_ = [arrays[f"order/{c}"].astype(np.int64) for c in model.others_]

@@ -185,3 +185,24 @@ def test_engines_on_the_command_line(tmp_path, health):
     assert "DP via zcdp" in res.stdout
     bad = run("fit", str(data), "-s", schema, "-o", str(tmp_path / "x"), "--engine", "spark")
     assert bad.returncode != 0 and "memory, stream or dask" in bad.stderr
+
+
+@pytest.mark.slow
+def test_audit_quick_and_one_run_on_the_command_line(tmp_path, health_csv):
+    schema = str(ROOT / "schemas/health_insurance.yaml")
+    t0 = time.perf_counter()
+    res = run("audit", str(health_csv), "-s", schema, "--epsilon", "1", "--quick",
+              "-o", str(tmp_path / "a.json"))  # fmt: skip
+    assert time.perf_counter() - t0 < 300  # the budget for --quick on 2 cores
+    assert res.returncode == 0, res.stderr
+    saved = json.loads((tmp_path / "a.json").read_text())
+    assert saved["audit"]["trials"] == 60 and saved["control"]["claimed_epsilon"] is None
+    assert saved["verdict"].split(":")[0] in ("PASS", "INCONCLUSIVE")
+    res = run("audit", str(health_csv), "-s", schema, "--epsilon", "1", "--attack", "one-run",
+              "--runs", "3", "--rows", "2000", "-o", str(tmp_path / "b.json"))  # fmt: skip
+    assert res.returncode == 0, res.stderr
+    one = json.loads((tmp_path / "b.json").read_text())
+    assert one["audit"]["attack"] == "one-run" and one["audit"]["trials"] == 3
+    assert "guesses right" in res.stdout and one["verdict"].startswith("PASS")
+    bad = run("audit", str(health_csv), "-s", schema, "--epsilon", "1", "--attack", "magic")
+    assert bad.returncode != 0 and "blackbox, whitebox or one-run" in bad.stderr

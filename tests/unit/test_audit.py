@@ -135,3 +135,60 @@ def test_audit_section_in_the_release_report(health, tmp_path):
     html = res.to_html(tmp_path / "r.html")
     assert "Empirical privacy audit" in html and "FAIL" in html and "data:image/png" in html
     assert res.to_dict()["audit"]["audit"]["epsilon_lower_bound"] > 1.0
+
+
+def test_one_run_bound_matches_its_closed_form():
+    from tabsynth.audit import one_run_epsilon_bound, one_run_p_value
+
+    # every one of 100 guesses right: P[Binomial(100, q) >= 100] = q^100 = 0.05 at the bound
+    q = 0.05 ** (1 / 100)
+    assert one_run_epsilon_bound(200, 100, 100, 0.0, 0.95) == pytest.approx(
+        math.log(q / (1 - q)), abs=1e-6
+    )
+    # delta makes the claim harder to reject; more right guesses, higher bound; chance, none
+    assert one_run_epsilon_bound(200, 100, 100, 1e-4, 0.95) < math.log(q / (1 - q))
+    assert one_run_epsilon_bound(200, 100, 90, 0.0, 0.95) < math.log(q / (1 - q))
+    assert one_run_epsilon_bound(200, 100, 50, 0.0, 0.95) == 0.0
+    # epsilon 0 is a fair coin: the p-value is the binomial tail of Binomial(r, 1/2)
+    assert one_run_p_value(10, 10, 10, 0.0, 0.0) == pytest.approx(0.5**10)
+    with pytest.raises(ValueError, match="v <= r <= m"):
+        one_run_p_value(10, 20, 5, 1.0, 0.0)
+
+
+def test_signature_canaries_touch_distinct_cells(health):
+    from tabsynth.audit import signature_canaries
+
+    df, schema = health
+    data = pl.from_pandas(df)
+    can, sigs = signature_canaries(data, schema, 500, np.random.default_rng(0))
+    assert can.height == len(sigs) > 50  # capped by the table's cells, not by the request
+    assert len(set(sigs)) == len(sigs)
+    # apart from its own column, every canary equals the filler row
+    for col in ("region", "education", "health"):
+        own = [i for i, s in enumerate(sigs) if s.column == col]
+        others = can[col].to_numpy()[[i for i in range(len(sigs)) if sigs[i].column != col]]
+        assert len(set(others)) == 1 and others[0] == df[col].mode()[0]
+        assert others[0] not in set(can[col].to_numpy()[own])
+
+
+@pytest.mark.slow
+def test_one_run_audit_passes_the_copula_and_its_control_is_exact(health):
+    df, schema = health
+    out = audit(df.sample(2000, random_state=0), schema, "copula", epsilon=1.0,
+                attack="one-run", runs=6)  # fmt: skip
+    res, ctrl = out["audit"], out["control"]
+    assert res["attack"] == "one-run" and res["trials"] == 6
+    assert res["canaries"] == ctrl["canaries"] > 300
+    assert res["epsilon_lower_bound"] <= 1.0 and res["consistent"]
+    # without noise a canary's signature cell holds exactly one more row when it is in
+    assert set(np.round(ctrl["scores_in"], 6)) == {1.0}
+    assert set(np.round(ctrl["scores_out"], 6)) == {0.0}
+    assert ctrl["correct"] == ctrl["guesses"] and ctrl["epsilon_lower_bound"] > 4.0
+    assert out["verdict"].startswith("PASS")
+
+
+def test_one_run_audit_needs_released_statistics():
+    from tabsynth.audit import Signature, signature_scores
+
+    with pytest.raises(ValueError, match="copula's released statistics"):
+        signature_scores(object(), pl.DataFrame(), pl.DataFrame(), [Signature("a", 1)])
