@@ -19,6 +19,7 @@ EXAMPLES: dict[str, tuple[str, str]] = {
     "doctor_contacts": ("Ecdat", "DoctorContacts"),
     "credit_data": ("modeldata", "credit_data"),
     "loans": ("openintro", "loans_full_schema"),
+    "fertility": ("AER", "Fertility"),
 }
 
 
