@@ -48,6 +48,19 @@ def nearest_distance(queries: np.ndarray, points: np.ndarray, *, batch: int = 20
     return out
 
 
+def _row_keys(x: np.ndarray) -> np.ndarray:
+    """Each row as one opaque value, so that equal rows are equal keys (-0.0 made 0.0)."""
+    x = np.ascontiguousarray(x, dtype=np.float64) + 0.0
+    return x.view(np.dtype((np.void, x.dtype.itemsize * max(x.shape[1], 1)))).ravel()
+
+
+def copy_share(queries: np.ndarray, points: np.ndarray) -> float:
+    """Share of query rows identical to some row of `points` (exact, by sorting)."""
+    if len(queries) == 0 or queries.shape[1] == 0:
+        return 0.0
+    return float(np.mean(np.isin(_row_keys(queries), _row_keys(points))))
+
+
 def _auc(pos: np.ndarray, neg: np.ndarray) -> float:
     """ROC AUC of scores (higher = more likely a member), with ties counted half."""
     from scipy.stats import rankdata
@@ -81,8 +94,8 @@ def privacy_risk(
     rng = np.random.default_rng(seed)
     tr, syn, ho = (embed(x, schema) for x in (train, synthetic, holdout))
     syn = syn[rng.choice(len(syn), min(len(syn), max_rows), replace=False)]
-    copies = float(np.mean(nearest_distance(syn, tr) == 0))  # against the whole train table
-    base = float(np.mean(nearest_distance(syn, ho) == 0))
+    copies = copy_share(syn, tr)  # against the whole train table
+    base = copy_share(syn, ho)
     m = min(len(tr), len(ho), max_rows)
     tr = tr[rng.choice(len(tr), m, replace=False)]
     ho = ho[rng.choice(len(ho), m, replace=False)]

@@ -140,12 +140,12 @@ def _fit_predict(
     x_te = np.nan_to_num(x_te, nan=-3.0)
     model = make(mask)
     model.fit(x_tr, y_tr)
-    pred = model.predict(x_te)
     if task == "regression":
-        return pred, None
+        return model.predict(x_te), None
+    fitted = model.predict_proba(x_te)  # once: predict() would run every tree again
+    pred = np.asarray(model.classes_)[np.argmax(fitted, axis=1)]
     proba = np.zeros((len(x_te), len(classes)))
-    for j, c in enumerate(model.classes_):
-        proba[:, classes.index(c)] = model.predict_proba(x_te)[:, j]
+    proba[:, [classes.index(c) for c in model.classes_]] = fitted
     return pred, proba
 
 
@@ -161,20 +161,22 @@ def _rank_auc(score: np.ndarray, positive: np.ndarray) -> float | None:
     return float((ranks[positive].sum() - n_pos * (n_pos + 1) / 2) / (n_pos * n_neg))
 
 
-def _fast_main(
-    task: str, y: np.ndarray, pred: np.ndarray, proba: np.ndarray | None, classes: list[str]
-) -> float | None:
-    """The headline metric, quickly: R^2, or (macro one-vs-rest) AUC by ranks."""
-    if task == "regression":
-        ss = float(((y - y.mean()) ** 2).sum())
-        return 1 - float(((y - pred) ** 2).sum()) / ss if ss > 0 else None
-    if proba is None:
-        return None
-    if len(classes) == 2:
-        return _rank_auc(proba[:, 1], y == classes[1])
-    aucs = [_rank_auc(proba[:, j], y == c) for j, c in enumerate(classes)]
-    present = [a for a in aucs if a is not None]
-    return float(np.mean(present)) if present else None
+def _boot_aucs(score: np.ndarray, positive: np.ndarray, boot_idx: list[np.ndarray]) -> np.ndarray:
+    """ROC AUC (ties count half) of each bootstrap resample, NaN where a resample holds one
+    class. Scores are ranked once; each resample only counts positives and negatives per
+    distinct score, so a resample costs O(rows), not a sort."""
+    _, group = np.unique(score, return_inverse=True)
+    size = int(group.max(initial=0)) + 1
+    out = np.full(len(boot_idx), np.nan)
+    for b, i in enumerate(boot_idx):
+        g, p = group[i], positive[i]
+        pos = np.bincount(g[p], minlength=size)
+        neg = np.bincount(g[~p], minlength=size)
+        n_pos, n_neg = int(pos.sum()), int(neg.sum())
+        if n_pos and n_neg:
+            below = np.cumsum(neg) - neg
+            out[b] = float((pos * (below + 0.5 * neg)).sum()) / (n_pos * n_neg)
+    return out
 
 
 def _bootstrap(
@@ -185,26 +187,28 @@ def _bootstrap(
     classes: list[str],
     boot_idx: list[np.ndarray],
 ) -> dict[str, list[float]]:
-    """95% intervals of the headline metric (and accuracy) over bootstrap resamples."""
-    main = "r2" if task == "regression" else "auc"
-    vals: dict[str, list[float]] = {main: [], "accuracy": []}
-    if task == "classification":  # integer codes: comparisons on strings are slow
-        lookup = {c: i for i, c in enumerate(classes)}
-        y = np.array([lookup[v] for v in y])
-        pred = np.array([lookup.get(v, -1) for v in pred])
-        classes_idx: list[Any] = list(range(len(classes)))
+    """95% intervals of the headline metric (R^2, or macro one-vs-rest AUC over the classes
+    each resample holds) and accuracy over bootstrap resamples of the holdout."""
+    vals: dict[str, np.ndarray] = {}
+    if task == "regression":
+        r2 = []
+        for i in boot_idx:
+            ss = float(((y[i] - y[i].mean()) ** 2).sum())
+            if ss > 0:
+                r2.append(1 - float(((y[i] - pred[i]) ** 2).sum()) / ss)
+        vals["r2"] = np.array(r2)
     else:
-        classes_idx = classes
-    for i in boot_idx:
-        v = _fast_main(task, y[i], pred[i], None if proba is None else proba[i], classes_idx)
-        if v is not None:
-            vals[main].append(v)
-        if task == "classification":
-            vals["accuracy"].append(float(np.mean(y[i] == pred[i])))
+        if proba is not None:
+            cols = [1] if len(classes) == 2 else range(len(classes))
+            per_class = np.array([_boot_aucs(proba[:, j], y == classes[j], boot_idx) for j in cols])
+            ok = ~np.isnan(per_class).all(axis=0)
+            vals["auc"] = np.nanmean(per_class[:, ok], axis=0)
+        hit = y == pred
+        vals["accuracy"] = np.array([hit[i].mean() for i in boot_idx])
     return {
         k: [float(np.quantile(v, 0.025)), float(np.quantile(v, 0.975))]
         for k, v in vals.items()
-        if v
+        if v.size
     }
 
 

@@ -341,6 +341,7 @@ def render(result: Any, *, fragment: bool = False) -> str:
     fid, priv, util = result.fidelity, result.privacy, result.utility
     cert = result.certificate
     cards = [
+        ("quality (SDMetrics)", fid["quality"]["score"]),
         ("column shapes", fid["column_shapes"]),
         ("pair trends", fid["pair_trends"]),
         ("3-way TVD", fid["three_way_tvd"]),
@@ -367,7 +368,13 @@ the differential-privacy guarantee.</p>
         _table(
             [
                 ("column shapes (1 - KS / TV)", fid["column_shapes"]),
-                ("pair trends", fid["pair_trends"]),
+                ("pair trends (every pair, schema cells)", fid["pair_trends"]),
+                (
+                    "quality, SDMetrics QualityReport's definition "
+                    f"({fid['quality']['pairs_counted']} of {fid['quality']['pairs']} pairs "
+                    "strong enough to count)",
+                    fid["quality"]["score"],
+                ),
                 ("mean 3-way total variation distance", fid["three_way_tvd"]),
                 ("category coverage", fid["coverage"]["category_coverage"]),
                 ("range coverage", fid["coverage"]["range_coverage"]),

@@ -242,6 +242,38 @@ def test_column_shapes_agree_with_sdmetrics(credit):
     assert with_missing >= 1  # the slice has missing categories, so both branches run
 
 
+@pytest.mark.parametrize("example", ["credit_data", "doctor_contacts"])
+def test_quality_score_agrees_with_sdmetrics_quality_report(example):
+    """Our `quality` reproduces SDMetrics' QualityReport (thresholded pair trends, own-range
+    bins, missing values dropped) on a DP release and on a non-private one, within 0.02."""
+    from sdmetrics.reports.single_table import QualityReport
+
+    from tabsynth.datasets import load_example
+
+    df, schema = load_example(example)
+    df = df.sample(1500, random_state=1).reset_index(drop=True)
+    cols = [c for c in schema.modelled_columns]
+    meta = {
+        "columns": {
+            c.name: {"sdtype": "numerical" if c.kind == "numerical" else "categorical"}
+            for c in cols
+        }
+    }
+    names = [c.name for c in cols]
+    for eps in (1.0, None):
+        model = tabsynth.fit(df, schema, epsilon=eps, seed=2, reproducible_noise=True)
+        syn = model.sample(len(df), seed=0)
+        ours = evaluate(df, syn, df, schema, utility=False).fidelity["quality"]
+        report = QualityReport()
+        report.generate(df[names], syn[names], meta, verbose=False)
+        props = report.get_properties().set_index("Property")["Score"]
+        counted = report.get_details("Column Pair Trends")["Meets Threshold?"].fillna(False)
+        assert ours["pairs_counted"] == int(counted.sum()) > 0
+        assert ours["column_shapes"] == pytest.approx(props["Column Shapes"], abs=0.02)
+        assert ours["pair_trends"] == pytest.approx(props["Column Pair Trends"], abs=0.02)
+        assert ours["score"] == pytest.approx(report.get_score(), abs=0.02)
+
+
 def _anonymeter_python():
     from tabsynth.evaluation.anonymity import anonymeter_python
 
@@ -298,3 +330,17 @@ def test_tstr_auc_scores_the_classes_the_test_rows_hold():
     shuffled = train.assign(y=rng.permutation(train.y.to_numpy()))
     assert abs(tstr_auc(shuffled, test, "y") - 0.5) < 0.06  # no signal, no skill
     assert np.isnan(tstr_auc(train, test[test.y == "a"], "y"))  # one class: no AUC exists
+
+
+def test_bootstrap_aucs_equal_the_rank_formula_on_each_resample():
+    from tabsynth.evaluation.utility import _boot_aucs, _rank_auc
+
+    rng = np.random.default_rng(3)
+    score = np.round(rng.normal(size=400), 1)  # many ties
+    positive = rng.random(400) < 1 / (1 + np.exp(-2 * score))
+    idx = [rng.integers(0, 400, 300) for _ in range(20)] + [np.flatnonzero(positive)]
+    got = _boot_aucs(score, positive, idx)
+    want = [_rank_auc(score[i], positive[i]) for i in idx]
+    assert np.isnan(got[-1]) and want[-1] is None  # one class: no AUC
+    assert got[:-1] == pytest.approx(want[:-1], abs=1e-12)
+    assert 0.6 < np.mean(got[:-1]) < 0.95
