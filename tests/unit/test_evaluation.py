@@ -69,6 +69,13 @@ def test_bad_input_is_named(split_health):
         evaluate(train, train.drop(columns=["age"]), holdout, schema)
     with pytest.raises(DataValidationError, match="at least 50"):
         evaluate(train, train, holdout.head(10), schema)
+    with pytest.raises(DataValidationError, match="lacks column") as err:
+        evaluate(train, train, holdout.drop(columns=["insurance"]), schema)
+    assert "insurance" in str(err.value)  # the missing target is named
+    from tabsynth.evaluation.utility import utility
+
+    with pytest.raises(DataValidationError, match="no target column"):
+        utility(train, train, holdout, schema.model_copy(update={"target": None}))
     one_class = train.assign(insurance="yes")
     with pytest.raises(DataValidationError, match="single class"):
         evaluate(one_class, train, holdout, schema)
