@@ -11,7 +11,7 @@ runs in its own process, so its peak resident memory (``ru_maxrss``) is its own:
 * ``fit (dask)`` / ``sample (dask)``: a ``LocalCluster`` of 2 single-threaded workers (sizes up
   to ``--dask-max``); memory is the driver's and the largest worker's.
 
-    python -m benchmarks.scale                       # 1M, 10M, 50M (about 40 min, 2 cores)
+    python -m benchmarks.scale                       # 1M, 10M, 50M (about 50 min, 2 cores)
     python -m benchmarks.scale --sizes 1e6,1e7       # quicker
 
 Writes ``results/scale.json`` and ``SCALE.md``. Data files go to ``--workdir`` (deleted
@@ -195,7 +195,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--sizes", default="1e6,1e7,5e7")
     ap.add_argument("--memory-max", type=float, default=1e7)
-    ap.add_argument("--dask-max", type=float, default=1e7)
+    ap.add_argument("--dask-max", type=float, default=5e7)
     ap.add_argument("--workdir", type=Path, default=Path(tempfile.gettempdir()) / "tabsynth-scale")
     ap.add_argument("--keep", action="store_true")
     ap.add_argument("--out", type=Path, default=HERE)
@@ -239,8 +239,9 @@ def main() -> None:
         row = {"n": n, "step": f"{step} ({engine})", **got}
         result["rows"].append(row)
         print(json.dumps(row), flush=True)
-        if step == "fit" and engine == "stream" and not args.keep and n > args.memory_max:
-            (work / f"data_{n}.parquet").unlink()
+        last_use = max(i for i, (_, m, _) in enumerate(plan) if m == n)
+        if plan[last_use] == (step, n, engine) and not args.keep and n > args.memory_max:
+            (work / f"data_{n}.parquet").unlink()  # large files go once no step needs them
     stream_fit = [r for r in result["rows"] if r["step"] == "fit (stream)"]
     if len(stream_fit) >= 2:
         a, b = stream_fit[0], stream_fit[-1]

@@ -71,6 +71,8 @@ class CTGANConfig:
     discriminator_dims: tuple[int, ...] = (256, 256)
     lr_generator: float = 1e-3
     lr_discriminator: float = 1e-3
+    generator_steps: int = 1
+    generator_ema: float = 0.0
     max_grad_norm: float = 1.0
     marginal_share: float = 0.2
     bins: int = 32
@@ -86,8 +88,10 @@ class CTGANConfig:
     max_atoms: int = 32
 
     def __post_init__(self) -> None:
-        if self.epochs < 1 or self.batch_size < 2:
-            raise ValueError("epochs must be >= 1 and batch_size >= 2")
+        if self.epochs < 1 or self.batch_size < 2 or self.generator_steps < 1:
+            raise ValueError("epochs and generator_steps must be >= 1, batch_size >= 2")
+        if not 0 <= self.generator_ema < 1:
+            raise ValueError("generator_ema must be in [0, 1)")
         if not 0 < self.marginal_share < 1:
             raise ValueError("marginal_share must be in (0, 1)")
         if self.max_grad_norm <= 0:
@@ -103,6 +107,26 @@ class _Training:
     sigma: float | None
     accountant: RDPAccountant | None
     mechanisms: list[Mechanism] = field(default_factory=list)
+
+
+class _Average:
+    """Exponential moving average of the generator's weights and batch-norm statistics
+    (post-processing of the private training: it reads only the generator)."""
+
+    def __init__(self, net: Any, decay: float) -> None:
+        self.decay = decay
+        self.state = {
+            k: v.detach().clone() for k, v in net.state_dict().items() if v.is_floating_point()
+        }
+
+    def update(self, net: Any) -> None:
+        with torch.no_grad():
+            for k, v in net.state_dict().items():
+                if k in self.state:
+                    self.state[k].mul_(self.decay).add_(v.detach(), alpha=1 - self.decay)
+
+    def copy_to(self, net: Any) -> None:
+        net.load_state_dict({**net.state_dict(), **self.state})
 
 
 def _torch_generator(seed: int | None) -> Any:
@@ -399,11 +423,14 @@ class CTGANSynthesizer(Synthesizer):
         with warnings.catch_warnings():
             # Opacus' hooks on a first layer whose input needs no gradient: harmless
             warnings.filterwarnings("ignore", message="Full backward hook is firing")
+            ema = _Average(gen, cfg.generator_ema) if cfg.generator_ema > 0 else None
             for _epoch in range(cfg.epochs):
-                losses = [
-                    self._train_step(*self._unpack(batch, layout), *nets, layout, pmfs, cfg, g)
-                    for batch in loader
-                ]
+                losses = []
+                for batch in loader:
+                    xb, cb = self._unpack(batch, layout)
+                    losses.append(self._train_step(xb, cb, *nets, layout, pmfs, cfg, g))
+                    if ema is not None:
+                        ema.update(gen)
                 steps += len(losses)
                 if bar is not None:
                     self._report(bar, losses, plan, steps)
@@ -411,6 +438,8 @@ class CTGANSynthesizer(Synthesizer):
         if bar is not None:
             bar.close()
         self.steps_ = steps
+        if ema is not None:
+            ema.copy_to(gen)
         gen.eval()
         return gen
 
@@ -464,19 +493,20 @@ class CTGANSynthesizer(Synthesizer):
         real_in = torch.cat([xb, self._cond_real(cb, layout, g)], dim=1)
         loss_d = self._d_step(real_in, torch.cat([fake, cond], dim=1), disc, opt_d, crit)
 
-        cond, which, cell = self._cond_fake(n_fake, layout, pmfs, g)
-        z = torch.randn(n_fake, cfg.z_dim, generator=g)
-        raw = gen(torch.cat([z, cond], dim=1))
-        fake = self._activate(raw, layout, cfg.gumbel_tau, g)
         dp = crit is not None
         if dp:
             disc.disable_hooks()
-        loss_g = _bce(disc(torch.cat([fake, cond], dim=1)), torch.ones(n_fake))
-        if which is not None:
-            loss_g = loss_g + self._cond_loss(raw, layout, which, cell)
-        opt_g.zero_grad(set_to_none=True)
-        loss_g.backward()
-        opt_g.step()
+        for _ in range(cfg.generator_steps):  # generator steps are post-processing: free
+            cond, which, cell = self._cond_fake(n_fake, layout, pmfs, g)
+            z = torch.randn(n_fake, cfg.z_dim, generator=g)
+            raw = gen(torch.cat([z, cond], dim=1))
+            fake = self._activate(raw, layout, cfg.gumbel_tau, g)
+            loss_g = _bce(disc(torch.cat([fake, cond], dim=1)), torch.ones(n_fake))
+            if which is not None:
+                loss_g = loss_g + self._cond_loss(raw, layout, which, cell)
+            opt_g.zero_grad(set_to_none=True)
+            loss_g.backward()
+            opt_g.step()
         if dp:
             disc.enable_hooks()
         return loss_d, float(loss_g.detach())
