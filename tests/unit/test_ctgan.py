@@ -234,3 +234,38 @@ def test_learns_the_dependence_of_numbers_non_private(credit):
     syn = out[["Amount", "Price"]].corr().iloc[0, 1]
     assert real > 0.6 and syn > 0.4
     assert isinstance(out, pd.DataFrame)
+
+
+def test_generator_average_and_extra_generator_steps_are_free(health):
+    from tabsynth.models.ctgan.model import _Average
+
+    net = torch.nn.Sequential(torch.nn.Linear(2, 2), torch.nn.BatchNorm1d(2))
+    w0 = net[0].weight.detach().clone()
+    avg = _Average(net, 0.5)
+    with torch.no_grad():
+        net[0].weight.add_(2.0)
+        net[1].running_mean.fill_(4.0)
+    avg.update(net)  # 0.5 * old + 0.5 * new
+    avg.copy_to(net)
+    assert torch.allclose(net[0].weight, w0 + 1.0)
+    assert torch.allclose(net[1].running_mean, torch.full((2,), 2.0))
+    with pytest.raises(ValueError, match="generator_ema"):
+        CTGANConfig(generator_ema=1.0)
+    with pytest.raises(ValueError, match="generator_steps"):
+        CTGANConfig(generator_steps=0)
+    df, schema = health
+    with warnings.catch_warnings():  # same seeded noise: the same noisy row count
+        warnings.simplefilter("ignore", NotForReleaseWarning)
+        plain, extra = (
+            tabsynth.fit(
+                df, schema, "ctgan", epsilon=1.0, seed=5, reproducible_noise=True, **FAST, **opts
+            )
+            for opts in ({}, {"generator_ema": 0.9, "generator_steps": 2})
+        )
+    # post-processing of the private discriminator: the same plan (rate, steps, noise) and
+    # the same spend; a different generator
+    assert plain.privacy.mechanisms == extra.privacy.mechanisms
+    assert plain.privacy.epsilon == extra.privacy.epsilon <= 1.0
+    a, b = (m.net_.state_dict()["head.weight"] for m in (plain, extra))
+    assert not torch.equal(a, b)
+    assert extra.sample(200, seed=0).shape[1] == plain.sample(200, seed=0).shape[1]
