@@ -142,6 +142,85 @@ def test_dp_sgd_clips_each_row():
     assert float(step.norm()) > 0.5 * clip / batch  # and it did move
 
 
+@pytest.mark.parametrize("sigma", [1.0, 4.0])
+def test_label_model_noise_level_and_poisson_batches(sigma):
+    """The label model's DP-SGD: with inputs of zero, its weights get no gradient, so SGD(lr=1)
+    moves them by the noise alone, N(0, k (sigma C / B)^2) after k steps; batches are Poisson
+    at the planned rate and the planned number of steps is taken."""
+    from tabsynth.models.ctgan.label import LabelPlan, fit_label_model
+
+    n, d, batch, clip = 1000, 1500, 50, 1.5
+    plan = LabelPlan(q=batch / n, steps_per_epoch=n // batch, epochs=1, sigma=sigma)
+    x = np.zeros((n, d), dtype=np.float32)
+    y = np.zeros(n, dtype=np.int64)
+    gen = torch.Generator().manual_seed(0)
+    w, b, steps = fit_label_model(x, y, 2, plan, clip=clip, batch_size=batch, lr=1.0, priv_gen=gen)
+    assert steps == plan.steps == 20
+    expected = math.sqrt(steps) * sigma * clip / batch
+    assert w.std() == pytest.approx(expected, rel=0.05)
+    assert abs(w.mean()) < 4 * expected / math.sqrt(w.size)
+
+
+def test_label_model_clips_each_row():
+    """One huge row moves the label model no more than the clipping bound allows."""
+    from tabsynth.models.ctgan.label import label_step
+    from tabsynth.models.ctgan.model import private_module
+
+    batch, clip = 20, 1.0
+    lin = torch.nn.Linear(5, 2)
+    with torch.no_grad():
+        lin.weight.zero_()
+        lin.bias.zero_()
+    module, opt, crit = private_module(
+        lin,
+        torch.optim.SGD(lin.parameters(), lr=1.0),
+        1e-6,
+        clip,
+        batch,
+        torch.Generator().manual_seed(0),
+        torch.nn.CrossEntropyLoss(reduction="mean"),
+    )
+    x = torch.zeros(1, 5)
+    x[0, 0] = 1e6
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        label_step(module, opt, crit, x, torch.tensor([1]))
+    step = torch.cat([p.detach().ravel() for p in lin.parameters()])
+    assert float(step.norm()) <= clip / batch * (1 + 1e-3)
+    assert float(step.norm()) > 0.5 * clip / batch
+
+
+def test_label_model_is_accounted_and_draws_the_target(toy, toy_schema):
+    """The label model spends its share (its noise alone would give label_share * epsilon),
+    the discriminator's noise is calibrated for the rest, and everything together meets the
+    target. After one epoch the GAN has barely learnt how y depends on x; the label model
+    gives the synthetic rows the real dependence, keeps y's DP marginal, and a condition on
+    the target is kept as asked."""
+    from sklearn.metrics import roc_auc_score
+
+    from tabsynth.models.ctgan.label import LABEL_MECHANISM
+
+    model = tabsynth.fit(toy, toy_schema, "ctgan", epsilon=3.0, epochs=1)
+    label = [m for m in model.privacy.mechanisms if m.name.startswith(LABEL_MECHANISM)]
+    assert len(label) == 1
+    plan = model.label_plan_
+    alone = RDPAccountant()
+    alone.spend(mechanism="label", q=plan.q, sigma=plan.sigma, steps=plan.steps)
+    assert alone.epsilon(toy_schema.delta) == pytest.approx(0.2 * 3.0, rel=0.01)
+    assert model.privacy.epsilon <= 3.0 * (1 + 1e-9)
+    assert model.privacy.epsilon == pytest.approx(3.0, rel=0.01)
+    without = tabsynth.fit(toy, toy_schema, "ctgan", epsilon=3.0, epochs=1, label_model=False)
+    assert not any(m.name.startswith(LABEL_MECHANISM) for m in without.privacy.mechanisms)
+    disc = [m.sigma for m in (model, without) for m in m.privacy.mechanisms[-1:]]
+    assert disc[0] > disc[1]  # the label model's share is not free
+
+    real = roc_auc_score(toy["y"] == "b", toy["x"])
+    out = model.sample(20_000, seed=0)
+    assert roc_auc_score(out["y"] == "b", out["x"]) > real - 0.03
+    assert (out["y"] == "b").mean() == pytest.approx(model.marginal("y")["b"], abs=0.015)
+    assert (model.sample(500, seed=0, where={"y": "b"})["y"] == "b").all()
+
+
 # --- refusals and extras -----------------------------------------------------------------------
 def test_too_few_rows_names_the_minimum(health):
     df, schema = health
@@ -152,7 +231,7 @@ def test_too_few_rows_names_the_minimum(health):
     assert need > 300
     cfg = CTGANConfig(epochs=50)
     fixed = CTGANSynthesizer(schema, epsilon=0.5)._split(0.5, schema.delta, 11, 0, cfg)
-    assert minimum_rows(0.5, schema.delta, cfg, fixed) == pytest.approx(need, rel=0.002)
+    assert minimum_rows(0.5, schema.delta, cfg, fixed, label=True) == pytest.approx(need, rel=0.002)
 
 
 def test_missing_torch_or_opacus_names_the_extra(tmp_path):
