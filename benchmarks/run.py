@@ -354,7 +354,9 @@ def to_markdown(results: dict[str, Any], meta: dict[str, Any]) -> str:
             q_sd = f" ± {r['quality_sd']:.3f}" if "quality_sd" in r else ""
             t_sd = f" ± {r['tstr_ratio_sd']:.3f}" if "tstr_ratio_sd" in r else ""
             speed = ""
-            if sdv is not None and "fit_s" in sdv and not label.startswith("SDV"):
+            if "reused_from" in r:
+                label = f"{label} [from the run of {r['reused_from']}]"
+            elif sdv is not None and "fit_s" in sdv and not label.startswith("SDV"):
                 speed = f"{(sdv['fit_s'] + sdv['sample_s']) / (r['fit_s'] + r['sample_s']):.1f}x"
             rps = f"{r['rows_per_s']:,.0f}" if "rows_per_s" in r else ""
             tvd3 = f"{r['three_way_tvd']:.3f}" if "three_way_tvd" in r else "n/a"
@@ -367,6 +369,17 @@ def to_markdown(results: dict[str, Any], meta: dict[str, Any]) -> str:
         lines.append("")
     lines += _averages(results)
     return "\n".join(lines) + "\n"
+
+
+def reuse(results: dict[str, Any], earlier: dict[str, Any]) -> None:
+    """Add, per table, the earlier run's rows of systems this run has no row for, marked with
+    that run's date (their speed-up is left out: it compares timings of one run only)."""
+    when = earlier["meta"]["date"]
+    for name, entry in results.items():
+        old = earlier["results"].get(name, {}).get("systems", {})
+        for label, r in old.items():
+            if label not in entry["systems"]:
+                entry["systems"][label] = {**r, "reused_from": r.get("reused_from", when)}
 
 
 def _averages(results: dict[str, Any]) -> list[str]:
@@ -415,6 +428,12 @@ def main(argv: list[str] | None = None) -> int:
     )
     ap.add_argument("--out", type=Path, default=HERE)
     ap.add_argument("--render", type=Path, help="only re-render RESULTS.md from a results JSON")
+    ap.add_argument(
+        "--reuse",
+        type=Path,
+        help="an earlier results JSON: rows of systems this run skips (e.g. the SmartNoise "
+        "peers, which take over an hour) are taken from it and marked with its date",
+    )
     args = ap.parse_args(argv)
     if args.render:
         saved = json.loads(args.render.read_text())
@@ -459,6 +478,8 @@ def main(argv: list[str] | None = None) -> int:
         checkpoint=checkpoint,
     )
     partial_path.unlink(missing_ok=True)
+    if args.reuse:
+        reuse(results, json.loads(args.reuse.read_text()))
     (args.out / "results" / f"{stamp}.json").write_text(
         json.dumps({"meta": meta, "results": results}, indent=2)
     )

@@ -58,3 +58,32 @@ def test_every_system_is_scored_on_the_schema_domain():
     assert pd.isna(kept.loc[0, "Home"])
     age = schema.column("Age")
     assert kept.loc[1, "Age"] == age.upper
+
+
+def test_reused_rows_keep_their_numbers_and_are_marked_with_their_run():
+    sys.path.insert(0, str(ROOT))
+    from benchmarks.run import reuse, to_markdown
+
+    row = {
+        "quality": 0.9,
+        "column_shapes": 0.95,
+        "column_pair_trends": 0.85,
+        "tstr_auc": 0.7,
+        "tstr_ratio": 0.97,
+        "mia_auc": 0.5,
+        "fit_s": 2.0,
+        "sample_s": 0.5,
+        "peak_mb": 10.0,
+    }
+    new = {"t": {"rows_train": 10, "real_auc": 0.72, "systems": {"A": dict(row)}}}
+    old_meta = {"date": "2026-01-01 00:00 UTC"}
+    old_a = {**row, "quality": 0.1}
+    earlier = {"meta": old_meta, "results": {"t": {"systems": {"A": old_a, "B": dict(row)}}}}
+    reuse(new, earlier)
+    systems = new["t"]["systems"]
+    assert systems["A"]["quality"] == 0.9 and "reused_from" not in systems["A"]  # not replaced
+    assert systems["B"]["reused_from"] == "2026-01-01 00:00 UTC"
+    meta = {"date": "now", "machine": "m", "repeats": 1}
+    md = to_markdown(new, meta)
+    line = next(x for x in md.splitlines() if x.startswith("| B"))
+    assert "[from the run of 2026-01-01 00:00 UTC]" in line and line.endswith("| 10 |  |")
