@@ -78,6 +78,23 @@ def test_infer_validate_fit_sample(tmp_path, health_csv):
     assert a.height == 123 and a["age"].to_list() == b["age"].to_list()
 
 
+def test_fit_ctgan_with_epochs(tmp_path, health_csv):
+    pytest.importorskip("opacus")
+    args = ("fit", str(health_csv), "--schema", str(ROOT / "schemas/health_insurance.yaml"))
+    res = run(
+        *args, "--model", "ctgan", "--epochs", "2", "--epsilon", "3", "-o", str(tmp_path / "m")
+    )
+    assert res.returncode == 0, res.stderr
+    assert "1e-06)-DP via rdp" in res.stdout
+    meta = json.loads((tmp_path / "m" / "model.json").read_text())
+    assert meta["config"]["epochs"] == 2 and meta["config"]["label_model"]
+    res = run("sample", str(tmp_path / "m"), "-n", "50", "-o", str(tmp_path / "s.csv"))
+    assert res.returncode == 0, res.stderr
+    assert pl.read_csv(tmp_path / "s.csv").height == 50
+    res = run(*args, "--epochs", "2", "-o", str(tmp_path / "c"))
+    assert res.returncode != 0 and "--epochs applies to --model ctgan only" in res.stderr
+
+
 def test_non_private_fit_is_labelled(tmp_path, health_csv):
     res = run(
         "fit",
