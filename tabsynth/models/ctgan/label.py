@@ -2,7 +2,8 @@
 
 A GAN whose discriminator is trained under DP-SGD learns how the target depends on the other
 columns only roughly: on credit_data at epsilon 1, a classifier trained on its rows reached
-0.88 of the real-trained AUC, with a spread of 0.04 between fits. The target is the one column
+0.81-0.89 of the real-trained AUC (batches of 5-12 fits), with a spread of 0.03-0.06 between
+fits. The target is the one column
 the schema says people will predict, so tabsynth spends a small part of the budget on it
 directly: a linear model of the target on the generator's own row encoding (one-hots and normal
 scores through the DP marginals), trained with DP-SGD (Opacus, Poisson sampling, per-sample
