@@ -1042,9 +1042,12 @@ def minimum_rows(
             rdp = rdp + sgm_rdp(lp.q, lp.sigma, lp.steps)  # type: ignore[arg-type]
         return rdp_to_epsilon(rdp, left) <= eps
 
-    lo, hi = 1, max(cfg.batch_size, 2)
+    lo, hi, grow = 1, max(cfg.batch_size, 2), 2.0
+    if label:  # the label model only adds to the spend: start from the minimum without it
+        lo = max(1, minimum_rows(eps, delta, cfg, fixed) - 1)
+        hi, grow = int(lo * 1.25) + 2, 1.25
     while not ok(hi):
-        lo, hi = hi, hi * 2
+        lo, hi = hi, int(hi * grow) + 2
         if hi > 10**12:
             return hi
     while hi - lo > max(1, lo // 1000):
