@@ -332,6 +332,10 @@ def test_generator_average_and_extra_generator_steps_are_free(health):
         CTGANConfig(generator_ema=1.0)
     with pytest.raises(ValueError, match="generator_steps"):
         CTGANConfig(generator_steps=0)
+    with pytest.raises(ValueError, match=r"label_share=1.5.*label_model=False"):
+        CTGANConfig(label_share=1.5)
+    with pytest.raises(ValueError, match="got 0.3 and 0"):
+        CTGANConfig(label_clip=0)
     df, schema = health
     with warnings.catch_warnings():  # same seeded noise: the same noisy row count
         warnings.simplefilter("ignore", NotForReleaseWarning)

@@ -118,9 +118,16 @@ class CTGANConfig:
         if not 0 < self.marginal_share < 1:
             raise ValueError("marginal_share must be in (0, 1)")
         if self.max_grad_norm <= 0 or self.label_clip <= 0:
-            raise ValueError("max_grad_norm and label_clip must be positive")
+            raise ValueError(
+                f"max_grad_norm and label_clip must be positive, got {self.max_grad_norm} "
+                f"and {self.label_clip}. Fix: e.g. max_grad_norm=0.3, label_clip=1.0"
+            )
         if not 0 < self.label_share < 1 or self.label_epochs < 1:
-            raise ValueError("label_share must be in (0, 1) and label_epochs >= 1")
+            raise ValueError(
+                f"label_share must be in (0, 1) and label_epochs >= 1, got "
+                f"label_share={self.label_share}, label_epochs={self.label_epochs}. Fix: e.g. "
+                "label_share=0.2, label_epochs=10, or label_model=False for no label model"
+            )
 
 
 @dataclass
