@@ -33,7 +33,6 @@ from typing import Any
 import numpy as np
 import polars as pl
 from scipy.special import ndtr, ndtri
-from scipy.stats import norm
 
 from tabsynth.data.domain import ColumnDomain, build_domains
 from tabsynth.engines.stats import clip_rows  # noqa: F401 - public here too
@@ -44,6 +43,7 @@ from tabsynth.errors import (
 )
 from tabsynth.models.base import Mechanism, PrivacyInfo, Synthesizer, register
 from tabsynth.privacy import NEIGHBOURING, epsilon_to_rho, gaussian_sigma, get_accountant
+from tabsynth.privacy.discrete import discrete_gaussian_threshold
 
 log = logging.getLogger(__name__)
 ATOM_MECHANISM = "atom discovery (thresholded Gaussian sparse histogram)"
@@ -341,29 +341,36 @@ def pick_atoms(
 
 
 def _too_many_candidates(seen: Counter[str], limit: int) -> DataValidationError:
-    """Point-mass discovery would noise more distinct values than ``limit``."""
+    """Point-mass discovery would noise more distinct values than ``limit``.
+
+    The refusal names the columns (public) and the limit (public), never a count read from
+    the data: the number of distinct values is private."""
     from tabsynth.errors import Problem
 
     return DataValidationError(
         [
             Problem(
                 f"column {name!r}",
-                f"at least {count:,} distinct values, each needing one secure noise draw to "
-                f"discover point masses (over {limit:,} in all, about "
-                f"{sum(seen.values()) * 12e-6 / 60:.0f}+ minutes)",
+                f"point-mass discovery would add one secure noise draw per distinct value, "
+                f"and the atom columns together hold more than max_atom_candidates="
+                f"{limit:,} distinct values (about 12 microseconds per draw)",
                 "declare the column's public point masses (e.g. `atoms: [0]`) and set "
                 "`model_options: {discover_atoms: false}`, or raise `max_atom_candidates`",
             )
-            for name, count in seen.most_common()
-            if count
+            for name in sorted(seen)
         ]
     )
 
 
 def atom_threshold(sigma: float, delta_atoms: float, n_cols: int) -> float:
     """The release threshold: a value held by one record passes (1 + noise > tau) with
-    probability at most ``delta_atoms / n_cols`` per column (union bound over the columns)."""
-    return 1.0 + sigma * float(norm.isf(delta_atoms / n_cols))
+    probability at most ``delta_atoms / n_cols`` per column (union bound over the columns).
+
+    The noise is OpenDP's discrete Gaussian, so the threshold comes from its exact tail
+    (``tabsynth.privacy.discrete``): the smallest integer k with P[noise >= k] within the
+    budget, and tau = k + 1/2, so that 1 + noise > tau exactly when noise >= k."""
+    k = discrete_gaussian_threshold(sigma, delta_atoms / n_cols)
+    return k + 0.5
 
 
 @register

@@ -130,3 +130,68 @@ def test_secure_noise_is_not_reproducible_and_has_the_right_scale():
     assert not np.array_equal(a, b)
     assert a.std() == pytest.approx(10.0, rel=0.03)
     assert abs(a.mean()) < 0.2
+
+
+def _atom_plan(schema_name: str, epsilon: float):
+    """The copula's atom measurement as a fit on ``schema_name`` at ``epsilon`` plans it."""
+    import tabsynth
+    from tabsynth.data.domain import build_domains
+    from tabsynth.privacy import epsilon_to_rho
+
+    schema = tabsynth.Schema.from_yaml(f"schemas/{schema_name}.yaml")
+    cfg = CopulaConfig()
+    cols = [d for d in build_domains(schema, bins=cfg.bins) if d.continuous]
+    delta_atoms = schema.delta * cfg.atom_delta_share
+    plan = _copula_plan(
+        rho=epsilon_to_rho(epsilon, schema.delta - delta_atoms),
+        d=len(schema.modelled_columns),
+        n_strata=2,
+        cfg=cfg,
+        secure=True,
+        n_atom_cols=len(cols),
+        delta_atoms=delta_atoms,
+    )
+    return plan, delta_atoms / len(cols)
+
+
+@pytest.mark.parametrize("epsilon", [1.0, 4.0, 8.0])
+@pytest.mark.parametrize("schema_name", ["doctor_contacts", "credit_data", "loans"])
+def test_atom_release_probability_of_a_one_record_value_is_within_budget_exactly(
+    schema_name, epsilon
+):
+    """By exact summation over OpenDP's discrete Gaussian (the distribution actually drawn),
+    a value held by one record passes the atom threshold with probability at most its share
+    of delta, at the defaults and at epsilon 4 and 8. The old threshold from the continuous
+    normal's tail overspends at some of these settings, and the same check sees it."""
+    from tabsynth.privacy.discrete import discrete_gaussian_tail
+
+    plan, budget = _atom_plan(schema_name, epsilon)
+    k = math.floor(plan.tau_atoms - 1) + 1  # 1 + X > tau  <=>  X >= k
+    released = discrete_gaussian_tail(plan.sigma_atoms, k)
+    assert released <= budget
+    # tight: one integer lower would overspend (no utility thrown away on the threshold)
+    assert discrete_gaussian_tail(plan.sigma_atoms, k - 1) > budget
+
+
+def test_the_continuous_threshold_overspends_and_the_exact_check_sees_it():
+    from tabsynth.privacy.discrete import discrete_gaussian_tail
+
+    worst = 0.0
+    for name in ("doctor_contacts", "credit_data", "loans"):
+        for eps in (1.0, 4.0, 8.0):
+            plan, budget = _atom_plan(name, eps)
+            old_tau = 1.0 + plan.sigma_atoms * float(norm.isf(budget))
+            k = math.floor(old_tau - 1) + 1
+            worst = max(worst, discrete_gaussian_tail(plan.sigma_atoms, k) / budget)
+    assert worst > 1.05  # the review measured 1.45x-4.5x on its settings
+
+
+def test_discrete_gaussian_tail_matches_the_sampler():
+    """The exact tail agrees with OpenDP's sampler (so the threshold is for what is drawn)."""
+    from tabsynth.privacy.discrete import discrete_gaussian_tail
+
+    sigma = 1.7
+    draws = SecureNoise().gaussian_counts(np.zeros(200_000, dtype=np.int64), sigma)
+    for k in (1, 2, 4):
+        exact = discrete_gaussian_tail(sigma, k)
+        assert abs((draws >= k).mean() - exact) < 5 * math.sqrt(exact / 200_000) + 1e-4

@@ -250,6 +250,12 @@ def test_distinct_values_counted_in_hash_shards_give_the_same_atoms(tmp_path, cr
 
 def test_too_many_distinct_values_for_point_mass_discovery_is_a_clear_error(credit):
     df, schema = credit
-    with pytest.raises(DataValidationError, match="distinct values.*atoms:.*discover_atoms"):
+    with pytest.raises(DataValidationError, match="distinct values.*atoms:.*discover_atoms") as e:
         tabsynth.fit(df, schema, epsilon=1.0, max_atom_candidates=100)
+    # no count read from the data in the refusal: only the public limit
+    import re
+
+    numbers = {int(x.replace(",", "")) for x in re.findall(r"\d[\d,]*", str(e.value))}
+    atom_cols = [d for d in tabsynth.data.build_domains(schema) if d.continuous]
+    assert numbers <= {100, 12, 0, len(atom_cols)}  # the limit, the draw time, column count
     tabsynth.fit(df, schema, epsilon=1.0, max_atom_candidates=100, discover_atoms=False)
