@@ -211,6 +211,39 @@ def _auc(s_in: np.ndarray, s_out: np.ndarray) -> float:
     return float(gt + 0.5 * eq)
 
 
+def ceiling(result: AuditResult) -> float:
+    """The bound a perfect attack would reach with this audit's trials: every member scored
+    above every non-member. An audit whose ceiling does not exceed the claim cannot fail."""
+    if result.attack == "one-run":
+        k = result.guesses
+        return one_run_epsilon_bound(result.canaries, k, k, result.delta, result.confidence)
+    half = result.trials // 2
+    # the evaluation half holds about half members and half non-members
+    n_in, n_out = (result.trials - half + 1) // 2, (result.trials - half) // 2
+    return perfect_bound(n_in, n_out, result.delta * result.group_size, result.confidence)
+
+
+def perfect_bound(n_in: int, n_out: int, delta: float, confidence: float) -> float:
+    """The bound of a perfect attack on ``n_in`` members and ``n_out`` non-members."""
+    s_in, s_out = np.ones(max(n_in, 0)), np.zeros(max(n_out, 0))
+    return epsilon_bound(s_in, s_out, 0.5, delta, confidence)[0]
+
+
+def trials_needed(claim: float, delta: float, confidence: float, one_run: bool = False) -> int:
+    """Fewest trials (or one-run canaries) whose perfect-attack ceiling exceeds ``claim``."""
+    n = 8
+    while n < 10**8:
+        if one_run:
+            reach = one_run_epsilon_bound(n, n, n, delta, confidence)
+        else:
+            half = n - n // 2
+            reach = perfect_bound((half + 1) // 2, half // 2, delta, confidence)
+        if reach > claim:
+            return n
+        n = int(n * 1.25) + 1
+    return n
+
+
 def run_audit(
     data: Any,
     schema: Any,
@@ -536,10 +569,19 @@ def audit(
     what = f"claimed epsilon {epsilon:g}" + (
         f" (x{group} for a group of {group}: {claim:g})" if group > 1 else ""
     )
+    top = ceiling(main)
     if not main.consistent:
         verdict = (
             f"FAIL: the lower bound {main.epsilon_lower_bound:.2f} exceeds the {what}: "
             "the mechanism leaks more than it claims"
+        )
+    elif claim is not None and top <= claim:
+        unit = "canaries" if attack == "one-run" else "trials"
+        need = trials_needed(claim, delta * group, main.confidence, attack == "one-run")
+        verdict = (
+            f"INCONCLUSIVE: with these {unit} even a perfect attack reaches only "
+            f"{top:.2f} (the ceiling), at or below the {what}, so this audit cannot fail; "
+            f"about {need} {unit} would be needed"
         )
     elif ctrl is not None and ctrl.epsilon_lower_bound <= main.epsilon_lower_bound + 0.5:
         verdict = (
@@ -548,12 +590,13 @@ def audit(
         )
     else:
         verdict = (
-            f"PASS: lower bound {main.epsilon_lower_bound:.2f} <= {what}; the "
-            f"non-private control reaches {ctrl.epsilon_lower_bound:.2f}"
+            f"PASS: lower bound {main.epsilon_lower_bound:.2f} <= {what} (ceiling "
+            f"{top:.2f}); the non-private control reaches {ctrl.epsilon_lower_bound:.2f}"
             if ctrl is not None
-            else f"PASS: lower bound {main.epsilon_lower_bound:.2f} <= {what}"
+            else f"PASS: lower bound {main.epsilon_lower_bound:.2f} <= {what} (ceiling {top:.2f})"
         )
     return {
+        "ceiling": top,
         "audit": main.to_dict(),
         "control": ctrl.to_dict() if ctrl is not None else None,
         "verdict": verdict,

@@ -793,6 +793,8 @@ def audit_cmd(
             + (f" ({r['correct']}/{r['guesses']} guesses right)" if r.get("guesses") else "")
             + f"  {r['seconds']:.0f}s"
         )
+    typer.echo(f"ceiling (the bound a perfect attack reaches with these trials): "
+               f"{result['ceiling']:.3f}")  # fmt: skip
     typer.echo(result["verdict"])
     if output is not None:
         atomic_write_text(output, json.dumps(result, indent=2) + "\n")

@@ -192,3 +192,26 @@ def test_one_run_audit_needs_released_statistics():
 
     with pytest.raises(ValueError, match="copula's released statistics"):
         signature_scores(object(), pl.DataFrame(), pl.DataFrame(), [Signature("a", 1)])
+
+
+def test_an_audit_that_cannot_fail_says_inconclusive_with_its_ceiling(health):
+    """At epsilon 4 with 60 trials even a perfect attack (a model that releases its rows)
+    stays under the claim: the verdict is INCONCLUSIVE, not PASS, and names the ceiling and
+    the trials that would be needed; with enough trials the same attack FAILs the claim."""
+    from tabsynth.audit import perfect_bound, trials_needed
+
+    df, schema = health
+    memorise = lambda d, eps: _Memoriser(d)  # noqa: E731
+    out = audit(df.head(600), schema, "custom", epsilon=4.0, trials=60, fit=memorise,
+                control=False)  # fmt: skip
+    assert out["audit"]["consistent"]  # the perfect attack's bound is below 4 ...
+    assert out["audit"]["epsilon_lower_bound"] <= out["ceiling"] + 1e-12
+    assert out["ceiling"] <= 4.0 and out["verdict"].startswith("INCONCLUSIVE")
+    need = trials_needed(4.0, schema.delta, 0.95)
+    assert f"about {need} trials" in out["verdict"]
+    # ... and that many trials would let a perfect attack refute the claim
+    half = need - need // 2
+    assert perfect_bound((half + 1) // 2, half // 2, schema.delta, 0.95) > 4.0
+    strong = audit(df.head(600), schema, "custom", epsilon=1.0, trials=120, fit=memorise,
+                   control=False)  # fmt: skip
+    assert strong["ceiling"] > 1.0 and strong["verdict"].startswith("FAIL")
