@@ -30,6 +30,7 @@ def fit(
     verbose: bool = False,
     dataset: str | None = None,
     ledger: str | Path | None = None,
+    allow_draft: bool = False,
     **options: Any,
 ) -> Synthesizer:
     """Fit a synthesizer on ``data`` under the public ``schema``.
@@ -50,6 +51,8 @@ def fit(
             checked and the cost reserved before fitting, the actual spend recorded after;
             a fit over the cap raises ``BudgetExceededError`` and records nothing.
         ledger: the ledger file (default ``$TABSYNTH_LEDGER`` or ``~/.tabsynth``).
+        allow_draft: fit a schema drafted from the data (``inferred_from_data: true``),
+            which is refused by default; the model is then NOT FOR RELEASE everywhere.
         **options: model options (e.g. ``bins=64`` for the copula).
 
     Returns:
@@ -69,6 +72,7 @@ def fit(
         delta=delta,
         reproducible_noise_seed=seed if reproducible_noise else None,
         verbose=verbose,
+        allow_draft=allow_draft,
         **options,
     )
     # the sampling seed; models that train networks also seed their initialisation from it
@@ -87,6 +91,7 @@ def _fit_charged(
     """Check and reserve the budget, fit, then record the actual spend (or cancel)."""
     from tabsynth.privacy.ledger import Cost, Ledger
 
+    synth._check_draft()  # type: ignore[attr-defined]  # refused before anything is reserved
     book = Ledger(path)
     planned = synth.planned_cost()
     details = {"model": synth.name, "schema_hash": synth.schema.hash()}
@@ -94,7 +99,7 @@ def _fit_charged(
     try:
         synth.fit(data)
     except BaseException as exc:
-        book.cancel(dataset, reservation, reason=f"fit failed: {type(exc).__name__}")
+        _settle_failed(book, dataset, reservation, synth, exc, details)
         raise
     p = synth.privacy
     cost = Cost(
@@ -112,6 +117,7 @@ def _fit_charged(
         accountant=p.accountant,
         noise=p.noise_source,
         releasable=p.releasable,
+        withheld=list(p.withheld),
         sampling_seed=seed,
         noise_seed=synth.reproducible_noise_seed,
         mechanisms=[
@@ -132,6 +138,36 @@ def _fit_charged(
         "entry": entry,
         "ledger": _redact(book.location),
     }
+
+
+def _settle_failed(
+    book: Any,
+    dataset: str,
+    reservation: int,
+    synth: Synthesizer,
+    exc: BaseException,
+    details: dict[str, Any],
+) -> None:
+    """A failed fit is refunded only when no private measurement ran; otherwise its noisy
+    values may have left the process (a message, a progress bar), so it is charged for the
+    measurements that ran."""
+    from tabsynth.privacy.ledger import Cost
+
+    reason = f"fit failed: {type(exc).__name__}"
+    spent = synth.spent_cost()
+    if spent is None:
+        book.cancel(dataset, reservation, reason=reason)
+        return
+    book.commit(
+        dataset,
+        reservation,
+        Cost(**spent),
+        **details,
+        failed=True,
+        reason=reason + " after private measurements; charged for those that ran",
+        mechanisms=[e["mechanism"] for e in getattr(synth, "spent_", [])],
+        releasable=False,
+    )
 
 
 def load(path: str | Path) -> Synthesizer:

@@ -9,8 +9,18 @@ Layout of a saved model folder::
     arrays.npz      the model's numeric state (loaded with allow_pickle=False), or
     arrays.safetensors  the same for models with network weights (safetensors: no code)
 
-Loading refuses a folder whose manifest is unknown, whose files do not match their hashes, or
-whose schema does not match the pinned schema hash.
+Integrity: the manifest lists the SHA-256 of every other file, and its own ``content_hash``
+is the SHA-256 of the manifest's canonical JSON without that field, so one hash covers every
+byte of the folder that tabsynth reads, the privacy statement included. Loading refuses a
+folder whose manifest is unknown, whose content hash or file hashes do not match, that holds a
+file the manifest does not list, or whose schema does not match the pinned schema hash.
+
+What this protects against: any edit of a file (a flipped ``releasable``, a lowered epsilon,
+swapped arrays) by someone who does not also recompute the hashes. Against a deliberate
+forger who recomputes them, compare the content hash with an anchor kept elsewhere: the
+ledger entry of the fit records it (``tabsynth verify MODEL --ledger L`` checks it), and with
+``$TABSYNTH_ARTIFACT_KEY`` set the manifest also carries an HMAC-SHA256 of the content hash
+that only holders of that key can produce or check.
 """
 
 from __future__ import annotations
@@ -35,12 +45,30 @@ from tabsynth.errors import ArtifactError
 FORMAT = "tabsynth-model"
 FORMAT_VERSION = 1
 KEY_ENV = "TABSYNTH_FINGERPRINT_KEY"
+SIGNING_KEY_ENV = "TABSYNTH_ARTIFACT_KEY"
+_UNHASHED = ("content_hash", "signature")
 _FILES = ("schema.json", "model.json")
 _ARRAY_FILES = ("arrays.npz", "arrays.safetensors")
 
 
 def _sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
+
+
+def content_hash(manifest: dict[str, Any]) -> str:
+    """SHA-256 of the manifest's canonical JSON without its own hash and signature."""
+    body = {k: v for k, v in manifest.items() if k not in _UNHASHED}
+    text = json.dumps(body, sort_keys=True, separators=(",", ":"), default=_json_default)
+    return "sha256:" + _sha256(text.encode())
+
+
+def _signing_key() -> bytes | None:
+    value = os.environ.get(SIGNING_KEY_ENV)
+    return value.encode() if value else None
+
+
+def _signature(key: bytes, chash: str) -> str:
+    return "hmac-sha256:" + hmac.new(key, chash.encode(), "sha256").hexdigest()
 
 
 def fingerprint_key() -> bytes:
@@ -102,6 +130,12 @@ def save_model(model: Any, path: str | Path) -> Path:
         "created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "files": {name: _sha256(b) for name, b in blobs.items()},
     }
+    # hashed as it will be read back (JSON turns tuples into lists, int keys into strings)
+    manifest = json.loads(json.dumps(manifest, default=_json_default))
+    manifest["content_hash"] = content_hash(manifest)
+    key = _signing_key()
+    if key is not None:
+        manifest["signature"] = _signature(key, manifest["content_hash"])
     blobs["manifest.json"] = json.dumps(manifest, indent=1, default=_json_default).encode()
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", dir=path.parent))
@@ -119,11 +153,11 @@ def save_model(model: Any, path: str | Path) -> Path:
     finally:
         if tmp.exists():
             shutil.rmtree(tmp)
-    _record_in_ledger(model, path, _sha256(blobs["manifest.json"]))
+    _record_in_ledger(model, path, _sha256(blobs["manifest.json"]), manifest["content_hash"])
     return path
 
 
-def _record_in_ledger(model: Any, path: Path, manifest_sha256: str) -> None:
+def _record_in_ledger(model: Any, path: Path, manifest_sha256: str, chash: str) -> None:
     """If the fit was charged to a ledger, link this artifact to its spend there."""
     entry = getattr(model, "ledger_entry_", None)
     location = getattr(model, "_ledger_location", None)
@@ -135,6 +169,7 @@ def _record_in_ledger(model: Any, path: Path, manifest_sha256: str) -> None:
         entry["dataset"],
         int(entry["entry"]),
         manifest_sha256=manifest_sha256,
+        content_hash=chash,
         location=str(path.resolve()),
     )
 
@@ -169,6 +204,20 @@ def read_manifest(path: str | Path) -> dict[str, Any]:
             f"{mpath}: format version {manifest.get('format_version')!r} is not "
             f"supported by tabsynth {__version__} (expects {FORMAT_VERSION})"
         )
+    if manifest.get("content_hash") != content_hash(manifest):
+        raise ArtifactError(
+            f"{mpath} was altered after saving (its content hash does not match); refusing "
+            "it. Fix: re-fit, or restore the folder as it was saved."
+        )
+    key = _signing_key()
+    if key is not None and "signature" in manifest:
+        if not hmac.compare_digest(
+            str(manifest["signature"]), _signature(key, manifest["content_hash"])
+        ):
+            raise ArtifactError(
+                f"{mpath}: the signature does not match $TABSYNTH_ARTIFACT_KEY (a forged or "
+                "re-hashed manifest, or another key). Fix: use the key it was saved with."
+            )
     return dict(manifest)
 
 
@@ -183,6 +232,13 @@ def load_model(path: str | Path) -> Any:
     array_files = [n for n in _ARRAY_FILES if n in manifest.get("files", {})]
     if len(array_files) != 1:
         raise ArtifactError(f"{path}: the manifest must list exactly one arrays file")
+    listed = set(manifest.get("files", {})) | {"manifest.json"}
+    extra = sorted(p.name for p in path.iterdir() if p.name not in listed)
+    if extra:
+        raise ArtifactError(
+            f"{path}: holds files the manifest does not list ({', '.join(extra)}); refusing "
+            "it. Fix: remove them, or restore the folder as it was saved."
+        )
     for name in (*_FILES, *array_files):
         fpath = path / name
         if not fpath.is_file():
@@ -212,3 +268,58 @@ def load_model(path: str | Path) -> Any:
     model.frame_kind_ = manifest.get("frame", "polars")
     model.manifest_ = manifest
     return model
+
+
+def verify_model(path: str | Path, ledger: str | Path | None = None) -> dict[str, Any]:
+    """Check every file of a saved model, then state its guarantee from verified content.
+
+    Raises ``ArtifactError`` on any mismatch (altered, missing or unlisted file; a content
+    hash or signature that does not match; with ``ledger``, a content hash the ledger never
+    recorded for this model's spend, or a ledger whose chain is broken).
+    """
+    model = load_model(path)  # every check of load
+    manifest = model.manifest_
+    out: dict[str, Any] = {
+        "path": str(path),
+        "content_hash": manifest["content_hash"],
+        "files": sorted(manifest["files"]),
+        "signature": (
+            "none"
+            if "signature" not in manifest
+            else ("verified" if _signing_key() is not None else "present, not checked (no key)")
+        ),
+        "label": model.privacy.label(),
+        "releasable": model.privacy.releasable,
+        "withheld": list(model.privacy.withheld),
+        "ledger": None,
+    }
+    if ledger is not None:
+        out["ledger"] = _verify_in_ledger(manifest, ledger)
+    return out
+
+
+def _verify_in_ledger(manifest: dict[str, Any], location: str | Path) -> str:
+    from tabsynth.privacy.ledger import Ledger
+
+    entry = manifest.get("ledger_entry") or {}
+    if not entry:
+        raise ArtifactError(
+            "the model was not charged to a ledger (no ledger entry in its manifest). Fix: "
+            "verify without --ledger, or fit with --dataset."
+        )
+    book = Ledger(location)
+    problems = book.audit()
+    if problems:
+        raise ArtifactError(f"ledger {location}: AUDIT FAILED ({problems[0]})")
+    links = [
+        e
+        for e in book.entries(entry["dataset"])
+        if e.kind == "artifact" and int(e.payload.get("commit", -1)) == int(entry["entry"])
+    ]
+    if not any(e.payload.get("content_hash") == manifest["content_hash"] for e in links):
+        raise ArtifactError(
+            f"ledger {location} holds no record of content hash {manifest['content_hash']} "
+            f"for entry {entry['entry']} of dataset {entry['dataset']!r}: this folder is not "
+            "the one saved after that spend"
+        )
+    return f"entry {entry['entry']} of dataset {entry['dataset']!r} records this content hash"

@@ -252,6 +252,13 @@ def fit(
     batch_rows: Annotated[
         int, typer.Option(min=1, help="stream: rows per batch (memory use scales with it).")
     ] = 500_000,
+    allow_draft: Annotated[
+        bool,
+        typer.Option(
+            help="Fit a schema drafted from the data (inferred_from_data: true), for testing: "
+            "the model is marked NOT FOR RELEASE everywhere."
+        ),
+    ] = False,
 ) -> None:
     """Fit a DP model on DATA under SCHEMA and save it to a folder (JSON + arrays, no pickle).
 
@@ -269,6 +276,7 @@ def fit(
     from tabsynth.data import read_table
 
     sch = tabsynth.Schema.from_yaml(schema)
+    _check_writable(output)  # before anything is read, reserved or measured
     options: dict[str, Any] = {}
     if epochs is not None:
         if (model or sch.model) != "ctgan":
@@ -295,6 +303,7 @@ def fit(
             dataset=dataset,
             ledger=ledger,
             verbose=progress,
+            allow_draft=allow_draft,
             **options,
         )
     m.save(output)
@@ -305,6 +314,67 @@ def fit(
             f"ledger: entry {entry['entry']} for dataset {entry['dataset']!r} in {entry['ledger']}"
         )
     typer.echo(f"wrote model {output}")
+
+
+def _check_writable(output: Path) -> None:
+    """Refuse an output folder that cannot be written, before any budget is reserved."""
+    import tempfile
+
+    parent = output.parent
+    probe = parent
+    while not probe.exists() and probe != probe.parent:
+        probe = probe.parent
+    problem = None
+    if output.exists() and not output.is_dir():
+        problem = "it exists and is not a folder"
+    elif not probe.is_dir():
+        problem = f"{probe} is not a folder"
+    else:
+        try:
+            parent.mkdir(parents=True, exist_ok=True)
+            with tempfile.TemporaryFile(dir=parent):
+                pass
+        except OSError as exc:
+            problem = exc.strerror or str(exc)
+    if problem:
+        raise typer.BadParameter(
+            f"cannot write {output}: {problem}. Fix: choose a writable folder (nothing was "
+            "fitted or charged)",
+            param_hint="-o",
+        )
+
+
+@app.command()
+def verify(
+    model_path: Annotated[Path, typer.Argument(metavar="MODEL", help="Model folder.")],
+    ledger: Annotated[
+        Path | None,
+        typer.Option(
+            "--ledger",
+            help="Also check that this ledger recorded the model's content hash for its spend.",
+        ),
+    ] = None,
+) -> None:
+    """Check every file of a saved MODEL, then print its guarantee and content hash.
+
+    Exit 1 when any file was altered, added or removed, or (with --ledger) when the ledger's
+    chain is broken or it holds no record of this content hash. Compare the printed hash
+    with the one in the release notes or the ledger.
+
+    Example:
+
+        tabsynth verify model/ --ledger ledger.sqlite
+    """
+    from tabsynth.artifacts import verify_model
+
+    info = verify_model(model_path, ledger=ledger)
+    typer.echo(f"files: {len(info['files'])} verified ({', '.join(info['files'])})")
+    typer.echo(f"content hash: {info['content_hash']}")
+    typer.echo(f"signature: {info['signature']}")
+    if info["ledger"]:
+        typer.echo(f"ledger: {info['ledger']}")
+    typer.echo(f"privacy: {info['label']}")
+    typer.echo("RELEASABLE" if info["releasable"] else "NOT FOR RELEASE")
 
 
 @app.command()
@@ -439,12 +509,19 @@ def sample(
         },
         "pii_leak_check": leaks.to_dict() if leaks is not None else "not run",
         "privacy": m.privacy.label(),
+        "releasable": m.privacy.releasable,
         "privacy_cost": "none: sampling, conditioning and rebalancing are post-processing of "
         "the DP model and spend no budget",
     }
     atomic_write_text(Path(f"{output}.manifest.json"), json.dumps(manifest, indent=2) + "\n")
-    typer.echo(f"privacy: {m.privacy.label()}")
+    _say_release(m)
     typer.echo(f"wrote {output} ({df.height} rows x {df.width} columns) and its manifest")
+
+
+def _say_release(m: Any) -> None:
+    typer.echo(f"privacy: {m.privacy.label()}")
+    if m.privacy.is_private and not m.privacy.releasable:
+        _say("WARNING: this model is NOT FOR RELEASE: " + "; ".join(m.privacy.withheld))
 
 
 def _sample_chunked(
@@ -492,10 +569,11 @@ def _sample_chunked(
         "chunk_streams": "numpy SeedSequence(seed, spawn_key=(i,)) for chunk i",
         **{k: v for k, v in options.items()},
         "privacy": m.privacy.label(),
+        "releasable": m.privacy.releasable,
         "privacy_cost": "none: sampling is post-processing of the DP model",
     }
     atomic_write_text(Path(f"{output}.manifest.json"), json.dumps(manifest, indent=2) + "\n")
-    typer.echo(f"privacy: {m.privacy.label()}")
+    _say_release(m)
     typer.echo(f"wrote {output} ({n} rows in {info['chunks']} chunk(s), seed {info['seed']})")
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import importlib
 import math
 from abc import ABC, abstractmethod
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any, ClassVar
 
 import numpy as np
@@ -37,7 +37,8 @@ class PrivacyInfo:
     """What a fitted model guarantees, as computed by its accountant.
 
     ``epsilon is None`` means the model was fitted without differential privacy.
-    ``releasable`` is False when the privacy noise came from a known seed (testing only).
+    ``releasable`` is False when the privacy noise came from a known seed (testing only) or
+    the schema was drafted from the data; ``withheld`` says why, in words.
     """
 
     epsilon: float | None
@@ -49,6 +50,7 @@ class PrivacyInfo:
     noise_source: str = "none"
     releasable: bool = False
     notes: tuple[str, ...] = field(default_factory=tuple)
+    withheld: tuple[str, ...] = ()
 
     @classmethod
     def non_private(cls) -> PrivacyInfo:
@@ -72,7 +74,8 @@ class PrivacyInfo:
         """One line for summaries and CLI output."""
         if self.epsilon is None:
             return "NON-PRIVATE (epsilon=None): no differential-privacy guarantee"
-        tail = "" if self.releasable else "  [NOT FOR RELEASE: reproducible noise]"
+        reasons = self.withheld or (() if self.releasable else ("reproducible noise",))
+        tail = f"  [NOT FOR RELEASE: {'; '.join(reasons)}]" if reasons else ""
         rho = f"rho={self.rho:.4g}, " if self.rho is not None else ""
         return (
             f"({self.epsilon:.4g}, {self.delta:.3g})-DP via {self.accountant} "
@@ -90,7 +93,35 @@ class PrivacyInfo:
         d = {k: v for k, v in d.items() if k != "label"}
         d["mechanisms"] = tuple(Mechanism(**m) for m in d.get("mechanisms", []))
         d["notes"] = tuple(d.get("notes", []))
-        return cls(**d)
+        d["withheld"] = tuple(d.get("withheld", []))
+        info = cls(**d)
+        if info.withheld and info.releasable:  # a releasable flag never outranks a reason
+            info = replace(info, releasable=False)
+        return info
+
+    def withhold(self, reason: str) -> PrivacyInfo:
+        """The same statement, marked NOT FOR RELEASE for ``reason``."""
+        if reason in self.withheld:
+            return self
+        return replace(self, releasable=False, withheld=(*self.withheld, reason))
+
+
+def drafted_fields(schema: Schema) -> list[tuple[str, list[str]]]:
+    """(column, fields) of a schema's domains that ``schema infer`` reads from the data."""
+    out = []
+    for col in schema.columns:
+        fields = []
+        if col.kind == "categorical":
+            fields.append("categories")
+        if col.kind in ("numerical", "datetime"):
+            fields.append("lower/upper bounds")
+        if col.kind == "numerical" and getattr(col, "atoms", None):
+            fields.append("atoms")
+        if col.kind == "numerical" and getattr(col, "precision", None) is not None:
+            fields.append("precision")
+        if fields:
+            out.append((col.name, fields))
+    return out
 
 
 def resolve_budget(schema: Schema, epsilon: Any, delta: Any) -> tuple[float | None, float]:
@@ -124,6 +155,7 @@ class Synthesizer(ABC):
         delta: float | str = "schema",
         reproducible_noise_seed: int | None = None,
         verbose: bool = False,
+        allow_draft: bool = False,
         **options: Any,
     ) -> None:
         self.schema = schema
@@ -131,6 +163,7 @@ class Synthesizer(ABC):
         self.delta = delta
         self.reproducible_noise_seed = reproducible_noise_seed
         self.verbose = verbose
+        self.allow_draft = allow_draft
         self.options = options
 
     # --- helpers shared by the models ----------------------------------------------------
@@ -177,6 +210,39 @@ class Synthesizer(ABC):
             )
         return eps, delta, noise
 
+    # --- what a fit has spent so far -------------------------------------------------------
+    def _charge(self, mech: Mechanism | None = None, **entry: Any) -> None:
+        """Record a measurement as spent, just before its noise is drawn: a fit that fails
+        after it is charged for it (``spent_cost``), one that fails before any is refunded.
+        ``entry`` is an accountant record: ``rho`` (and ``delta``), or ``q``, ``sigma`` and
+        ``steps`` for DP-SGD."""
+        if not hasattr(self, "spent_"):
+            self.spent_: list[dict[str, Any]] = []
+        if mech is not None:
+            entry = {"mechanism": mech.name, "rho": mech.rho, "delta": mech.delta}
+        self.spent_.append(dict(entry))
+
+    def spent_cost(self) -> dict[str, Any] | None:
+        """The cost of the measurements run so far (None when none ran): zCDP when all are
+        zCDP, else composed in Rényi DP at the fit's delta."""
+        spent = getattr(self, "spent_", [])
+        if not spent:
+            return None
+        _, delta = resolve_budget(self.schema, self.epsilon, self.delta)
+        d_approx = math.fsum(float(e.get("delta", 0.0)) for e in spent)
+        if all("rho" in e for e in spent):
+            from tabsynth.privacy import rho_to_epsilon
+
+            rho = math.fsum(float(e["rho"]) for e in spent)
+            eps = rho_to_epsilon(rho, delta - d_approx)
+            return {"epsilon": eps, "delta": delta, "rho": rho, "delta_approx": d_approx}
+        from tabsynth.privacy.rdp import RDPAccountant
+
+        acct = RDPAccountant()
+        for e in spent:
+            acct.spend(**e)
+        return {"epsilon": acct.epsilon(delta), "delta": delta, "rho": None, "delta_approx": 0.0}
+
     # --- fitted-state helpers -------------------------------------------------------------
     def _check_is_fitted(self) -> None:
         if not hasattr(self, "privacy_"):
@@ -192,12 +258,52 @@ class Synthesizer(ABC):
         self._check_is_fitted()
         return self.privacy_  # type: ignore[attr-defined, no-any-return]
 
+    def _check_draft(self) -> None:
+        """A schema drafted from the data (``inferred_from_data: true``) is refused unless
+        ``allow_draft``; then the model is marked NOT FOR RELEASE (see ``_withhold``)."""
+        if not self.schema.inferred_from_data or self.allow_draft:
+            return
+        from tabsynth.errors import Problem, SchemaError
+
+        problems = [
+            Problem(
+                f"column {name!r}",
+                f"{', '.join(fields)} read from the private data by `schema infer`",
+                "replace with public knowledge (code lists, legal ranges)",
+            )
+            for name, fields in drafted_fields(self.schema)
+        ]
+        problems.append(
+            Problem(
+                "inferred_from_data",
+                "the schema is a draft: a model fitted on it is NOT FOR RELEASE",
+                "review every domain above, then set `inferred_from_data: false`; or pass "
+                "allow_draft=True (--allow-draft) to fit it for testing, marked NOT FOR RELEASE",
+            )
+        )
+        raise SchemaError(problems)
+
+    def _withhold(self) -> None:
+        """Mark the fitted statement NOT FOR RELEASE for every reason that applies."""
+        info: PrivacyInfo = self.privacy_  # type: ignore[has-type]
+        if not info.is_private:
+            return
+        if self.schema.inferred_from_data:
+            info = info.withhold(
+                "draft schema (inferred_from_data: its domains came from the data)"
+            )
+        if self.reproducible_noise_seed is not None:
+            info = info.withhold("reproducible noise (fit-time randomness from a known seed)")
+        self.privacy_ = info
+
     # --- public API -----------------------------------------------------------------------
     def fit(self, data: Any) -> Synthesizer:
         """Fit on a pandas or polars DataFrame conforming to the schema."""
         from tabsynth.data import conform, to_polars
         from tabsynth.engines.sources import TableSource
 
+        self._check_draft()
+        self.spent_ = []
         if isinstance(data, TableSource):
             return self._fit_table_source(data)
         frame, kind = to_polars(data)
@@ -213,6 +319,7 @@ class Synthesizer(ABC):
         self.frame_kind_ = kind
         self.domain_report_ = report
         self._fit(conformed)
+        self._withhold()
         self.data_fingerprint_ = data_fingerprint(conformed)
         return self
 
@@ -227,6 +334,7 @@ class Synthesizer(ABC):
             )
         self.frame_kind_ = "polars"
         self._fit_source(source)
+        self._withhold()
         self.domain_report_ = source.domain_report
         self.data_fingerprint_ = source.fingerprint()
         return self

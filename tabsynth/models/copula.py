@@ -434,6 +434,9 @@ class CopulaSynthesizer(Synthesizer):
             plan.mechanisms.insert(0, size_mech)
         cands: dict[str, list[tuple[np.ndarray, np.ndarray]]] = {c: [] for c in atom_cols}
         seen: Counter[str] = Counter()
+        charged = {m.name: m for m in plan.mechanisms}
+        if ATOM_MECHANISM in charged:
+            self._charge(charged[ATOM_MECHANISM])
         for shard in range(n_shards):
             part = (
                 first
@@ -460,6 +463,9 @@ class CopulaSynthesizer(Synthesizer):
             partial(stats.cell_counts, domains=domains, strata=strata, others=others),
             self.schema,
         )
+        for name in ("stratum counts", "per-stratum histograms of each column"):
+            if name in charged:
+                self._charge(charged[name])
         counts, hists = self._measure(
             cells.arrays["strata"], [cells.arrays[f"hist/{c}"] for c in others], plan, noise
         )
@@ -534,6 +540,7 @@ class CopulaSynthesizer(Synthesizer):
             )
         r = rho * cfg.size_share
         sigma = gaussian_sigma(sensitivity=1.0, rho=r)
+        self._charge(mechanism="row count (sizes the strata)", rho=r, delta=0.0)
         n_hat = float(noise.gaussian_counts(np.array([n]), sigma)[0])
         d = len(public)
         sigma_hist = gaussian_sigma(sensitivity=math.sqrt(d), rho=(rho - r) * cfg.split[1])
@@ -667,6 +674,7 @@ class CopulaSynthesizer(Synthesizer):
             self.schema,
         ).arrays["gram"]
         if plan.sigma_gram is not None:
+            self._charge(next(m for m in plan.mechanisms if m.name in GRAM_MECHANISM.values()))
             gram = _from_upper(noise.gaussian_values(_upper(gram), plan.sigma_gram), d)
         if pooled_only:
             return np.repeat(self._pooled_corr(gram, sizes.sum(), plan, 1)[None], n_strata, 0)

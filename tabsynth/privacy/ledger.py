@@ -431,7 +431,13 @@ class Ledger:
             )
 
     def record_artifact(
-        self, dataset: str, commit: int, *, manifest_sha256: str, location: str
+        self,
+        dataset: str,
+        commit: int,
+        *,
+        manifest_sha256: str,
+        location: str,
+        content_hash: str | None = None,
     ) -> int:
         """Link a saved model (its manifest's hash) to the spend that produced it."""
         with self._write() as con:
@@ -445,6 +451,7 @@ class Ledger:
                 {
                     "commit": commit,
                     "manifest_sha256": manifest_sha256,
+                    "content_hash": content_hash,
                     "location": location,
                     **self._who(),
                 },

@@ -18,6 +18,20 @@ from tabsynth.schema.model import MAX_CATEGORIES, Schema
 
 MAX_INFERRED_CATEGORIES = 50
 ID_HINTS = ("id", "rownames", "uuid", "key", "index")
+# a category is written into a draft only when at least this many rows hold it; rarer ones
+# go to "Other" unwritten (a value held by a handful of rows can single them out)
+MIN_CATEGORY_ROWS = 10
+# name tokens of columns that hold people's names or contact details, in the languages of
+# the PII scan (en, de, fr, es, it, nl): such a column never gets a category list
+PERSON_TOKENS = frozenset(
+    "name names firstname first lastname last surname given family fullname forename "
+    "middlename maiden username user login nickname vorname nachname familienname "
+    "rufname nom prenom prénom nombre apellido apellidos cognome nome voornaam "
+    "achternaam naam email mail e-mail emailaddress courriel correo phone telephone tel "
+    "mobile cell fax telefon telefono telefoon handy portable address adresse direccion "
+    "dirección indirizzo adres street strasse straße rue calle via straat ssn passport "
+    "iban account card kreditkarte patient customer client kunde member".split()
+)
 BOOL_WORDS = {"true", "false", "yes", "no", "t", "f", "y", "n", "0", "1"}
 
 
@@ -38,17 +52,72 @@ def _is_identifier(name: str, s: pl.Series, n: int) -> bool:
     return bool(hinted and s.n_unique() >= 0.95 * n)
 
 
+def _name_tokens(name: str) -> set[str]:
+    """Lower-case tokens of a column name: ``patientName``, ``first_name``, ``E-Mail``."""
+    import re
+
+    spaced = re.sub(r"([a-z])([A-Z])", r"\1 \2", name)
+    tokens = {t for t in re.split(r"[^0-9A-Za-zÀ-ÿß]+", spaced.lower()) if t}
+    return tokens | {"".join(sorted(tokens, key=spaced.lower().find))}
+
+
+def identifying_reason(name: str, vals: pl.Series) -> str | None:
+    """Why a string column would identify people if its values were written, or None.
+
+    Signals: a column name that says name, contact or account (several languages); values
+    shaped like e-mail addresses, phone numbers, codes or ids; values shaped like personal
+    names (two or three capitalised alphabetic words); values that are mostly unique."""
+    hint = _name_tokens(name) & PERSON_TOKENS
+    if hint:
+        return f"its name ({sorted(hint)[0]!r}) says it holds names, contacts or accounts"
+    sample = vals.head(2000).cast(pl.String)
+    if sample.len() == 0:
+        return None
+    shapes = {
+        "e-mail addresses": r"^[^@\s]+@[^@\s]+\.[A-Za-z]{2,}$",
+        "phone numbers": r"^\+?[\d\s().\-/]{7,}$",
+        "codes or ids (letters and digits)": r"^[A-Za-z\-_/.]*\d[A-Za-z0-9\-_/.]{5,}$",
+        "personal names": r"^[A-ZÀ-Ý][a-zà-ÿß'\-]+( [A-ZÀ-Ý][a-zà-ÿß'\-]+){1,2}$",
+    }
+    for what, pattern in shapes.items():
+        if float(sample.str.contains(pattern).mean() or 0.0) >= 0.6:  # type: ignore[arg-type]
+            return f"its values look like {what}"
+    if sample.n_unique() >= 0.5 * sample.len() and sample.len() >= 20:
+        return "its values are mostly unique"
+    return None
+
+
 def _string_column(name: str, s: pl.Series, n: int, nullable: bool) -> dict[str, Any]:
     vals = s.drop_nulls()
     uniq = vals.n_unique()
-    if uniq <= MAX_INFERRED_CATEGORIES:
-        cats = sorted(str(v) for v in vals.unique().to_list())
+    why = identifying_reason(name, vals)
+    if why is not None:
+        mean_len = float(vals.str.len_chars().mean() or 0)  # type: ignore[arg-type]
+        free = mean_len >= 40 and " " in "".join(vals.head(50).to_list())
         return {
+            "name": name,
+            "kind": "text" if free else "identifier",
+            "nullable": nullable,
+            "description": f"DRAFT: not modelled, no value written: {why}. Review: declare "
+            "its pii entry and policy (e.g. fake), or a public category list.",
+        }
+    if uniq <= MAX_INFERRED_CATEGORIES:
+        counts = vals.value_counts()
+        kept = counts.filter(pl.col("count") >= MIN_CATEGORY_ROWS).get_column(vals.name)
+        cats = sorted(str(v) for v in kept.to_list())
+        col: dict[str, Any] = {
             "name": name,
             "kind": "categorical",
             "categories": cats or ["<empty>"],
             "nullable": nullable,
         }
+        if len(cats) < uniq:
+            col["other"] = "Other"
+            col["description"] = (
+                f"DRAFT: {uniq - len(cats)} value(s) held by fewer than {MIN_CATEGORY_ROWS} "
+                "rows go to 'Other', unwritten. Review: list the public categories."
+            )
+        return col
     mean_len = float(vals.str.len_chars().mean() or 0)  # type: ignore[arg-type]
     if (
         uniq >= 0.95 * max(len(vals), 1)
@@ -59,7 +128,8 @@ def _string_column(name: str, s: pl.Series, n: int, nullable: bool) -> dict[str,
     if mean_len >= 20 or uniq > MAX_CATEGORIES:
         return {"name": name, "kind": "text", "nullable": nullable}
     top = vals.value_counts(sort=True).head(MAX_INFERRED_CATEGORIES - 1)
-    cats = sorted(str(v) for v in top.get_column(name).to_list())
+    top = top.filter(pl.col("count") >= MIN_CATEGORY_ROWS)
+    cats = sorted(str(v) for v in top.get_column(name).to_list()) or ["<empty>"]
     return {
         "name": name,
         "kind": "categorical",

@@ -195,7 +195,7 @@ def test_infer_fills_pii_and_writes_no_value_of_a_pii_column(pii_schema, labelle
 def test_saved_model_holds_no_raw_pii(model, pii_schema, labelled, tmp_path):
     df, labels = labelled
     opts = {"epochs": 2} if model == "ctgan" else {}
-    m = tabsynth.fit(df, pii_schema, model, epsilon=3.0, **opts)
+    m = tabsynth.fit(df, pii_schema, model, epsilon=3.0, allow_draft=True, **opts)
     m.save(tmp_path / "m")
     blobs = b"".join(p.read_bytes() for p in (tmp_path / "m").iterdir())
     for col, entity in labels.items():
@@ -216,7 +216,7 @@ def test_release_fakes_hashes_and_passes_the_leak_check(pii_schema, labelled, mo
         if c["name"] == email:
             c["pii"]["policy"] = "hash"
     schema = tabsynth.Schema.from_dict({**pii_schema.model_dump(), "columns": cols})
-    model = tabsynth.fit(df, schema, "copula", epsilon=3.0)
+    model = tabsynth.fit(df, schema, "copula", epsilon=3.0, allow_draft=True)
     out = model.sample(400, seed=2)
     names = [c for c, e in labels.items() if e == "PERSON"]
     assert all(n in out.columns for n in names)
@@ -289,7 +289,7 @@ def test_report_has_a_pii_section_with_policies_and_no_raw_values(
     pii_schema, labelled, labelled_scan
 ):
     df, labels = labelled
-    model = tabsynth.fit(df, pii_schema, "copula", epsilon=3.0)
+    model = tabsynth.fit(df, pii_schema, "copula", epsilon=3.0, allow_draft=True)
     syn = model.sample(len(df), seed=0)
     holdout = df.sample(200, random_state=1)
     result = tabsynth.evaluate(df, syn, holdout, pii_schema, model=model, pii_scan=labelled_scan)

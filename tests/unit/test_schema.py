@@ -91,7 +91,10 @@ def test_infer_is_loud_and_fits_its_data(health):
     assert schema.to_yaml().startswith("# WARNING: DRAFTED FROM PRIVATE DATA")
     assert schema.column("age").kind == "numerical" and schema.column("age").integer
     assert set(schema.column("region").categories) == set(df["region"])
-    tabsynth.fit(df, schema, epsilon=1.0)  # the draft is usable as is
+    with pytest.raises(tabsynth.SchemaError, match="inferred_from_data"):
+        tabsynth.fit(df, schema, epsilon=1.0)  # a draft is refused ...
+    model = tabsynth.fit(df, schema, epsilon=1.0, allow_draft=True)  # ... unless told
+    assert "NOT FOR RELEASE" in model.privacy.label()
 
 
 def test_infer_detects_identifier_and_text():
