@@ -9,8 +9,10 @@ the model, to the reduced sums: the sensitivity of a sum does not depend on how 
 were partitioned.
 
 The only randomness in a pass is the jitter of the distributional transform (a uniform
-within a category's CDF interval). It is a keyed hash of the row's global index, so it does
-not depend on the partitioning either.
+within a category's CDF interval). It is a keyed hash of the row's own values
+(``tabsynth.privacy.keyed``), so it depends neither on the partitioning nor on the row's
+position: adding a record adds one clipped term to the Gram matrix and changes no other row's
+jitter (identical rows share their jitter, which leaves the sum's expectation as it is).
 """
 
 from __future__ import annotations
@@ -24,25 +26,11 @@ import polars as pl
 
 from tabsynth.data.validate import DomainReport, conform
 from tabsynth.errors import DataValidationError, Problem
+from tabsynth.privacy.keyed import _M1, _M2, content_hashes, hash_uniform, subkey
 from tabsynth.schema.model import Schema
 
+
 # --- rows -------------------------------------------------------------------------------
-_M1 = np.uint64(0xBF58476D1CE4E5B9)
-_M2 = np.uint64(0x94D049BB133111EB)
-_GOLDEN = np.uint64(0x9E3779B97F4A7C15)
-
-
-def hash_uniform(key: int, index: np.ndarray) -> np.ndarray:
-    """Uniforms in [0, 1) from a 64-bit ``key`` and global row indices (SplitMix64's
-    finaliser): a pure function of (key, index), whatever batch the row arrives in."""
-    with np.errstate(over="ignore"):
-        z = np.asarray(index, dtype=np.uint64) * _GOLDEN + np.uint64(key & (2**64 - 1))
-        z = (z ^ (z >> np.uint64(30))) * _M1
-        z = (z ^ (z >> np.uint64(27))) * _M2
-        z = z ^ (z >> np.uint64(31))
-    return (z >> np.uint64(11)).astype(np.float64) * (1.0 / 2**53)
-
-
 def as_polars(batch: Any) -> pl.DataFrame:
     """A polars frame from a polars, pandas or Arrow batch."""
     if isinstance(batch, pl.DataFrame):
@@ -311,12 +299,11 @@ def gram_sums(
     """Per-stratum (or pooled) Gram matrices of the rows' clipped normal-score vectors."""
     k, n_strata = stratum_of(frame, domains, strata)
     n, d = frame.height, len(others)
-    rows = offset + np.arange(n, dtype=np.int64)
+    rows = content_hashes(frame.select(sorted(domains)))  # the row's values, not its place
     z = np.empty((n, d))
     for j, name in enumerate(others):
         cells, pos = domains[name].encode(frame.get_column(name))
-        # one jitter stream per column: the row index is offset by the column's slot
-        jit = hash_uniform(jitter_key, rows * np.int64(d) + j)
+        jit = hash_uniform(subkey(jitter_key, j), rows)  # one key per column
         z[:, j] = normal_scores(cells, pos, pmfs[j], orders[j], k, jit)
     if clip_norm is not None:
         z = clip_rows(z, clip_norm)

@@ -63,17 +63,24 @@ def test_zcdp_mechanisms_compose_in_rdp_like_in_zcdp():
 def test_sampling_rate_is_expected_batch_over_rows_and_batches_are_poisson(health):
     df, schema = health
     model = tabsynth.fit(df, schema, "ctgan", epsilon=1.0, batch_size=200, **FAST)
-    loader = model._loader
-    n = len(loader.dataset)
+    batches = model._batches
+    n = batches.n
     # the rate is the public batch size over a DP row count, close to the true count
-    assert loader.sample_rate == pytest.approx(200 / n, rel=0.05)
-    q = loader.sample_rate
+    assert batches.q == pytest.approx(200 / n, rel=0.05)
+    q = batches.q
     assert f"rate {q:.4g}" in model.privacy.mechanisms[-1].name
-    sizes = np.array([len(b[0]) for _ in range(30) for b in loader])
+    assert len(batches) == int(1 / q)  # steps per epoch, as the accountant is told
+    draws = [batches.batch(t) for t in range(300)]
+    sizes = np.array([len(b) for b in draws])
     mean, var = n * q, n * q * (1 - q)
     assert abs(sizes.mean() - mean) < 4 * math.sqrt(var / sizes.size)
     assert 0.75 < sizes.var() / var < 1.33  # binomial, not fixed-size batches
     assert len(set(sizes.tolist())) > 10
+    # each row joins independently with probability q, in every step
+    joins = np.bincount(np.concatenate(draws), minlength=n) / len(draws)
+    assert abs(joins.mean() - q) < 0.1 * q
+    pair = np.mean([np.isin([0, 1], b).all() for b in draws[:300]])
+    assert pair < 5 * q * q + 0.02  # two rows together about q^2 of the time, not q
 
 
 # --- DP-SGD noise ------------------------------------------------------------------------------
@@ -275,11 +282,12 @@ def test_weights_saved_as_safetensors(health, tmp_path):
     assert not (tmp_path / "m" / "arrays.npz").exists()
 
 
-def test_progress_bar_shows_epochs_losses_and_epsilon(health, capsys):
+def test_progress_bar_shows_epochs_generator_loss_and_epsilon_only(health, capsys):
     df, schema = health
     tabsynth.fit(df, schema, "ctgan", epsilon=1.0, verbose=True, **FAST)
     err = capsys.readouterr().err
-    assert "2/2" in err and "loss_d=" in err and "eps=" in err
+    assert "2/2" in err and "loss_g=" in err and "eps=" in err
+    assert "loss_d" not in err  # the discriminator's loss is on private batches
 
 
 # --- sampling ----------------------------------------------------------------------------------
@@ -312,11 +320,13 @@ def test_marginals_match_their_dp_estimate(health):
 def test_learns_the_dependence_of_numbers_non_private(credit):
     """A strong numeric correlation (Amount ~ Price) survives: scores, not one-hots."""
     df, schema = credit
-    model = tabsynth.fit(df, schema, "ctgan", epsilon=None, epochs=40)
-    out = model.sample(len(df), seed=0)
     real = df[["Amount", "Price"]].corr().iloc[0, 1]
-    syn = out[["Amount", "Price"]].corr().iloc[0, 1]
-    assert real > 0.6 and syn > 0.4
+    syn = []
+    for _ in range(2):  # fit-to-fit spread is about 0.1: the mean of two fits
+        model = tabsynth.fit(df, schema, "ctgan", epsilon=None, epochs=40)
+        out = model.sample(len(df), seed=0)
+        syn.append(out[["Amount", "Price"]].corr().iloc[0, 1])
+    assert real > 0.6 and np.mean(syn) > 0.4
     assert isinstance(out, pd.DataFrame)
 
 

@@ -71,26 +71,33 @@ def fit_label_model(
     batch_size: int,
     lr: float,
     priv_gen: Any,
+    batches: Any = None,
+    noise: Any = None,
 ) -> tuple[np.ndarray, np.ndarray, int]:
     """Weights (n_classes, d), intercepts (n_classes,) and the number of steps taken.
 
-    Batches are Poisson samples at ``plan.q`` (Opacus' ``DPDataLoader``); with a noise
+    Batches are Poisson samples at ``plan.q`` (``batches``, a ``PoissonBatches`` keyed by the
+    rows; by default keyed by row number with a key drawn from ``priv_gen``); with a noise
     multiplier, each row's gradient is clipped to ``clip`` (ghost clipping), Gaussian noise of
     std ``sigma * clip`` is added to the sum, which is divided by the public ``batch_size``.
     The weights start at zero, so nothing but the private steps sets them.
     """
     import torch
-    from opacus.data_loader import DPDataLoader
 
-    from tabsynth.models.ctgan.model import _first, _Rows, private_module
+    from tabsynth.models.ctgan.model import private_module
+    from tabsynth.privacy.keyed import PoissonBatches
 
     lin = torch.nn.Linear(x.shape[1], n_classes)
     with torch.no_grad():
         lin.weight.zero_()
         lin.bias.zero_()
     opt: Any = torch.optim.SGD(lin.parameters(), lr=lr)
-    rows = _Rows(torch.as_tensor(x, dtype=torch.float32), torch.as_tensor(y, dtype=torch.long))
-    loader = DPDataLoader(rows, sample_rate=plan.q, generator=priv_gen, collate_fn=_first)
+    xt, yt = torch.as_tensor(x, dtype=torch.float32), torch.as_tensor(y, dtype=torch.long)
+    if batches is None:
+        key = int(torch.randint(0, 2**62, (1,), generator=priv_gen))
+        batches = PoissonBatches(np.arange(len(y), dtype=np.uint64), plan.q, key)
+    if batches.steps_per_epoch != plan.steps_per_epoch:
+        raise ValueError("the batches' steps per epoch differ from the plan's")
     model: Any = lin
     crit = None
     if plan.sigma is not None:
@@ -102,13 +109,16 @@ def fit_label_model(
             batch_size,
             priv_gen,
             torch.nn.CrossEntropyLoss(reduction="mean"),
+            noise=noise,
+            mechanism=LABEL_MECHANISM,
         )
     steps = 0
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message="Full backward hook is firing")
         for _ in range(plan.epochs):
-            for batch in loader:
-                label_step(model, opt, crit, *(batch if batch else (None, None)))
+            for _ in range(plan.steps_per_epoch):
+                idx = torch.as_tensor(batches.batch(steps), dtype=torch.long)
+                label_step(model, opt, crit, xt[idx], yt[idx])
                 steps += 1
     w = lin.weight.detach().numpy().astype(np.float64)
     b = lin.bias.detach().numpy().astype(np.float64)

@@ -87,10 +87,11 @@ class Layout:
         cells: np.ndarray,
         pos: np.ndarray,
         pmfs: list[np.ndarray],
-        rng: np.random.Generator,
+        jitter: np.random.Generator | np.ndarray,
     ) -> np.ndarray:
         """Row vectors (float32): one-hots, and normal scores through the pmfs' CDFs (a
-        point or null cell's mass is spread uniformly, as in the copula)."""
+        point or null cell's mass is spread uniformly, as in the copula). ``jitter`` is a
+        uniform per row and column (n, d), keyed by the row at fit time, or a generator."""
         n = cells.shape[0]
         x = np.zeros((n, self.row_dim), dtype=np.float32)
         rows = np.arange(n)
@@ -100,7 +101,8 @@ class Layout:
                 continue
             p = pmfs[j]
             lo = np.cumsum(p) - p
-            frac = np.where(np.isnan(pos[:, j]), rng.random(n), pos[:, j])
+            u_j = jitter[:, j] if isinstance(jitter, np.ndarray) else jitter.random(n)
+            frac = np.where(np.isnan(pos[:, j]), u_j, pos[:, j])
             u = lo[cells[:, j]] + p[cells[:, j]] * frac
             x[:, off] = ndtri(np.clip(u, 1e-6, 1 - 1e-6))
         return x

@@ -6,7 +6,8 @@ Privacy, add/remove-one neighbours, everything composed in Rényi DP (``tabsynth
    public cells of every column (L2 sensitivity sqrt(d); OpenDP's exact discrete Gaussian).
    They give the conditional vector's frequencies (never exact counts), the noisy row count
    that sets the sampling rate, and the targets of the marginal calibration below.
-2. **Discriminator** (the rest): DP-SGD with Poisson sampling through Opacus' ``DPDataLoader``
+2. **Discriminator** (the rest): DP-SGD with Poisson sampling (``PoissonBatches``: each row
+   joins each step's batch independently, as Opacus' ``DPDataLoader`` samples)
    at rate ``q = batch_size / noisy row count``, per-sample clipping to ``max_grad_norm`` and
    Gaussian noise whose multiplier is calibrated, before training, so that both parts together
    meet the target (epsilon, delta). The generator only sees the discriminator's outputs on
@@ -21,9 +22,17 @@ Privacy, add/remove-one neighbours, everything composed in Rényi DP (``tabsynth
 Post-processing at the end of ``fit``: each column's cell logits get a bias so that the
 generator's marginal matches the DP marginal (a few fixed-point steps on generated batches).
 
-Randomness: the Poisson sampling and the DP noise come from a ``torch.Generator`` seeded from
-the OS's secure source (from ``seed`` only with ``reproducible_noise``, which marks the model not
-for release); network initialisation, latent noise and conditional vectors from ``seed``.
+Planning: the sampling rate, steps and noise are planned from a DP row count (its own small
+share of the budget, ``count_share``), never from the exact count; a refusal for too few rows
+comes after that count alone and names the minimum.
+
+Randomness: every fit-time draw comes from the OS's secure source (from the seed only with
+``reproducible_noise``, which marks the model NOT FOR RELEASE); the sampling seed only seeds
+``sample``. Draws that touch records (the encoding's jitter, which conditional vector a real
+row gets, whether it joins a Poisson batch) are keyed hashes of the row itself
+(``tabsynth.privacy.keyed``), so adding a record changes no other row's draws. DP-SGD's
+Gaussian noise is Opacus' float draw from a ``torch.Generator`` seeded with 63 bits from
+``secrets`` (not Opacus' ``secure_mode``, which needs a CSPRNG package); the certificate says so.
 """
 
 from __future__ import annotations
@@ -49,13 +58,14 @@ from tabsynth.models.base import Mechanism, PrivacyInfo, Synthesizer, register
 from tabsynth.models.copula import ATOM_MECHANISM, atom_threshold, discover_atoms
 from tabsynth.models.ctgan.layout import Layout, is_scalar, uniform_to_cells
 from tabsynth.privacy import NEIGHBOURING, epsilon_to_rho, gaussian_sigma
+from tabsynth.privacy.keyed import PoissonBatches, fit_key, hash_uniform, row_keys, subkey
 
 torch = require_extra("torch", "ctgan")
 require_extra("opacus", "ctgan")
 
-from opacus.data_loader import DPDataLoader  # noqa: E402
 from opacus.grad_sample import GradSampleModuleFastGradientClipping  # noqa: E402
 from opacus.optimizers import DPOptimizerFastGradientClipping  # noqa: E402
+from opacus.optimizers.optimizer import _check_processed_flag, _mark_as_processed  # noqa: E402
 from opacus.utils.fast_gradient_clipping_utils import DPLossFastGradientClipping  # noqa: E402
 
 from tabsynth.models.ctgan.label import (  # noqa: E402
@@ -70,6 +80,7 @@ from tabsynth.privacy.rdp import RDPAccountant, calibrate_sigma, sgm_rdp  # noqa
 
 SGD_MECHANISM = "DP-SGD on the discriminator (Poisson-subsampled Gaussian, Opacus)"
 MARGINAL_MECHANISM = "histogram of every column over its public cells"
+COUNT_MECHANISM = "row count (plans DP-SGD)"
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -89,6 +100,9 @@ class CTGANConfig:
     generator_ema: float = 0.0
     max_grad_norm: float = 0.3
     marginal_share: float = 0.2
+    # the DP row count that plans training (sampling rate, refusal): a 2% share gives a
+    # standard deviation of about 35 rows at epsilon 1
+    count_share: float = 0.02
     bins: int = 32
     cell_threshold: float = 1.5
     calibrate: bool = True
@@ -115,8 +129,11 @@ class CTGANConfig:
             raise ValueError("epochs and generator_steps must be >= 1, batch_size >= 2")
         if not 0 <= self.generator_ema < 1:
             raise ValueError("generator_ema must be in [0, 1)")
-        if not 0 < self.marginal_share < 1:
-            raise ValueError("marginal_share must be in (0, 1)")
+        if not 0 < self.marginal_share < 1 or not 0 < self.count_share < 1:
+            raise ValueError(
+                f"marginal_share and count_share must be in (0, 1), got {self.marginal_share} "
+                f"and {self.count_share}. Fix: e.g. marginal_share=0.2, count_share=0.02"
+            )
         if self.max_grad_norm <= 0 or self.label_clip <= 0:
             raise ValueError(
                 f"max_grad_norm and label_clip must be positive, got {self.max_grad_norm} "
@@ -168,28 +185,6 @@ def _torch_generator(seed: int | None) -> Any:
     return g
 
 
-class _Rows(torch.utils.data.Dataset):  # type: ignore[misc, name-defined]
-    """Rows as one tensor; ``__getitems__`` fetches a whole Poisson batch at once."""
-
-    def __init__(self, x: Any, cells: Any) -> None:
-        self.x = x
-        self.cells = cells
-
-    def __len__(self) -> int:
-        return int(self.x.shape[0])
-
-    def __getitem__(self, i: int) -> Any:
-        return (self.x[i], self.cells[i])
-
-    def __getitems__(self, idx: list[int]) -> Any:
-        i = torch.as_tensor(idx, dtype=torch.long)
-        return [self.x[i], self.cells[i]]
-
-
-def _first(batch: Any) -> Any:
-    return batch
-
-
 @register
 class CTGANSynthesizer(Synthesizer):
     """DP-CTGAN (see the module docstring for the mechanism)."""
@@ -220,8 +215,12 @@ class CTGANSynthesizer(Synthesizer):
             self._atom_sigma = gaussian_sigma(sensitivity=math.sqrt(n_atom_cols), rho=r)
             self._atom_tau = atom_threshold(self._atom_sigma, delta_atoms, n_atom_cols)
             acct.spend(mechanism=ATOM_MECHANISM, rho=r, delta=delta_atoms)
+        r = rho * cfg.count_share
+        acct.spend(mechanism=COUNT_MECHANISM, rho=r)
+        self._count_rho, self._count_sigma = r, gaussian_sigma(sensitivity=1.0, rho=r)
         r = rho * cfg.marginal_share
         acct.spend(mechanism=MARGINAL_MECHANISM, rho=r)
+        self._marginal_rho = r
         self._marginal_sigma = gaussian_sigma(sensitivity=math.sqrt(d), rho=r)
         return acct
 
@@ -263,10 +262,11 @@ class CTGANSynthesizer(Synthesizer):
             need = minimum_rows(eps, delta, cfg, fixed, label=label is not None)
             raise PrivacyError(
                 f"too few rows for DP-CTGAN at epsilon={eps:g}, delta={delta:g}, "
-                f"epochs={cfg.epochs}, batch_size={cfg.batch_size}: the data has about "
-                f"{n_rows:.0f} rows and needs at least {need} (the noise multiplier would "
-                f"exceed max_noise_multiplier={cfg.max_noise_multiplier:g}). Fix: raise "
-                "epsilon, lower epochs or batch_size, or use model='copula'."
+                f"epochs={cfg.epochs}, batch_size={cfg.batch_size}: this plan needs at least "
+                f"{need} rows, and the DP row count (charged to the budget) is below that "
+                f"(the noise multiplier would exceed max_noise_multiplier="
+                f"{cfg.max_noise_multiplier:g}). Fix: raise epsilon, lower epochs or "
+                "batch_size, or use model='copula'."
             ) from None
         return _Training(
             q=q, steps_per_epoch=steps_per_epoch, sigma=sigma, accountant=acct, label=label
@@ -278,10 +278,18 @@ class CTGANSynthesizer(Synthesizer):
         eps, delta, noise = self._budget_and_noise()
         atom_cols = self._atom_columns(cfg)
         d = len(self.schema.modelled_columns)
-        fixed = None
+        rep = self.reproducible_noise_seed
+        fixed = private_plan = None
+        n_hat = float(df.height)  # non-private fits only; a private fit uses a DP count
         if eps is not None:
             fixed = self._split(eps, delta, d, len(atom_cols), cfg)
-            self._plan_sgd(eps, delta, float(df.height), cfg, fixed)  # refuse before measuring
+            self._charge(mechanism=COUNT_MECHANISM, rho=self._count_rho, delta=0.0)
+            n_hat = max(1.0, float(noise.gaussian_counts(np.array([df.height]),
+                                                         self._count_sigma)[0]))  # fmt: skip
+            private_plan = self._plan_sgd(eps, delta, n_hat, cfg, fixed)  # refused: count only
+            if atom_cols:
+                h = next(h for h in fixed.history if h["mechanism"] == ATOM_MECHANISM)
+                self._charge(mechanism=ATOM_MECHANISM, rho=h["rho"], delta=h["delta"])
         self.atoms_ = discover_atoms(
             df,
             atom_cols,
@@ -295,51 +303,62 @@ class CTGANSynthesizer(Synthesizer):
         self.config_ = cfg
         self.layout_ = layout
         cells, pos = layout.cells_of(df)
-        pmfs, conds, n_hat = self._marginals(cells, layout, cfg, noise, eps is not None)
+        if eps is not None:
+            self._charge(mechanism=MARGINAL_MECHANISM, rho=self._marginal_rho, delta=0.0)
+        pmfs, conds = self._marginals(cells, layout, cfg, noise, eps is not None)
         self.pmfs_ = pmfs
         self.conds_ = conds
         self.target_index_ = self._target_index(layout, cfg)
         if eps is None:
-            q = min(1.0, cfg.batch_size / df.height)
+            q = min(1.0, cfg.batch_size / n_hat)
             label = None
             if self._has_label(cfg):
-                label = plan_label(None, delta, df.height, cfg.batch_size, cfg.label_epochs, 1.0)
+                label = plan_label(None, delta, n_hat, cfg.batch_size, cfg.label_epochs, 1.0)
             plan = _Training(
-                q=q,
-                steps_per_epoch=max(1, int(1 / q)),
-                sigma=None,
-                accountant=None,
-                label=label,
+                q=q, steps_per_epoch=max(1, int(1 / q)), sigma=None, accountant=None, label=label
             )
         else:
-            plan = self._plan_sgd(eps, delta, n_hat, cfg, fixed)  # type: ignore[arg-type]
+            plan = private_plan  # type: ignore[assignment]
         self._delta = delta
-        seed = getattr(self, "seed_", None)
-        if seed is None:
-            seed = self.schema.seed
-        if seed is None:
-            seed = secrets.randbits(63)
-        # Poisson sampling and DP-SGD noise: secure unless reproducible noise was asked for
-        rep = self.reproducible_noise_seed
-        priv_gen = _torch_generator(None if rep is None else rep + 1)
-        # each record's scores use only its own value and the released pmfs
-        x = layout.encode(cells, pos, pmfs, np.random.default_rng(seed))
+        # every fit-time draw from the secure source (a known seed only for testing); draws
+        # that touch records are keyed by the row itself, so one record moves no other's
+        key = fit_key(rep)
+        priv_gen = _torch_generator(None if rep is None else rep + 1)  # DP-SGD noise
+        keys = row_keys(df.select(layout.names))
+        jitter = np.stack(
+            [hash_uniform(subkey(key, 1, j), keys) for j in range(len(layout.cells))], axis=1
+        ) if len(keys) else np.zeros((0, len(layout.cells)))  # fmt: skip
+        x = layout.encode(cells, pos, pmfs, jitter)
         self.label_plan_ = plan.label
-        self.label_ = self._fit_label(x, cells, plan, cfg, priv_gen)
-        self.net_ = self._train(x, cells, layout, pmfs, plan, cfg, int(seed), priv_gen)
-        self.bias_, self.knots_ = self._calibrate(layout, pmfs, int(seed), cfg.calibrate)
+        self.label_ = self._fit_label(x, cells, plan, cfg, priv_gen, keys, key, noise)
+        self.net_ = self._train(x, cells, layout, pmfs, plan, cfg, key, keys, priv_gen, noise)
+        calib = subkey(key, 4) >> 1
+        self.bias_, self.knots_ = self._calibrate(layout, pmfs, calib, cfg.calibrate)
         if self.label_ is not None:
-            self.label_bias_ = self._calibrate_label(int(seed))
+            self.label_bias_ = self._calibrate_label(calib)
         self.privacy_ = self._privacy(eps, delta, plan, cfg, noise.secure)
 
     def _fit_label(
-        self, x: np.ndarray, cells: np.ndarray, plan: _Training, cfg: CTGANConfig, priv_gen: Any
+        self,
+        x: np.ndarray,
+        cells: np.ndarray,
+        plan: _Training,
+        cfg: CTGANConfig,
+        priv_gen: Any,
+        keys: np.ndarray,
+        key: int,
+        noise: Any,
     ) -> tuple[np.ndarray, np.ndarray] | None:
         """The label model's weights and intercepts (label.py), or None without one."""
         t = self.target_index_
         if plan.label is None or t is None:
             return None
         layout = self.layout_
+        if plan.label.sigma is not None:
+            self._charge(
+                mechanism=LABEL_MECHANISM, q=plan.label.q, sigma=plan.label.sigma,
+                steps=plan.label.steps,
+            )  # fmt: skip
         w, b, steps = fit_label_model(
             features(x, int(layout.offsets[t]), layout.widths[t]),
             cells[:, t],
@@ -349,6 +368,8 @@ class CTGANSynthesizer(Synthesizer):
             batch_size=cfg.batch_size,
             lr=cfg.label_lr,
             priv_gen=priv_gen,
+            batches=PoissonBatches(keys, plan.label.q, subkey(key, 2)),
+            noise=noise,
         )
         if steps != plan.label.steps:
             raise PrivacyError(
@@ -367,9 +388,8 @@ class CTGANSynthesizer(Synthesizer):
 
     def _marginals(
         self, cells: np.ndarray, layout: Layout, cfg: CTGANConfig, noise: Any, private: bool
-    ) -> tuple[list[np.ndarray], list[np.ndarray], float]:
-        """Noisy histograms -> (pmf of each column, pmf of each column per target cell, noisy
-        row count).
+    ) -> tuple[list[np.ndarray], list[np.ndarray]]:
+        """Noisy histograms -> (pmf of each column, pmf of each column per target cell).
 
         With a discrete target y, every other column c is counted jointly with y: one record
         adds one to each of the d histograms, so the L2 sensitivity stays sqrt(d). The 1-way
@@ -389,11 +409,6 @@ class CTGANSynthesizer(Synthesizer):
             flat = noise.gaussian_counts(np.concatenate([h.ravel() for h in hists]), sigma)
             parts = np.split(flat.astype(float), np.cumsum([h.size for h in hists])[:-1])
             hists = [a.reshape(h.shape) for a, h in zip(parts, hists, strict=True)]
-            totals = np.array([h.sum() for h in hists])
-            weights = 1 / np.array([h.size for h in hists], dtype=float)
-            n_hat = max(float(np.sum(totals * weights) / weights.sum()), 1.0)
-        else:
-            n_hat = float(cells.shape[0])
         pmfs, conds = [], []
         for h in hists:
             pooled = h.sum(axis=0)
@@ -409,7 +424,7 @@ class CTGANSynthesizer(Synthesizer):
             cond = (rows + alpha * p) / np.maximum(rows.sum(axis=1, keepdims=True) + alpha, 1e-12)
             cond[cond.sum(axis=1) <= 0] = p
             conds.append(cond / cond.sum(axis=1, keepdims=True))
-        return pmfs, conds, n_hat
+        return pmfs, conds
 
     # --- training -------------------------------------------------------------------------
     def _col_probs(self) -> np.ndarray:
@@ -449,17 +464,18 @@ class CTGANSynthesizer(Synthesizer):
         cond[torch.arange(b), offs[which] + cell] = 1.0
         return cond, which, cell
 
-    def _cond_real(self, cb: Any, layout: Layout, g: Any) -> Any:
-        """Conditional vectors for real rows: a discrete column uniformly, the row's own cell
-        (a function of the row alone, so each row's clipped gradient still bounds it)."""
+    def _cond_real(self, cb: Any, layout: Layout, u: np.ndarray) -> Any:
+        """Conditional vectors for real rows: a discrete column drawn by ``_col_probs`` from
+        the row's own keyed uniform ``u``, and the row's own cell (a function of the row
+        alone, so each row's clipped gradient still bounds it, and no other row's draw
+        depends on which rows are in the batch)."""
         b = cb.shape[0]
         cond = torch.zeros(b, layout.cond_dim)
         disc = layout.discrete
         if not disc or b == 0:
             return cond
-        which = torch.multinomial(
-            torch.as_tensor(self._col_probs()), b, replacement=True, generator=g
-        )
+        cdf = np.cumsum(self._col_probs())
+        which = torch.as_tensor(np.minimum(np.searchsorted(cdf, u, side="right"), len(disc) - 1))
         own = cb[:, torch.as_tensor(disc)].gather(1, which[:, None]).squeeze(1)
         cond[torch.arange(b), torch.as_tensor(layout.cond_offsets)[which] + own] = 1.0
         return cond
@@ -487,10 +503,12 @@ class CTGANSynthesizer(Synthesizer):
         pmfs: list[np.ndarray],
         plan: _Training,
         cfg: CTGANConfig,
-        seed: int,
+        key: int,
+        keys: np.ndarray,
         priv_gen: Any,
+        noise: Any,
     ) -> Any:
-        g = _torch_generator(seed)
+        g = _torch_generator(subkey(key, 3) >> 1)  # init, latent and generated rows' draws
         out_dim = layout.row_dim
         gen = Generator(cfg.z_dim + layout.cond_dim, cfg.generator_dims, out_dim)
         disc = Discriminator(out_dim + layout.cond_dim, cfg.discriminator_dims)
@@ -498,15 +516,17 @@ class CTGANSynthesizer(Synthesizer):
         init_weights(disc, g)
         opt_g = torch.optim.Adam(gen.parameters(), lr=cfg.lr_generator, betas=(0.5, 0.9))
         opt_d = torch.optim.Adam(disc.parameters(), lr=cfg.lr_discriminator, betas=(0.5, 0.9))
-        rows = _Rows(torch.as_tensor(x), torch.as_tensor(cells))
-        loader = DPDataLoader(rows, sample_rate=plan.q, generator=priv_gen, collate_fn=_first)
+        xt, ct = torch.as_tensor(x), torch.as_tensor(cells)
+        batches = PoissonBatches(keys, plan.q, subkey(key, 5))
         d_model: Any = disc
         crit = None
         if plan.sigma is not None:
+            self._charge(mechanism=SGD_MECHANISM, q=plan.q, sigma=plan.sigma,
+                         steps=cfg.epochs * batches.steps_per_epoch)  # fmt: skip
             d_model, opt_d, crit = private_discriminator(
-                disc, opt_d, plan.sigma, cfg.max_grad_norm, cfg.batch_size, priv_gen
+                disc, opt_d, plan.sigma, cfg.max_grad_norm, cfg.batch_size, priv_gen, noise
             )
-        self._loader = loader
+        self._batches = batches
         nets = (gen, d_model, opt_g, opt_d, crit)
         bar = self._progress(cfg.epochs)
         steps = 0
@@ -517,12 +537,14 @@ class CTGANSynthesizer(Synthesizer):
             ema = _Average(gen, cfg.generator_ema) if cfg.generator_ema > 0 else None
             for _epoch in range(cfg.epochs):
                 losses = []
-                for batch in loader:
-                    xb, cb = self._unpack(batch, layout)
-                    losses.append(self._train_step(xb, cb, *nets, layout, pmfs, cfg, g))
+                for _ in range(batches.steps_per_epoch):
+                    idx = batches.batch(steps)
+                    ti = torch.as_tensor(idx, dtype=torch.long)
+                    u = batches.uniforms(steps, idx, 0)
+                    losses.append(self._train_step(xt[ti], ct[ti], u, *nets, layout, pmfs, cfg, g))
+                    steps += 1
                     if ema is not None:
                         ema.update(gen)
-                steps += len(losses)
                 if bar is not None:
                     self._report(bar, losses, plan, steps)
         self.train_seconds_ = time.perf_counter() - t0
@@ -534,15 +556,11 @@ class CTGANSynthesizer(Synthesizer):
         gen.eval()
         return gen
 
-    @staticmethod
-    def _unpack(batch: Any, layout: Layout) -> tuple[Any, Any]:
-        if not batch:  # an empty Poisson batch before any non-empty one
-            return torch.zeros(0, layout.row_dim), torch.zeros(0, len(layout.cells)).long()
-        return batch[0], batch[1]
-
-    def _report(self, bar: Any, losses: list[tuple[float, float]], plan: Any, steps: int) -> None:
-        ld, lg = np.mean(losses, axis=0) if losses else (math.nan, math.nan)
-        post = {"loss_d": f"{ld:.3f}", "loss_g": f"{lg:.3f}"}
+    def _report(self, bar: Any, losses: list[float], plan: Any, steps: int) -> None:
+        # the generator's loss only: it reads generated rows through the already private
+        # discriminator (post-processing); the discriminator's loss is on private batches
+        lg = float(np.mean(losses)) if losses else math.nan
+        post = {"loss_g": f"{lg:.3f}"}
         if plan.accountant is not None and plan.sigma is not None:
             post["eps"] = f"{self._eps_so_far(plan, steps):.3f}"
         bar.set_postfix(post)
@@ -564,6 +582,7 @@ class CTGANSynthesizer(Synthesizer):
         self,
         xb: Any,
         cb: Any,
+        u: np.ndarray,
         gen: Any,
         disc: Any,
         opt_g: Any,
@@ -573,16 +592,16 @@ class CTGANSynthesizer(Synthesizer):
         pmfs: list[np.ndarray],
         cfg: CTGANConfig,
         g: Any,
-    ) -> tuple[float, float]:
-        """One discriminator step and one generator step; returns both losses. As many
-        generated rows as the public expected batch size."""
+    ) -> float:
+        """One discriminator step and one generator step; returns the generator's loss. As
+        many generated rows as the public expected batch size."""
         n_fake = cfg.batch_size
         cond, _, _ = self._cond_fake(n_fake, layout, pmfs, g)
         z = torch.randn(n_fake, cfg.z_dim, generator=g)
         with torch.no_grad():
             fake = self._activate(gen(torch.cat([z, cond], dim=1)), layout, cfg.gumbel_tau, g)
-        real_in = torch.cat([xb, self._cond_real(cb, layout, g)], dim=1)
-        loss_d = self._d_step(real_in, torch.cat([fake, cond], dim=1), disc, opt_d, crit)
+        real_in = torch.cat([xb, self._cond_real(cb, layout, u)], dim=1)
+        self._d_step(real_in, torch.cat([fake, cond], dim=1), disc, opt_d, crit)
 
         dp = crit is not None
         if dp:
@@ -600,7 +619,7 @@ class CTGANSynthesizer(Synthesizer):
             opt_g.step()
         if dp:
             disc.enable_hooks()
-        return loss_d, float(loss_g.detach())
+        return float(loss_g.detach())
 
     @staticmethod
     def _d_step(real_in: Any, fake_in: Any, disc: Any, opt_d: Any, crit: Any) -> float:
@@ -953,7 +972,13 @@ CHUNK = 65_536
 
 
 def private_discriminator(
-    disc: Any, opt: Any, sigma: float, max_grad_norm: float, batch_size: int, generator: Any
+    disc: Any,
+    opt: Any,
+    sigma: float,
+    max_grad_norm: float,
+    batch_size: int,
+    generator: Any,
+    noise: Any = None,
 ) -> tuple[Any, Any, Any]:
     """Opacus' DP-SGD around a discriminator (binary cross-entropy on logits)."""
     return private_module(
@@ -964,7 +989,36 @@ def private_discriminator(
         batch_size,
         generator,
         torch.nn.BCEWithLogitsLoss(reduction="mean"),
+        noise=noise,
+        mechanism=SGD_MECHANISM,
     )
+
+
+class _DPOptimizer(DPOptimizerFastGradientClipping):  # type: ignore[misc]
+    """Opacus' optimizer; its Gaussian noise is Opacus' own draw from ``generator`` unless the
+    noise source offers ``gaussian_gradient`` (the grey-box harness, which couples the noisy
+    sums of neighbouring runs and checks their pre-noise distance against the clipping norm)."""
+
+    noise_source: Any = None
+    mechanism: str = ""
+
+    def add_noise(self) -> None:
+        hook = getattr(self.noise_source, "gaussian_gradient", None)
+        if hook is None:
+            super().add_noise()
+            return
+        for p in self.params:
+            _check_processed_flag(p.summed_grad)
+        flat = torch.cat([p.summed_grad.reshape(-1) for p in self.params])
+        std = self.noise_multiplier * self.max_grad_norm
+        noisy = hook(flat.detach().double().numpy(), std, mechanism=self.mechanism)
+        start = 0
+        for p in self.params:
+            size = p.summed_grad.numel()
+            part = torch.as_tensor(noisy[start : start + size], dtype=p.summed_grad.dtype)
+            p.grad = part.view_as(p)
+            start += size
+            _mark_as_processed(p.summed_grad)
 
 
 def private_module(
@@ -975,6 +1029,8 @@ def private_module(
     batch_size: int,
     generator: Any,
     loss: Any,
+    noise: Any = None,
+    mechanism: str = "",
 ) -> tuple[Any, Any, Any]:
     """Opacus' DP-SGD around a network and its loss: ghost clipping (exact per-sample
     gradient norms without materialising per-sample gradients), Gaussian noise of std
@@ -983,13 +1039,14 @@ def private_module(
     module = GradSampleModuleFastGradientClipping(
         net, max_grad_norm=max_grad_norm, use_ghost_clipping=True
     )
-    dp_opt = DPOptimizerFastGradientClipping(
+    dp_opt = _DPOptimizer(
         opt,
         noise_multiplier=sigma,
         max_grad_norm=max_grad_norm,
         expected_batch_size=int(batch_size),
         generator=generator,
     )
+    dp_opt.noise_source, dp_opt.mechanism = noise, mechanism
     crit = DPLossFastGradientClipping(module, dp_opt, loss)
     return module, dp_opt, crit
 
