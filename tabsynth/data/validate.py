@@ -43,10 +43,22 @@ class DomainReport:
         }
 
 
+def mask_value(value: str) -> str:
+    """The shape of a value: letters as x/X, digits as 9, everything else kept (at most 60
+    characters). Messages show shapes, never raw private values."""
+    import re
+
+    out = re.sub(r"[A-Z]", "X", value[:60])
+    out = re.sub(r"[a-z]", "x", out)
+    out = re.sub(r"\d", "9", out)
+    return out + ("…" if len(value) > 60 else "")
+
+
 def _examples(values: pl.Series, k: int = 5) -> str:
-    vals = values.drop_nulls().unique(maintain_order=True).head(k).to_list()
-    shown = [(str(v)[:40] + "…") if len(str(v)) > 40 else str(v) for v in vals]
-    return ", ".join(repr(s) for s in shown)
+    """Up to ``k`` distinct shapes of the values (masked: see ``mask_value``)."""
+    vals = values.drop_nulls().unique(maintain_order=True).head(50).to_list()
+    shapes = list(dict.fromkeys(mask_value(str(v)) for v in vals))[:k]
+    return ", ".join(repr(s) for s in shapes) + " (shapes: letters x/X, digits 9)"
 
 
 def _categorical(s: pl.Series, col: Any, rep: DomainReport, probs: list[Problem]) -> pl.Series:

@@ -44,6 +44,7 @@ from tabsynth.errors import (
 from tabsynth.models.base import Mechanism, PrivacyInfo, Synthesizer, register
 from tabsynth.privacy import NEIGHBOURING, epsilon_to_rho, gaussian_sigma, get_accountant
 from tabsynth.privacy.discrete import discrete_gaussian_threshold
+from tabsynth.privacy.keyed import fit_key
 
 log = logging.getLogger(__name__)
 ATOM_MECHANISM = "atom discovery (thresholded Gaussian sparse histogram)"
@@ -400,8 +401,8 @@ class CopulaSynthesizer(Synthesizer):
 
         cfg = self._config()
         eps, delta, noise = self._budget_and_noise()
-        rng = np.random.default_rng(self.reproducible_noise_seed)  # fit-time jitter only
-        jitter_key = int(rng.integers(0, 2**63))
+        # the jitter's key: secure, or from the seed with reproducible noise (testing only)
+        jitter_key = fit_key(self.reproducible_noise_seed)
         public = {d.name: d for d in build_domains(self.schema, bins=cfg.bins)}
         # continuous numbers are never strata (those are categorical), so the atom columns
         # and their share of delta are known before anything is measured

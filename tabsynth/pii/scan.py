@@ -89,10 +89,9 @@ def name_hint(column: str) -> str | None:
 
 def mask(value: str, keep: int = 0) -> str:
     """The shape of a value: letters as x/X, digits as 9, everything else kept."""
-    out = re.sub(r"[A-Z]", "X", value[:60])
-    out = re.sub(r"[a-z]", "x", out)
-    out = re.sub(r"\d", "9", out)
-    return out + ("…" if len(value) > 60 else "")
+    from tabsynth.data.validate import mask_value
+
+    return mask_value(value)
 
 
 @dataclass
