@@ -317,7 +317,7 @@ def noisy_candidates(
     if counts.size == 0:
         return vals[:0], np.empty(0)
     if sigma is not None and tau is not None:
-        noisy = noise.gaussian_counts(counts, sigma).astype(float)
+        noisy = noise.gaussian_counts(counts, sigma, keys=vals).astype(float)
     else:
         noisy, tau = counts.astype(float), max(5.0, 0.002 * n_rows) - 0.5
     keep = noisy > tau

@@ -20,8 +20,12 @@ class NoiseSource(Protocol):
 
     secure: bool
 
-    def gaussian_counts(self, counts: np.ndarray, sigma: float) -> np.ndarray:
-        """Integer counts plus discrete Gaussian noise with scale ``sigma``."""
+    def gaussian_counts(
+        self, counts: np.ndarray, sigma: float, *, keys: np.ndarray | None = None
+    ) -> np.ndarray:
+        """Integer counts plus discrete Gaussian noise with scale ``sigma``. ``keys`` names
+        each count (e.g. the distinct value it counts) so that a test harness can match
+        counts across neighbouring runs; the samplers ignore it."""
         ...
 
     def gaussian_values(self, values: np.ndarray, sigma: float) -> np.ndarray:
@@ -42,7 +46,9 @@ class SecureNoise:
 
     secure: bool = True
 
-    def gaussian_counts(self, counts: np.ndarray, sigma: float) -> np.ndarray:
+    def gaussian_counts(
+        self, counts: np.ndarray, sigma: float, *, keys: np.ndarray | None = None
+    ) -> np.ndarray:
         counts = np.asarray(counts)
         if counts.size == 0:
             return counts.astype(np.int64)
@@ -77,7 +83,9 @@ class SeededNoise:
     def __post_init__(self) -> None:
         self._rng = np.random.default_rng(np.random.SeedSequence([self.seed, 0x6E6F697365]))
 
-    def gaussian_counts(self, counts: np.ndarray, sigma: float) -> np.ndarray:
+    def gaussian_counts(
+        self, counts: np.ndarray, sigma: float, *, keys: np.ndarray | None = None
+    ) -> np.ndarray:
         counts = np.asarray(counts, dtype=np.int64)
         return counts + np.rint(self._rng.normal(0.0, sigma, counts.shape)).astype(np.int64)
 

@@ -70,7 +70,7 @@ class _TenthNoise:
     def __init__(self, inner):
         self.inner, self.secure = inner, inner.secure
 
-    def gaussian_counts(self, counts, sigma):
+    def gaussian_counts(self, counts, sigma, **kw):
         return self.inner.gaussian_counts(counts, sigma / 10)
 
     def gaussian_values(self, values, sigma):

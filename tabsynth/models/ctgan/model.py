@@ -755,8 +755,10 @@ class CTGANSynthesizer(Synthesizer):
         for h in plan.accountant.history:  # type: ignore[union-attr]
             if "rho" not in h:  # the label model's DP-SGD, listed below
                 continue
-            atoms = h["mechanism"] == ATOM_MECHANISM
-            sens = math.sqrt(len(self._atom_columns(cfg))) if atoms else math.sqrt(d)
+            sens = {
+                ATOM_MECHANISM: math.sqrt(len(self._atom_columns(cfg))),
+                COUNT_MECHANISM: 1.0,
+            }.get(h["mechanism"], math.sqrt(d))
             zcdp.append(
                 Mechanism(
                     name=h["mechanism"],
