@@ -98,8 +98,9 @@ def test_copula_on_dask_releases_nothing_but_its_mechanisms(credit_small, tmp_pa
 
 @pytest.mark.slow
 @pytest.mark.parametrize("where", POSITIONS)
-def test_ctgan_with_label_model_releases_nothing_but_its_mechanisms(credit_small, where,
-                                                                     tmp_path, monkeypatch):  # fmt: skip
+def test_ctgan_with_label_model_releases_nothing_but_its_mechanisms(
+    credit_small, where, tmp_path, monkeypatch
+):
     """DP-CTGAN, atoms on, label model on: the DP row count, atoms, marginals, and every
     DP-SGD step of the label model and the discriminator (each step's noisy sum coupled)."""
     df, schema, record = credit_small
@@ -247,8 +248,9 @@ def test_neighbour_tables_differ_by_one_record(credit_small):
 
 def test_harness_catches_a_domain_read_from_the_data(credit_small, tmp_path, monkeypatch):
     """A schema drafted from the rows (what `fit` now refuses): the outlier widens a bound."""
-    import polars as pl
     import warnings
+
+    import polars as pl
 
     df, _, record = credit_small
     record = record.copy()
