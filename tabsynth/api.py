@@ -93,6 +93,14 @@ def _fit_charged(
 
     synth._check_draft()  # type: ignore[attr-defined]  # refused before anything is reserved
     book = Ledger(path)
+    if book.created:
+        import warnings
+
+        warnings.warn(
+            f"created the ledger {_redact(book.location)} (there was none at that path)",
+            UserWarning,
+            stacklevel=3,
+        )
     planned = synth.planned_cost()
     details = {"model": synth.name, "schema_hash": synth.schema.hash()}
     reservation = book.reserve(dataset, Cost(**planned), **details)

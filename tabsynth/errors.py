@@ -8,7 +8,8 @@ Every error a user can cause is a ``TabsynthError`` and also a ``ValueError`` or
     ├── DataValidationError(ValueError)  the data does not fit the schema (every problem listed)
     ├── UnsupportedFileError(ValueError) a path that is neither .csv nor .parquet
     ├── PrivacyError(ValueError)         a privacy parameter is invalid or cannot be met
-    │   └── BudgetExceededError          a spend would exceed the budget or cap
+    │   ├── BudgetExceededError          a spend would exceed the budget or cap
+    │   └── LedgerIntegrityError         the ledger's chain or signatures do not verify
     ├── SamplingError(ValueError)        an invalid or impossible sampling request
     ├── NotFittedError(ValueError)       a model used before ``fit``
     ├── ArtifactError(ValueError)        a saved model is unknown, altered or of another version
@@ -83,6 +84,11 @@ class PrivacyError(TabsynthError, ValueError):
 
 class BudgetExceededError(PrivacyError):
     """A spend would exceed the privacy budget or the dataset's cap."""
+
+
+class LedgerIntegrityError(PrivacyError):
+    """The privacy ledger does not verify (an edited, deleted, reordered or forged entry):
+    nothing is decided or reported from it."""
 
 
 class SamplingError(TabsynthError, ValueError):

@@ -35,7 +35,8 @@ def _summary_md(s: dict[str, Any]) -> str:
         lines.append(
             f"- ledger: entry {s['ledger']['entry']} in {s['ledger']['ledger']}; "
             f"dataset {st['dataset']!r} has spent epsilon {st['spent_epsilon']:.3g} "
-            f"of its cap {st['cap_epsilon']:.3g} (remaining {st['remaining_epsilon']:.3g}"
+            f"of its cap {st['cap_epsilon']:.3g} at delta {st['cap_delta']:.3g} (remaining "
+            f"{st['remaining_epsilon']:.3g}"
             "; `tabsynth budget show --ledger` that file)"
         )
     if s.get("strata") is not None:

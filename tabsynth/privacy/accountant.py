@@ -15,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from scipy.optimize import brentq, minimize_scalar
+from scipy.optimize import minimize_scalar
 
 from tabsynth.errors import PrivacyError
 
@@ -56,21 +56,35 @@ def rho_to_epsilon(rho: float, delta: float) -> float:
         eps_at, bounds=(centre - 15, centre + 15), method="bounded", options={"xatol": 1e-10}
     )
     simple = rho + 2 * math.sqrt(rho * log_inv_delta)
-    return float(min(res.fun, simple))
+    return float(max(0.0, min(res.fun, simple)))
 
 
 def epsilon_to_rho(epsilon: float, delta: float) -> float:
-    """Largest rho whose (epsilon, delta) conversion does not exceed ``epsilon``."""
+    """Largest rho whose (epsilon, delta) conversion does not exceed ``epsilon``.
+
+    Exact and fast at any epsilon: the bracket is closed-form (Bun and Steinke's bound
+    rho + 2 sqrt(rho log(1/delta)) is at least the conversion used, so its inverse is
+    feasible; rho <= epsilon always), and a bisection in log(rho) that keeps its lower end
+    feasible takes at most 80 steps."""
     check_epsilon_delta(epsilon, delta)
-    hi = epsilon  # rho <= epsilon always satisfies the target (rho_to_epsilon(rho) > rho)
-    lo = 0.0
-    rho = brentq(
-        lambda r: rho_to_epsilon(r, delta) - epsilon, lo + 1e-300, hi, xtol=1e-15, rtol=1e-12
-    )
-    # brentq can land a hair above the root: step down until the conversion holds
-    while rho_to_epsilon(rho, delta) > epsilon:
-        rho *= 1 - 1e-12
-    return float(rho)
+    log_inv = math.log(1 / delta)
+    lo = (math.sqrt(log_inv + epsilon) - math.sqrt(log_inv)) ** 2  # Bun-Steinke inverse
+    for _ in range(8):  # rounding: make the lower end feasible
+        if rho_to_epsilon(lo, delta) <= epsilon:
+            break
+        lo *= 1 - 1e-9
+    hi = float(epsilon)
+    if rho_to_epsilon(hi, delta) <= epsilon:  # cannot happen for delta < 1, but be exact
+        return hi
+    for _ in range(80):
+        if hi / lo - 1 < 1e-12:
+            break
+        mid = math.sqrt(lo * hi)
+        if rho_to_epsilon(mid, delta) <= epsilon:
+            lo = mid
+        else:
+            hi = mid
+    return float(lo)
 
 
 def gaussian_sigma(*, sensitivity: float, rho: float) -> float:

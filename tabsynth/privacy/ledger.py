@@ -21,28 +21,51 @@ a row lock on the chain's head row (``SELECT ... FOR UPDATE``) serialises writer
 Composition: when every entry of a dataset carries zCDP costs (rho, plus the delta of
 approximate mechanisms), spends compose by adding rho and converting once at the cap's
 delta; otherwise epsilons and deltas add up (basic composition).
+
+Verified before use: every decision (a reservation against the cap) and every figure
+(``status``, ``export``) first verifies the whole chain, in the same transaction, and refuses
+with ``LedgerIntegrityError`` naming the first bad entry. What each protection covers:
+
+* the hash chain: any edit, deletion or reordering of entries by someone who does not
+  recompute the later hashes;
+* an anchor (``head()`` recorded outside the ledger, checked with ``audit(expect_head=...)``):
+  a truncated tail, or a history rewritten with recomputed hashes;
+* signing (``$TABSYNTH_LEDGER_KEY``, a key kept outside the ledger): every entry after the
+  chain's "sign" entry carries an HMAC-SHA256 of its hash, so a writer without the key cannot
+  append or rewrite a consistent entry. Without the key a signed ledger cannot be verified,
+  so nothing is decided from it.
+
+Files: a new SQLite ledger is created 0600 in a folder created 0700 (entries name users,
+hosts and datasets); an existing one readable by others is warned about. Read-only uses
+(``Ledger(path, create=False)``) never create a file.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import getpass
 import hashlib
+import hmac
 import json
 import math
 import os
+import re
 import socket
 import sqlite3
+import stat
+import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from tabsynth.errors import BudgetExceededError, PrivacyError
-from tabsynth.privacy.accountant import check_epsilon_delta, rho_to_epsilon
+from tabsynth.errors import BudgetExceededError, LedgerIntegrityError, PrivacyError
+from tabsynth.privacy.accountant import check_epsilon_delta, epsilon_to_rho, rho_to_epsilon
 
 LEDGER_ENV = "TABSYNTH_LEDGER"
+KEY_ENV = "TABSYNTH_LEDGER_KEY"
 GENESIS = "0" * 64
 
 _SQLITE_SCHEMA = """
@@ -58,6 +81,11 @@ CREATE TRIGGER IF NOT EXISTS entries_no_update BEFORE UPDATE ON entries
 BEGIN SELECT RAISE(ABORT, 'the ledger is append-only'); END;
 CREATE TRIGGER IF NOT EXISTS entries_no_delete BEFORE DELETE ON entries
 BEGIN SELECT RAISE(ABORT, 'the ledger is append-only'); END;
+CREATE TABLE IF NOT EXISTS macs (seq INTEGER PRIMARY KEY, mac TEXT NOT NULL);
+CREATE TRIGGER IF NOT EXISTS macs_no_update BEFORE UPDATE ON macs
+BEGIN SELECT RAISE(ABORT, 'the ledger is append-only'); END;
+CREATE TRIGGER IF NOT EXISTS macs_no_delete BEFORE DELETE ON macs
+BEGIN SELECT RAISE(ABORT, 'the ledger is append-only'); END;
 """
 
 _PG_SCHEMA = [
@@ -70,6 +98,10 @@ _PG_SCHEMA = [
     "DROP TRIGGER IF EXISTS entries_append_only ON entries",
     "CREATE TRIGGER entries_append_only BEFORE UPDATE OR DELETE ON entries "
     "FOR EACH ROW EXECUTE FUNCTION tabsynth_append_only()",
+    "CREATE TABLE IF NOT EXISTS macs (seq BIGINT PRIMARY KEY, mac TEXT NOT NULL)",
+    "DROP TRIGGER IF EXISTS macs_append_only ON macs",
+    "CREATE TRIGGER macs_append_only BEFORE UPDATE OR DELETE ON macs "
+    "FOR EACH ROW EXECUTE FUNCTION tabsynth_append_only()",
 ]
 _COLUMNS = "seq, kind, dataset, payload, prev_hash, hash"
 
@@ -80,6 +112,7 @@ class _Tx:
     def __init__(self, con: Any, sqlalchemy: bool) -> None:
         self.con = con
         self.sqlalchemy = sqlalchemy
+        self.verified: list[Entry] | None = None  # set by a write: the chain, verified
 
     def rows(self, sql: str, **params: Any) -> list[tuple[Any, ...]]:
         if self.sqlalchemy:
@@ -89,12 +122,14 @@ class _Tx:
         return list(self.con.execute(sql, params).fetchall())
 
     def entries(self, dataset: str | None = None) -> list[Entry]:
+        if self.verified is not None:
+            return [e for e in self.verified if dataset is None or e.dataset == dataset]
         where = " WHERE dataset = :dataset" if dataset is not None else ""
         rows = self.rows(
             f"SELECT {_COLUMNS} FROM entries{where} ORDER BY seq",
             **({"dataset": dataset} if dataset is not None else {}),
         )
-        return [Entry(int(r[0]), r[1], r[2], json.loads(r[3]), r[4], r[5]) for r in rows]
+        return [Entry(int(r[0]), r[1], r[2], r[3], r[4], r[5]) for r in rows]
 
     def insert(self, row: tuple[Any, ...]) -> None:
         keys = ["seq", "kind", "dataset", "payload", "prev_hash", "hash"]
@@ -113,6 +148,92 @@ class _Tx:
         else:
             self.con.execute(sql, params)
 
+    def insert_mac(self, seq: int, mac: str) -> None:
+        sql = "INSERT INTO macs (seq, mac) VALUES (:seq, :mac)"
+        if self.sqlalchemy:
+            from sqlalchemy import text
+
+            self.con.execute(text(sql), {"seq": seq, "mac": mac})
+        else:
+            self.con.execute(sql, {"seq": seq, "mac": mac})
+
+    def macs(self) -> dict[int, str]:
+        return {int(r[0]): r[1] for r in self.rows("SELECT seq, mac FROM macs")}
+
+
+def _key() -> bytes | None:
+    value = os.environ.get(KEY_ENV)
+    return value.encode() if value else None
+
+
+def entry_mac(key: bytes, entry_hash_: str) -> str:
+    """HMAC-SHA256 of an entry's chain hash under the ledger's signing key."""
+    return hmac.new(key, entry_hash_.encode(), "sha256").hexdigest()
+
+
+def chain_problems(
+    rows: list[tuple[Any, ...]], macs: dict[int, str], key: bytes | None
+) -> list[str]:
+    """The first problem of a chain of rows (seq, kind, dataset, payload, prev, hash), in
+    order, and of its signatures from the chain's "sign" entry on; [] when it verifies."""
+    prev, signed_from = GENESIS, None
+    for expected, (seq, kind, dataset, payload, prev_hash, h) in enumerate(rows, start=1):
+        if seq != expected:
+            return [f"entry {seq}: found at position {expected} (rows deleted or reordered)"]
+        if prev_hash != prev:
+            return [f"entry {seq}: does not follow entry {seq - 1} (chain broken)"]
+        if entry_hash(seq, kind, dataset, payload, prev_hash) != h:
+            return [f"entry {seq}: contents altered after it was written"]
+        if kind == "sign" and signed_from is None:
+            signed_from = seq
+        if signed_from is not None:
+            if key is None:
+                return [
+                    f"entry {signed_from}: the ledger is signed; set ${KEY_ENV} to the signing "
+                    "key to verify it (nothing is decided from an unverified ledger)"
+                ]
+            mac = macs.get(seq)
+            if mac is None or not hmac.compare_digest(mac, entry_mac(key, h)):
+                return [
+                    f"entry {seq}: its signature does not match ${KEY_ENV} (forged or "
+                    "rewritten without the key, or another key)"
+                ]
+        prev = h
+    return []
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    try:  # a zombie (killed, not yet reaped) is gone too
+        with open(f"/proc/{pid}/stat") as fh:
+            return fh.read().split(")")[-1].split()[0] != "Z"
+    except OSError:
+        return True
+
+
+def flatten(record: dict[str, Any], prefix: str = "") -> dict[str, Any]:
+    """One flat field per value: nested dicts as dotted keys, lists as text items."""
+    out: dict[str, Any] = {}
+    for k, v in record.items():
+        key = f"{prefix}{k}"
+        if isinstance(v, dict):
+            out.update(flatten(v, key + "."))
+        elif isinstance(v, list):
+            items = [
+                ", ".join(f"{a}={b}" for a, b in flatten(x).items()) if isinstance(x, dict)
+                else str(x)
+                for x in v
+            ]  # fmt: skip
+            out[key] = " | ".join(items)
+        else:
+            out[key] = v
+    return out
+
 
 def default_ledger_path() -> Path:
     """``$TABSYNTH_LEDGER``, else ``~/.tabsynth/ledger.sqlite``."""
@@ -123,14 +244,20 @@ def default_ledger_path() -> Path:
     return home / "ledger.sqlite"
 
 
+from json.encoder import encode_basestring_ascii as _escape  # noqa: E402
+
+
 def _canonical(obj: Any) -> str:
     return json.dumps(obj, sort_keys=True, separators=(",", ":"), allow_nan=False)
 
 
 def entry_hash(seq: int, kind: str, dataset: str, payload: str, prev_hash: str) -> str:
-    """SHA-256 over the entry's fields and the previous entry's hash."""
-    blob = _canonical([seq, kind, dataset, payload, prev_hash]).encode()
-    return hashlib.sha256(blob).hexdigest()
+    """SHA-256 over the entry's fields and the previous entry's hash: of the canonical JSON
+    list ``[seq, kind, dataset, payload, prev_hash]``, written out here with the JSON
+    string escaper (the same bytes as ``json.dumps``, several times faster)."""
+    esc = _escape
+    blob = f"[{int(seq)},{esc(kind)},{esc(dataset)},{esc(payload)},{esc(prev_hash)}]"
+    return hashlib.sha256(blob.encode()).hexdigest()
 
 
 @dataclass(frozen=True)
@@ -160,6 +287,17 @@ class Cost:
         )
 
 
+def _aggregate(costs: list[Cost]) -> Cost:
+    """One cost that composes like ``costs`` together (rho, epsilon and deltas add up)."""
+    zcdp = all(c.rho is not None for c in costs)
+    return Cost(
+        epsilon=math.fsum(c.epsilon for c in costs),
+        delta=math.fsum(c.delta for c in costs),
+        rho=math.fsum(c.rho for c in costs if c.rho is not None) if zcdp else None,
+        delta_approx=math.fsum(c.delta_approx for c in costs),
+    )
+
+
 def compose(costs: list[Cost], delta: float) -> float:
     """Total epsilon of ``costs`` at total ``delta``: zCDP when every cost has a rho
     (rhos and approximate deltas add up, converted once), else basic composition (inf if
@@ -176,14 +314,53 @@ def compose(costs: list[Cost], delta: float) -> float:
     return math.fsum(c.epsilon for c in costs)
 
 
-@dataclass(frozen=True)
 class Entry:
-    seq: int
-    kind: str
-    dataset: str
-    payload: dict[str, Any]
-    prev_hash: str
-    hash: str
+    """One ledger entry; its JSON payload is decoded on first use (a 100k-entry ledger is
+    verified from the stored text, and only the fields a decision needs are read)."""
+
+    __slots__ = ("_payload", "dataset", "hash", "kind", "prev_hash", "raw", "seq")
+
+    def __init__(
+        self, seq: int, kind: str, dataset: str, payload: Any, prev_hash: str, hash: str
+    ) -> None:
+        self.seq, self.kind, self.dataset = seq, kind, dataset
+        self.prev_hash, self.hash = prev_hash, hash
+        self.raw: str | None = payload if isinstance(payload, str) else None
+        self._payload: dict[str, Any] | None = None if isinstance(payload, str) else payload
+
+    @property
+    def payload(self) -> dict[str, Any]:
+        if self._payload is None:
+            self._payload = json.loads(self.raw or "{}")
+        return self._payload
+
+    def cost(self) -> Cost:
+        """The entry's ``cost`` (read from the canonical text without decoding the rest)."""
+        if self._payload is None and self.raw is not None:
+            m = _COST.search(self.raw)
+            if m:
+                return _parse_cost(m.group(1))
+        return Cost.from_dict(self.payload["cost"])
+
+    def reservation(self) -> int:
+        if self._payload is None and self.raw is not None:
+            m = _RESERVATION.search(self.raw)
+            if m:
+                return int(m.group(1))
+        return int(self.payload["reservation"])
+
+    def __repr__(self) -> str:
+        return f"Entry({self.seq}, {self.kind!r}, {self.dataset!r})"
+
+
+@functools.lru_cache(maxsize=4096)
+def _parse_cost(text: str) -> Cost:
+    return Cost.from_dict(json.loads(text))
+
+
+# canonical payloads (sorted keys, no spaces): a cost is a flat object of numbers and null
+_COST = re.compile(r'"cost":(\{[^{}]*\})')
+_RESERVATION = re.compile(r'"reservation":(\d+)')
 
 
 class Ledger:
@@ -195,20 +372,50 @@ class Ledger:
         timeout: seconds to wait for another writer's lock.
     """
 
-    def __init__(self, location: str | Path | None = None, *, timeout: float = 60.0) -> None:
+    def __init__(
+        self, location: str | Path | None = None, *, timeout: float = 60.0, create: bool = True
+    ) -> None:
         loc = location if location is not None else default_ledger_path()
         self.location = str(loc)
         self.timeout = timeout
         self.is_url = "://" in self.location
         self.path: Path | None = None if self.is_url else Path(loc)
+        self.created = False
         if self.is_url:
             self._engine = self._create_engine()
             self._init_pg()
-        else:
-            assert self.path is not None
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            with self._connect() as con:
-                con.executescript(_SQLITE_SCHEMA)
+            return
+        assert self.path is not None
+        if not self.path.exists():
+            if not create:
+                raise PrivacyError(
+                    f"no ledger at {self.path} (nothing was created). Fix: check the path, "
+                    f"or create one with `tabsynth budget init --ledger {self.path}` (or "
+                    "`budget set-cap`)"
+                )
+            self._create_file(self.path)
+        elif os.name == "posix" and stat.S_IMODE(self.path.stat().st_mode) & 0o077:
+            warnings.warn(
+                f"the ledger {self.path} is readable by others (mode "
+                f"{stat.S_IMODE(self.path.stat().st_mode):o}); its entries name users, hosts "
+                f"and datasets. Fix: chmod 600 {self.path}",
+                UserWarning,
+                stacklevel=2,
+            )
+        with self._connect() as con:
+            con.executescript(_SQLITE_SCHEMA)
+
+    def _create_file(self, path: Path) -> None:
+        """A new ledger file, 0600, in a folder created 0700 (existing folders are kept)."""
+        missing = [p for p in [path.parent, *path.parent.parents] if not p.exists()]
+        for folder in reversed(missing):
+            folder.mkdir(mode=0o700)
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            os.close(fd)
+            self.created = True
+        except FileExistsError:  # another process created it first
+            pass
 
     def __repr__(self) -> str:
         return f"Ledger({self.location!r})"
@@ -283,12 +490,16 @@ class Ledger:
 
             with self._pg_errors(), self._engine.begin() as con:
                 con.execute(text("SELECT seq FROM entries_head WHERE id = 1 FOR UPDATE"))
-                yield _Tx(con, sqlalchemy=True)
+                tx = _Tx(con, sqlalchemy=True)
+                tx.verified = self._verify(tx)  # never decide on, or extend, a broken chain
+                yield tx
             return
         with self._connect() as con:
             con.execute("BEGIN IMMEDIATE")
             try:
-                yield _Tx(con, sqlalchemy=False)
+                tx = _Tx(con, sqlalchemy=False)
+                tx.verified = self._verify(tx)
+                yield tx
                 con.execute("COMMIT")
             except BaseException:
                 con.execute("ROLLBACK")
@@ -296,9 +507,28 @@ class Ledger:
 
     # --- reading --------------------------------------------------------------------------
     def entries(self, dataset: str | None = None) -> list[Entry]:
-        """Every entry in order (of one dataset, when given)."""
+        """Every entry in order (of one dataset, when given). Not verified: see ``audit``."""
         with self._read() as tx:
             return tx.entries(dataset)
+
+    @staticmethod
+    def _verify(tx: _Tx) -> list[Entry]:
+        """Every entry, after verifying the chain (and signatures) in this transaction."""
+        rows = tx.rows(f"SELECT {_COLUMNS} FROM entries ORDER BY seq")
+        problems = chain_problems(rows, tx.macs(), _key())
+        if problems:
+            raise LedgerIntegrityError(
+                f"AUDIT FAILED: {problems[0]}. Nothing is decided or reported from this "
+                "ledger. Fix: restore it from a backup and investigate (`tabsynth budget "
+                "audit`)"
+            )
+        return [Entry(int(r[0]), r[1], r[2], r[3], r[4], r[5]) for r in rows]
+
+    def verified_entries(self, dataset: str | None = None) -> list[Entry]:
+        """Every entry (of one dataset), after the whole chain verified."""
+        with self._read() as tx:
+            out = self._verify(tx)
+        return out if dataset is None else [e for e in out if e.dataset == dataset]
 
     @staticmethod
     def _state(entries: list[Entry]) -> tuple[Cost | None, list[Cost], dict[int, Cost]]:
@@ -310,16 +540,49 @@ class Ledger:
             if e.kind == "cap":
                 cap = Cost.from_dict(e.payload["cap"])
             elif e.kind == "reserve":
-                open_[e.seq] = Cost.from_dict(e.payload["cost"])
+                open_[e.seq] = e.cost()
             elif e.kind in ("commit", "cancel"):
-                open_.pop(int(e.payload["reservation"]), None)
+                open_.pop(e.reservation(), None)
                 if e.kind == "commit":
-                    spent.append(Cost.from_dict(e.payload["cost"]))
+                    spent.append(e.cost())
         return cap, spent, open_
 
-    def status(self, dataset: str) -> dict[str, Any]:
-        """Cap, spent and reserved epsilon (at the cap's delta) and what remains."""
-        cap, spent, open_ = self._state(self.entries(dataset))
+    @staticmethod
+    def largest_epsilon(
+        cap: Cost, held: list[Cost], delta: float, zcdp: bool | None = None
+    ) -> float:
+        """The largest epsilon at ``delta`` that one more release can spend under ``cap``
+        (a zCDP release when every cost held so far is zCDP)."""
+        if zcdp is None:
+            zcdp = all(c.rho is not None for c in held)
+        held = [_aggregate(held)] if held else []  # composition is linear in what it adds
+
+        def cost(e: float) -> Cost:
+            return Cost(e, delta, epsilon_to_rho(e, delta)) if zcdp else Cost(e, delta)
+
+        if compose([*held, cost(1e-9)], cap.delta) > cap.epsilon:
+            return 0.0
+        lo, hi = 1e-9, max(cap.epsilon, 1e-9)
+        if compose([*held, cost(hi)], cap.delta) <= cap.epsilon:
+            return hi
+        for _ in range(60):
+            mid = math.sqrt(lo * hi)
+            if compose([*held, cost(mid)], cap.delta) <= cap.epsilon:
+                lo = mid
+            else:
+                hi = mid
+        return lo
+
+    def status(
+        self, dataset: str, *, delta: float = 1e-6, entries: list[Entry] | None = None
+    ) -> dict[str, Any]:
+        """Cap, spent and reserved epsilon (at the cap's delta), what remains, and the largest
+        epsilon one more release at ``delta`` can spend; the chain is verified first (or
+        ``entries`` come from ``verified_entries``)."""
+        if entries is None:
+            entries = self.verified_entries()
+        entries = [e for e in entries if e.dataset == dataset]
+        cap, spent, open_ = self._state(entries)
         if cap is None:
             return {"dataset": dataset, "cap": None, "releases": len(spent), "reserved": len(open_)}
         used = compose(spent, cap.delta)
@@ -331,19 +594,67 @@ class Ledger:
             "spent_epsilon": used,
             "reserved_epsilon": held - used,
             "remaining_epsilon": max(cap.epsilon - held, 0.0),
+            "largest_epsilon": self.largest_epsilon(cap, spent + list(open_.values()), delta),
+            "largest_epsilon_delta": delta,
             "releases": len(spent),
             "open_reservations": len(open_),
         }
+
+    def reservations(
+        self, dataset: str | None = None, entries: list[Entry] | None = None
+    ) -> list[dict[str, Any]]:
+        """Open reservations: id, dataset, age, user, host, pid, and whether its process is
+        gone (``stale``: True or False on this host, None for another host)."""
+        if entries is None:
+            entries = self.verified_entries()
+        entries = [e for e in entries if dataset is None or e.dataset == dataset]
+        by_dataset: dict[str, list[Entry]] = {}
+        for e in entries:
+            by_dataset.setdefault(e.dataset, []).append(e)
+        now = dt.datetime.now(dt.UTC)
+        host = socket.gethostname()
+        out = []
+        for name, es in sorted(by_dataset.items()):
+            _, _, open_ = self._state(es)
+            for e in es:
+                if e.seq not in open_:
+                    continue
+                p = e.payload
+                pid = p.get("pid")
+                age = (now - dt.datetime.fromisoformat(p["time"])).total_seconds()
+                stale = None if p.get("host") != host or pid is None else not _pid_alive(pid)
+                out.append({
+                    "id": e.seq, "dataset": name, "epsilon": p["cost"]["epsilon"],
+                    "delta": p["cost"]["delta"], "age_s": age, "user": p.get("user"),
+                    "host": p.get("host"), "pid": pid, "stale": stale,
+                })  # fmt: skip
+        return out
+
+    def head(self) -> dict[str, Any]:
+        """The last entry's seq and hash (record it outside the ledger as an anchor)."""
+        with self._read() as tx:
+            rows = tx.rows("SELECT seq, hash FROM entries ORDER BY seq DESC LIMIT 1")
+            count = tx.rows("SELECT count(*) FROM entries")[0][0]
+        seq, h = (int(rows[0][0]), rows[0][1]) if rows else (0, GENESIS)
+        return {"seq": seq, "hash": h, "entries": int(count)}
 
     def datasets(self) -> list[str]:
         return sorted({e.dataset for e in self.entries()})
 
     # --- writing --------------------------------------------------------------------------
     def _append(self, tx: _Tx, kind: str, dataset: str, payload: dict[str, Any]) -> int:
+        key = _key()
+        if key is not None and kind != "sign" and not any(e.kind == "sign" for e in tx.entries()):
+            self._append(tx, "sign", dataset, {"signing": "hmac-sha256", **self._who()})
         last = tx.rows("SELECT seq, hash FROM entries ORDER BY seq DESC LIMIT 1")
         seq, prev = (int(last[0][0]) + 1, last[0][1]) if last else (1, GENESIS)
         body = _canonical(payload)
-        tx.insert((seq, kind, dataset, body, prev, entry_hash(seq, kind, dataset, body, prev)))
+        h = entry_hash(seq, kind, dataset, body, prev)
+        tx.insert((seq, kind, dataset, body, prev, h))
+        if key is not None:
+            tx.insert_mac(seq, entry_mac(key, h))
+        if tx.verified is not None:
+            tx.verified.append(Entry(seq, kind, dataset, payload, prev, h))
         return seq
 
     @staticmethod
@@ -357,6 +668,7 @@ class Ledger:
         return {
             "user": user,
             "host": socket.gethostname(),
+            "pid": os.getpid(),
             "tabsynth_version": __version__,
             "time": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         }
@@ -388,14 +700,17 @@ class Ledger:
                     f"dataset {dataset!r} has no privacy cap. Fix: tabsynth budget set-cap "
                     f"{dataset} --epsilon E --delta D"
                 )
-            total = compose(spent + list(open_.values()) + [cost], cap.delta)
+            held = spent + list(open_.values())
+            total = compose(held + [cost], cap.delta)
             if total > cap.epsilon * (1 + 1e-12):
-                before = compose(spent + list(open_.values()), cap.delta)
+                before = compose(held, cap.delta)
+                most = self.largest_epsilon(cap, held, cost.delta, zcdp=cost.rho is not None)
                 raise BudgetExceededError(
-                    f"dataset {dataset!r}: this release (epsilon {cost.epsilon:.4g}) would bring "
-                    f"the total to {total:.4g} over the cap {cap.epsilon:.4g} at delta "
-                    f"{cap.delta:.3g} (already spent or reserved: {before:.4g}). Fix: lower "
-                    "epsilon, or have the budget owner raise the cap."
+                    f"dataset {dataset!r}: this release (epsilon {cost.epsilon:.4g} at delta "
+                    f"{cost.delta:.3g}) would bring the total to {total:.4g} over the cap "
+                    f"{cap.epsilon:.4g} at delta {cap.delta:.3g} (already spent or reserved: "
+                    f"{before:.4g}); the largest epsilon that fits (at delta {cost.delta:.3g}) "
+                    f"is {most:.4g}. Fix: lower epsilon, or have the budget owner raise the cap."
                 )
             return self._append(
                 con, "reserve", dataset, {"cost": cost.to_dict(), **details, **self._who()}
@@ -429,6 +744,31 @@ class Ledger:
                 dataset,
                 {"reservation": reservation, "reason": reason, **self._who()},
             )
+
+    def release(self, reservation: int, reason: str) -> int:
+        """Close an open reservation left by a fit that died (kill -9, a lost machine),
+        recorded in the chain with ``reason``. Until released it counts against the cap."""
+        if not reason or not reason.strip():
+            raise PrivacyError("say why the reservation is released. Fix: --reason TEXT")
+        with self._write() as con:
+            match = [e for e in con.entries() if e.seq == reservation and e.kind == "reserve"]
+            if not match:
+                raise PrivacyError(f"entry {reservation} is not a reservation")
+            dataset = match[0].dataset
+            self._open_reservation(con, dataset, reservation)
+            return self._append(
+                con,
+                "cancel",
+                dataset,
+                {"reservation": reservation, "reason": reason, "released": True, **self._who()},
+            )
+
+    def _bulk_spends(self, dataset: str, cost: Cost, n: int) -> None:
+        """``n`` reservations and their commits in one transaction (for benchmarks)."""
+        with self._write() as con:
+            for _ in range(n):
+                seq = self._append(con, "reserve", dataset, {"cost": cost.to_dict(), **self._who()})
+                self._append(con, "commit", dataset, {"reservation": seq, "cost": cost.to_dict()})
 
     def record_artifact(
         self,
@@ -464,28 +804,31 @@ class Ledger:
         return open_[seq]
 
     # --- audit and export ------------------------------------------------------------------
-    def audit(self) -> list[str]:
-        """Problems with the chain, first broken entry first (empty when intact)."""
-        problems: list[str] = []
-        prev = GENESIS
+    def audit(self, expect_head: str | None = None) -> list[str]:
+        """Verify the hash chain (and signatures, when the ledger is signed); the first
+        problem found, or []. With ``expect_head`` (a head hash recorded earlier), also that
+        the chain still holds that entry: a truncated tail or a rewritten history lose it."""
         with self._read() as tx:
             rows = tx.rows(f"SELECT {_COLUMNS} FROM entries ORDER BY seq")
-        for expected, (seq, kind, dataset, payload, prev_hash, h) in enumerate(rows, start=1):
-            if seq != expected:
+            macs = tx.macs()
+        problems = chain_problems(rows, macs, _key())
+        if not problems and expect_head:
+            want = expect_head.split(":")[-1].strip()
+            if not any(r[5] == want for r in rows):
                 problems.append(
-                    f"entry {seq}: found at position {expected} (rows deleted or reordered)"
+                    f"the recorded head {want[:16]}... is not in the chain: it was truncated "
+                    "or rewritten after the head was recorded"
                 )
-            elif prev_hash != prev:
-                problems.append(f"entry {seq}: does not follow entry {seq - 1} (chain broken)")
-            elif entry_hash(seq, kind, dataset, payload, prev_hash) != h:
-                problems.append(f"entry {seq}: contents altered after it was written")
-            if problems:
-                break
-            prev = h
         return problems
 
+    @property
+    def signed(self) -> bool:
+        """Whether the chain holds a "sign" entry (every later entry carries an HMAC)."""
+        with self._read() as tx:
+            return bool(tx.rows("SELECT seq FROM entries WHERE kind = 'sign' LIMIT 1"))
+
     def export(self) -> list[dict[str, Any]]:
-        """Every entry as a flat dict (for CSV or JSON export)."""
+        """Every entry as a dict (for CSV or JSON export), after the chain verified."""
         return [
             {
                 "seq": e.seq,
@@ -495,7 +838,7 @@ class Ledger:
                 "prev_hash": e.prev_hash,
                 **e.payload,
             }
-            for e in self.entries()
+            for e in self.verified_entries()
         ]
 
 
