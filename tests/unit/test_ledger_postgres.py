@@ -39,7 +39,11 @@ def _sql(*stmts: str) -> None:
 
 @pytest.fixture()
 def book() -> Ledger:
-    _sql("DROP TABLE IF EXISTS entries", "DROP TABLE IF EXISTS entries_head")
+    _sql(
+        "DROP TABLE IF EXISTS entries",
+        "DROP TABLE IF EXISTS entries_head",
+        "DROP TABLE IF EXISTS macs",
+    )
     b = Ledger(URL)
     b.set_cap("d", epsilon=2.0, delta=1e-6)
     return b
@@ -88,3 +92,57 @@ def test_eight_processes_cannot_overspend(book):
 def test_bad_url_is_a_clear_error():
     with pytest.raises(PrivacyError, match="ledger"):
         Ledger("postgresql+psycopg://nobody:wrong@127.0.0.1:1/none").entries()
+
+
+def _pg_fit(url: str, q) -> None:
+    import tabsynth
+    from tabsynth.datasets import load_example
+
+    df, schema = load_example("health_insurance")
+    try:
+        tabsynth.fit(df.head(800), schema, epsilon=1.0, dataset="c3", ledger=url)
+        q.put(1)
+    except BudgetExceededError:
+        q.put(0)
+
+
+@pytest.mark.slow
+def test_eight_concurrent_fits_against_a_cap_for_three(book):
+    from tabsynth.privacy import rho_to_epsilon
+
+    rho = epsilon_to_rho(1.0, 1e-6)
+    book.set_cap("c3", epsilon=rho_to_epsilon(3.5 * rho, 1e-5), delta=1e-5)
+    ctx = mp.get_context("spawn")
+    q = ctx.Queue()
+    procs = [ctx.Process(target=_pg_fit, args=(URL, q)) for _ in range(8)]
+    for p in procs:
+        p.start()
+    for p in procs:
+        p.join(300)
+    assert sum(q.get(timeout=30) for _ in procs) == 3
+    assert book.status("c3")["releases"] == 3 and book.audit() == []
+
+
+def test_a_tampered_chain_is_refused_before_any_decision(book):
+    from tabsynth.errors import LedgerIntegrityError
+
+    spend(book, "d", Cost(epsilon=0.5, delta=0))
+    _sql(
+        "ALTER TABLE entries DISABLE TRIGGER entries_append_only",
+        "UPDATE entries SET payload = replace(payload, '0.5', '0.05') WHERE seq = 3",
+    )
+    with pytest.raises(LedgerIntegrityError, match="entry 3"):
+        book.reserve("d", Cost(epsilon=0.1, delta=0))
+    with pytest.raises(LedgerIntegrityError):
+        book.status("d")
+
+
+def test_anchor_and_signing_on_postgres(book, monkeypatch):
+    h = book.head()["hash"]
+    spend(book, "d", Cost(epsilon=0.1, delta=0))
+    assert book.audit(expect_head=h) == []
+    monkeypatch.setenv("TABSYNTH_LEDGER_KEY", "k")
+    spend(book, "d", Cost(epsilon=0.1, delta=0))  # signing starts with a "sign" entry
+    assert book.signed and book.audit() == []
+    monkeypatch.setenv("TABSYNTH_LEDGER_KEY", "another")
+    assert "signature" in book.audit()[0]
