@@ -9,29 +9,88 @@ Quick start::
     model.privacy.label()   # "(1, 1e-06)-DP via zcdp ..."
 """
 
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
+
 from tabsynth._version import __version__
-from tabsynth.api import fit, load
-from tabsynth.data import read_table, write_table
-from tabsynth.engines.sampling import write_sample
-from tabsynth.engines.sources import scan
-from tabsynth.errors import (
-    ArtifactError,
-    BudgetExceededError,
-    DataValidationError,
-    EngineError,
-    MissingExtraError,
-    NotFittedError,
-    NotForReleaseWarning,
-    PIILeakError,
-    PrivacyError,
-    PrivacyLeakWarning,
-    SchemaError,
-    TabsynthError,
-    UnsupportedFileError,
-)
-from tabsynth.evaluation import evaluate
-from tabsynth.models import PrivacyInfo, Synthesizer, available_models
-from tabsynth.schema import Schema, infer_schema
+
+# names -> the module that defines them, imported on first use (PEP 562), so that
+# `import tabsynth` and the command line start fast and load polars, scipy or torch only
+# for the work that needs them
+_LAZY = {
+    "fit": "tabsynth.api",
+    "load": "tabsynth.api",
+    "read_table": "tabsynth.data",
+    "write_table": "tabsynth.data",
+    "write_sample": "tabsynth.engines.sampling",
+    "scan": "tabsynth.engines.sources",
+    "evaluate": "tabsynth.evaluation",
+    "PrivacyInfo": "tabsynth.models",
+    "Synthesizer": "tabsynth.models",
+    "available_models": "tabsynth.models",
+    "Schema": "tabsynth.schema",
+    "infer_schema": "tabsynth.schema",
+    **{
+        name: "tabsynth.errors"
+        for name in (
+            "ArtifactError",
+            "BudgetExceededError",
+            "DataValidationError",
+            "EngineError",
+            "MissingExtraError",
+            "NotFittedError",
+            "NotForReleaseWarning",
+            "PIILeakError",
+            "PrivacyError",
+            "PrivacyLeakWarning",
+            "SchemaError",
+            "TabsynthError",
+            "UnsupportedFileError",
+        )
+    },
+}
+
+if TYPE_CHECKING:  # for type checkers and editors: the eager imports
+    from tabsynth.api import fit, load
+    from tabsynth.data import read_table, write_table
+    from tabsynth.engines.sampling import write_sample
+    from tabsynth.engines.sources import scan
+    from tabsynth.errors import (
+        ArtifactError,
+        BudgetExceededError,
+        DataValidationError,
+        EngineError,
+        MissingExtraError,
+        NotFittedError,
+        NotForReleaseWarning,
+        PIILeakError,
+        PrivacyError,
+        PrivacyLeakWarning,
+        SchemaError,
+        TabsynthError,
+        UnsupportedFileError,
+    )
+    from tabsynth.evaluation import evaluate
+    from tabsynth.models import PrivacyInfo, Synthesizer, available_models
+    from tabsynth.schema import Schema, infer_schema
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        value = getattr(import_module(_LAZY[name]), name)
+        globals()[name] = value
+        return value
+    if not name.startswith("__"):  # a submodule, e.g. tabsynth.data, tabsynth.audit
+        from importlib.util import find_spec
+
+        if find_spec(f"tabsynth.{name}") is not None:
+            return import_module(f"tabsynth.{name}")
+    raise AttributeError(f"module 'tabsynth' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_LAZY))
+
 
 __all__ = [
     "ArtifactError",

@@ -55,3 +55,13 @@ def secret_key(env: str, filename: str) -> bytes:
         with os.fdopen(fd, "wb") as fh:
             fh.write(os.urandom(32).hex().encode())
     return path.read_bytes().strip()
+
+
+def redact(location: str) -> str:
+    """A ledger location fit for records and messages: any password in a URL is masked."""
+    if "://" not in location or "@" not in location:
+        return location
+    scheme, rest = location.split("://", 1)
+    creds, host = rest.rsplit("@", 1)
+    user = creds.split(":", 1)[0]
+    return f"{scheme}://{user}:***@{host}"

@@ -187,9 +187,6 @@ def load(path: str | Path) -> Synthesizer:
 
 def _redact(location: str) -> str:
     """A ledger location fit for records: any password in a URL is masked."""
-    if "://" not in location or "@" not in location:
-        return location
-    scheme, rest = location.split("://", 1)
-    creds, host = rest.rsplit("@", 1)
-    user = creds.split(":", 1)[0]
-    return f"{scheme}://{user}:***@{host}"
+    from tabsynth._io import redact
+
+    return redact(location)

@@ -16,7 +16,7 @@ from typing import Annotated, Any
 
 import typer
 
-from tabsynth.api import _redact
+from tabsynth._io import redact as _redact
 from tabsynth.errors import PrivacyLeakWarning, TabsynthError
 
 app = typer.Typer(
@@ -185,7 +185,10 @@ def schema_validate(
         _say("WARNING: inferred_from_data is true: the domains came from private data.")
     if data is not None:
         _, report = conform(read_table(data), schema)
-        typer.echo(f"data {data}: OK ({report.rows} rows)")
+        typer.echo(
+            f"data {data}: OK ({report.rows} rows; exact counts below are diagnostics for "
+            "your eyes, not DP: keep them out of a release)"
+        )
         for key, vals in report.to_dict().items():
             if isinstance(vals, dict) and vals:
                 typer.echo(f"  {key} (exact, not DP): {vals}")

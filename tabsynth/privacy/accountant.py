@@ -15,8 +15,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from scipy.optimize import minimize_scalar
-
 from tabsynth.errors import PrivacyError
 
 NEIGHBOURING = "add/remove one record"
@@ -52,11 +50,28 @@ def rho_to_epsilon(rho: float, delta: float) -> float:
 
     # the optimum alpha lies near 1 + sqrt(log(1/delta)/rho): search in log(alpha - 1)
     centre = 0.5 * math.log(log_inv_delta / rho)
-    res = minimize_scalar(
-        eps_at, bounds=(centre - 15, centre + 15), method="bounded", options={"xatol": 1e-10}
-    )
+    best = _golden_min(eps_at, centre - 15, centre + 15, tol=1e-10)
     simple = rho + 2 * math.sqrt(rho * log_inv_delta)
-    return float(max(0.0, min(res.fun, simple)))
+    return float(max(0.0, min(best, simple)))
+
+
+def _golden_min(f: Callable[[float], float], lo: float, hi: float, tol: float) -> float:
+    """The smallest value of a unimodal ``f`` on [lo, hi] (golden-section search; pure
+    Python, so that the ledger and the command line need no scipy)."""
+    inv = (math.sqrt(5) - 1) / 2
+    a, b = lo, hi
+    c, d = b - inv * (b - a), a + inv * (b - a)
+    fc, fd = f(c), f(d)
+    while b - a > tol:
+        if fc < fd:
+            b, d, fd = d, c, fc
+            c = b - inv * (b - a)
+            fc = f(c)
+        else:
+            a, c, fc = c, d, fd
+            d = a + inv * (b - a)
+            fd = f(d)
+    return min(fc, fd, f((a + b) / 2))
 
 
 def epsilon_to_rho(epsilon: float, delta: float) -> float:

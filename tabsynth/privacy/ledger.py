@@ -608,26 +608,22 @@ class Ledger:
         if entries is None:
             entries = self.verified_entries()
         entries = [e for e in entries if dataset is None or e.dataset == dataset]
-        by_dataset: dict[str, list[Entry]] = {}
-        for e in entries:
-            by_dataset.setdefault(e.dataset, []).append(e)
+        closed = {e.reservation() for e in entries if e.kind in ("commit", "cancel")}
         now = dt.datetime.now(dt.UTC)
         host = socket.gethostname()
         out = []
-        for name, es in sorted(by_dataset.items()):
-            _, _, open_ = self._state(es)
-            for e in es:
-                if e.seq not in open_:
-                    continue
-                p = e.payload
-                pid = p.get("pid")
-                age = (now - dt.datetime.fromisoformat(p["time"])).total_seconds()
-                stale = None if p.get("host") != host or pid is None else not _pid_alive(pid)
-                out.append({
-                    "id": e.seq, "dataset": name, "epsilon": p["cost"]["epsilon"],
-                    "delta": p["cost"]["delta"], "age_s": age, "user": p.get("user"),
-                    "host": p.get("host"), "pid": pid, "stale": stale,
-                })  # fmt: skip
+        for e in entries:
+            if e.kind != "reserve" or e.seq in closed:
+                continue
+            p = e.payload
+            pid = p.get("pid")
+            age = (now - dt.datetime.fromisoformat(p["time"])).total_seconds()
+            stale = None if p.get("host") != host or pid is None else not _pid_alive(pid)
+            out.append({
+                "id": e.seq, "dataset": e.dataset, "epsilon": p["cost"]["epsilon"],
+                "delta": p["cost"]["delta"], "age_s": age, "user": p.get("user"),
+                "host": p.get("host"), "pid": pid, "stale": stale,
+            })  # fmt: skip
         return out
 
     def head(self) -> dict[str, Any]:

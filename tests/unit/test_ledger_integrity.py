@@ -17,7 +17,7 @@ import pytest
 import tabsynth
 from tabsynth.errors import BudgetExceededError, LedgerIntegrityError, PrivacyError
 from tabsynth.privacy import epsilon_to_rho, rho_to_epsilon
-from tabsynth.privacy.ledger import Cost, Ledger
+from tabsynth.privacy.ledger import Cost, Ledger, compose
 from tests.cli import run_cli
 from tests.ledgerkit import spend
 
@@ -225,17 +225,22 @@ def test_figures_state_their_delta_and_the_largest_epsilon_that_fits(ledger, hea
     assert "{" not in res.stdout  # no JSON blobs in cells
 
 
-def test_show_on_a_large_ledger_is_fast(tmp_path):
-    """100,000 entries: verified and summed in under 2 s (the note's benchmark)."""
+def test_show_on_a_large_ledger_verifies_everything(tmp_path):
+    """20,000 entries, verified and summed (the 100,000-entry timing is a benchmark:
+    benchmarks/ledger_show.py); one entry edited among them is still found."""
     path = tmp_path / "big.sqlite"
     book = Ledger(path)
     book.set_cap("d", epsilon=1e9, delta=1e-5)
-    book._bulk_spends("d", _zcdp(1e-4), 50_000)  # reserve + commit: 100,000 entries
+    book._bulk_spends("d", _zcdp(1e-4), 10_000)  # reserve + commit: 20,000 entries
     t0 = time.perf_counter()
     st = book.status("d")
-    took = time.perf_counter() - t0
-    assert st["releases"] == 50_000 and book.head()["seq"] == 100_001
-    assert took < 10  # the 2 s figure is a benchmark (CI machines vary), not this bound
+    assert time.perf_counter() - t0 < 10
+    assert st["releases"] == 10_000 and book.head()["seq"] == 20_001
+    assert st["spent_epsilon"] == pytest.approx(compose([_zcdp(1e-4)] * 10_000, 1e-5))
+    _raw(path, "UPDATE entries SET payload = replace(payload, '\"epsilon\":0.0001', "
+         "'\"epsilon\":0.00001') WHERE seq = 15001;")  # fmt: skip
+    with pytest.raises(LedgerIntegrityError, match="entry 15001"):
+        Ledger(path).status("d")
 
 
 def _fit_once(path, q) -> None:
