@@ -16,10 +16,10 @@ import pytest
 
 import tabsynth
 from tabsynth.errors import BudgetExceededError, LedgerIntegrityError, PrivacyError
-from tabsynth.privacy import epsilon_to_rho, rho_to_epsilon
+from tabsynth.privacy import epsilon_to_rho
 from tabsynth.privacy.ledger import Cost, Ledger, compose
 from tests.cli import run_cli
-from tests.ledgerkit import spend
+from tests.ledgerkit import cap_for_three_fits, concurrent_fits, spend
 
 
 def _zcdp(eps: float, delta: float = 1e-6) -> Cost:
@@ -243,30 +243,11 @@ def test_show_on_a_large_ledger_verifies_everything(tmp_path):
         Ledger(path).status("d")
 
 
-def _fit_once(path, q) -> None:
-    from tabsynth.datasets import load_example
-
-    df, schema = load_example("health_insurance")
-    try:
-        tabsynth.fit(df.head(800), schema, epsilon=1.0, dataset="c", ledger=path)
-        q.put(1)
-    except BudgetExceededError:
-        q.put(0)
-
-
 @pytest.mark.slow
 def test_eight_concurrent_fits_against_a_cap_for_three(tmp_path):
     path = tmp_path / "l.sqlite"
-    rho = epsilon_to_rho(1.0, 1e-6)
-    Ledger(path).set_cap("c", epsilon=rho_to_epsilon(3.5 * rho, 1e-5), delta=1e-5)
-    ctx = mp.get_context("spawn")  # a forked polars or torch thread pool can deadlock
-    q = ctx.Queue()
-    procs = [ctx.Process(target=_fit_once, args=(str(path), q)) for _ in range(8)]
-    for p in procs:
-        p.start()
-    for p in procs:
-        p.join(300)
-    assert sum(q.get(timeout=30) for _ in procs) == 3
+    cap_for_three_fits(Ledger(path), "c")
+    assert concurrent_fits(str(path), "c") == 3
     book = Ledger(path)
     assert book.status("c")["releases"] == 3 and book.audit() == []
 

@@ -15,7 +15,7 @@ import pytest
 from tabsynth.errors import BudgetExceededError, PrivacyError
 from tabsynth.privacy import epsilon_to_rho
 from tabsynth.privacy.ledger import Cost, Ledger
-from tests.ledgerkit import hammer, spend
+from tests.ledgerkit import cap_for_three_fits, concurrent_fits, hammer, spend
 
 URL = os.environ.get("TABSYNTH_TEST_PG_URL")
 if not URL:
@@ -94,32 +94,10 @@ def test_bad_url_is_a_clear_error():
         Ledger("postgresql+psycopg://nobody:wrong@127.0.0.1:1/none").entries()
 
 
-def _pg_fit(url: str, q) -> None:
-    import tabsynth
-    from tabsynth.datasets import load_example
-
-    df, schema = load_example("health_insurance")
-    try:
-        tabsynth.fit(df.head(800), schema, epsilon=1.0, dataset="c3", ledger=url)
-        q.put(1)
-    except BudgetExceededError:
-        q.put(0)
-
-
 @pytest.mark.slow
 def test_eight_concurrent_fits_against_a_cap_for_three(book):
-    from tabsynth.privacy import rho_to_epsilon
-
-    rho = epsilon_to_rho(1.0, 1e-6)
-    book.set_cap("c3", epsilon=rho_to_epsilon(3.5 * rho, 1e-5), delta=1e-5)
-    ctx = mp.get_context("spawn")
-    q = ctx.Queue()
-    procs = [ctx.Process(target=_pg_fit, args=(URL, q)) for _ in range(8)]
-    for p in procs:
-        p.start()
-    for p in procs:
-        p.join(300)
-    assert sum(q.get(timeout=30) for _ in procs) == 3
+    cap_for_three_fits(book, "c3")
+    assert concurrent_fits(URL, "c3") == 3
     assert book.status("c3")["releases"] == 3 and book.audit() == []
 
 
