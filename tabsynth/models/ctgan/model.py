@@ -2,10 +2,10 @@
 
 Privacy, add/remove-one neighbours, everything composed in Rényi DP (``tabsynth.privacy.rdp``):
 
-1. **Marginals** (``marginal_share`` of the budget, as zCDP): one noisy histogram over the
-   public cells of every column (L2 sensitivity sqrt(d); OpenDP's exact discrete Gaussian).
-   They give the conditional vector's frequencies (never exact counts), the noisy row count
-   that sets the sampling rate, and the targets of the marginal calibration below.
+1. **Marginals** (``marginal_share`` of the budget less the row count's ``count_share``, as
+   zCDP): one noisy histogram over the public cells of every column (L2 sensitivity sqrt(d);
+   OpenDP's exact discrete Gaussian). They give the conditional vector's frequencies (never
+   exact counts) and the targets of the marginal calibration below.
 2. **Discriminator** (the rest): DP-SGD with Poisson sampling (``PoissonBatches``: each row
    joins each step's batch independently, as Opacus' ``DPDataLoader`` samples)
    at rate ``q = batch_size / noisy row count``, per-sample clipping to ``max_grad_norm`` and
@@ -23,7 +23,7 @@ Post-processing at the end of ``fit``: each column's cell logits get a bias so t
 generator's marginal matches the DP marginal (a few fixed-point steps on generated batches).
 
 Planning: the sampling rate, steps and noise are planned from a DP row count (its own small
-share of the budget, ``count_share``), never from the exact count; a refusal for too few rows
+share of the budget, ``count_share``, taken from ``marginal_share``), never from the exact count; a refusal for too few rows
 comes after that count alone and names the minimum.
 
 Randomness: every fit-time draw comes from the OS's secure source (from the seed only with
@@ -100,8 +100,9 @@ class CTGANConfig:
     generator_ema: float = 0.0
     max_grad_norm: float = 0.3
     marginal_share: float = 0.2
-    # the DP row count that plans training (sampling rate, refusal): a 2% share gives a
-    # standard deviation of about 35 rows at epsilon 1
+    # the DP row count that plans training (sampling rate, refusal), carved out of
+    # marginal_share so that DP-SGD's part is what it was before the count: a 2% share gives
+    # a standard deviation of about 35 rows at epsilon 1
     count_share: float = 0.02
     bins: int = 32
     cell_threshold: float = 1.5
@@ -129,10 +130,11 @@ class CTGANConfig:
             raise ValueError("epochs and generator_steps must be >= 1, batch_size >= 2")
         if not 0 <= self.generator_ema < 1:
             raise ValueError("generator_ema must be in [0, 1)")
-        if not 0 < self.marginal_share < 1 or not 0 < self.count_share < 1:
+        if not 0 < self.count_share < self.marginal_share < 1:
             raise ValueError(
-                f"marginal_share and count_share must be in (0, 1), got {self.marginal_share} "
-                f"and {self.count_share}. Fix: e.g. marginal_share=0.2, count_share=0.02"
+                "need 0 < count_share < marginal_share < 1 (the row count is carved out of the "
+                f"marginals' share), got marginal_share={self.marginal_share} and "
+                f"count_share={self.count_share}. Fix: e.g. marginal_share=0.2, count_share=0.02"
             )
         if self.max_grad_norm <= 0 or self.label_clip <= 0:
             raise ValueError(
@@ -218,7 +220,7 @@ class CTGANSynthesizer(Synthesizer):
         r = rho * cfg.count_share
         acct.spend(mechanism=COUNT_MECHANISM, rho=r)
         self._count_rho, self._count_sigma = r, gaussian_sigma(sensitivity=1.0, rho=r)
-        r = rho * cfg.marginal_share
+        r = rho * (cfg.marginal_share - cfg.count_share)  # the count is carved out of it
         acct.spend(mechanism=MARGINAL_MECHANISM, rho=r)
         self._marginal_rho = r
         self._marginal_sigma = gaussian_sigma(sensitivity=math.sqrt(d), rho=r)
