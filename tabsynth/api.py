@@ -6,7 +6,8 @@ from pathlib import Path
 from typing import Any
 
 from tabsynth.errors import PrivacyError
-from tabsynth.models.base import Synthesizer, get_model
+from tabsynth.models.base import Synthesizer
+from tabsynth.models.registry import get_model
 from tabsynth.schema.model import Schema
 
 

@@ -37,14 +37,12 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import polars as pl
 
 from tabsynth._version import __version__
 from tabsynth.errors import ArtifactError
 
 FORMAT = "tabsynth-model"
 FORMAT_VERSION = 1
-KEY_ENV = "TABSYNTH_FINGERPRINT_KEY"
 SIGNING_KEY_ENV = "TABSYNTH_ARTIFACT_KEY"
 _UNHASHED = ("content_hash", "signature")
 _FILES = ("schema.json", "model.json")
@@ -69,24 +67,6 @@ def _signing_key() -> bytes | None:
 
 def _signature(key: bytes, chash: str) -> str:
     return "hmac-sha256:" + hmac.new(key, chash.encode(), "sha256").hexdigest()
-
-
-def fingerprint_key() -> bytes:
-    """The key for data fingerprints: ``$TABSYNTH_FINGERPRINT_KEY``, else a local key file.
-
-    The key never goes into an artifact; without it, nobody can test a guess of the data
-    against a fingerprint.
-    """
-    from tabsynth._io import secret_key
-
-    return secret_key(KEY_ENV, "fingerprint.key")
-
-
-def data_fingerprint(df: pl.DataFrame) -> str:
-    """Keyed HMAC-SHA256 of a table's canonical CSV form (identifies data, reveals none)."""
-    buf = io.BytesIO()
-    df.write_csv(buf)
-    return "hmac-sha256:" + hmac.new(fingerprint_key(), buf.getvalue(), "sha256").hexdigest()
 
 
 def _arrays_bytes(arrays: dict[str, np.ndarray]) -> bytes:
@@ -223,8 +203,9 @@ def read_manifest(path: str | Path) -> dict[str, Any]:
 
 def load_model(path: str | Path) -> Any:
     """Load a model saved by ``save_model``, refusing unknown or altered files."""
-    from tabsynth.models.base import PrivacyInfo, get_model
-    from tabsynth.schema.io import schema_from_dict
+    from tabsynth.models.registry import get_model
+    from tabsynth.privacy.records import PrivacyInfo
+    from tabsynth.schema.model import schema_from_dict
 
     path = Path(path)
     manifest = read_manifest(path)

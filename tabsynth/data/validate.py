@@ -168,6 +168,46 @@ def _datetime(s: pl.Series, col: Any, rep: DomainReport, probs: list[Problem]) -
     return x.alias(col.name)
 
 
+def _column_set_problems(df: pl.DataFrame, schema: Schema, wanted: list[str]) -> list[Problem]:
+    """Columns the schema declares that the data lacks, and the other way round."""
+    probs = []
+    missing = [n for n in wanted if n not in df.columns]
+    extra = [n for n in df.columns if n not in schema.names]
+    for name in missing:
+        probs.append(
+            Problem(
+                f"column {name!r}",
+                "declared in the schema but not in the data",
+                "add the column, or remove it from the schema",
+            )
+        )
+    for name in extra:
+        probs.append(
+            Problem(
+                f"column {name!r}",
+                "in the data but not in the schema",
+                "declare it in the schema (kind: identifier or text if it should "
+                "not be modelled), or drop it before fitting",
+            )
+        )
+    return probs
+
+
+def _conform_column(s: pl.Series, col: Any, rep: DomainReport, probs: list[Problem]) -> pl.Series:
+    """One column mapped into its public domain (problems appended to ``probs``)."""
+    if s.dtype == pl.Null:
+        s = s.cast(pl.String)
+    if col.kind == "categorical":
+        return _categorical(s, col, rep, probs)
+    if col.kind == "boolean":
+        return _boolean(s, col, probs)
+    if col.kind == "numerical":
+        return _numerical(s, col, rep, probs)
+    if col.kind == "datetime":
+        return _datetime(s, col, rep, probs)
+    return s.cast(pl.String)
+
+
 def conform(
     df: pl.DataFrame,
     schema: Schema,
@@ -202,43 +242,13 @@ def conform(
         for c in schema.columns
         if (c.modelled or not modelled_only) and (columns is None or c.name in columns)
     ]
-    missing = [n for n in wanted if n not in df.columns]
-    extra = [n for n in df.columns if n not in schema.names]
-    for name in missing:
-        probs.append(
-            Problem(
-                f"column {name!r}",
-                "declared in the schema but not in the data",
-                "add the column, or remove it from the schema",
-            )
-        )
-    for name in extra:
-        probs.append(
-            Problem(
-                f"column {name!r}",
-                "in the data but not in the schema",
-                "declare it in the schema (kind: identifier or text if it should "
-                "not be modelled), or drop it before fitting",
-            )
-        )
+    probs += _column_set_problems(df, schema, wanted)
     rep = DomainReport(rows=df.height)
     out: list[pl.Series] = []
     for col in schema.columns:
         if col.name not in wanted or col.name not in df.columns:
             continue
-        s = df.get_column(col.name)
-        if s.dtype == pl.Null:
-            s = s.cast(pl.String)
-        if col.kind == "categorical":
-            s = _categorical(s, col, rep, probs)
-        elif col.kind == "boolean":
-            s = _boolean(s, col, probs)
-        elif col.kind == "numerical":
-            s = _numerical(s, col, rep, probs)
-        elif col.kind == "datetime":
-            s = _datetime(s, col, rep, probs)
-        else:
-            s = s.cast(pl.String)
+        s = _conform_column(df.get_column(col.name), col, rep, probs)
         n_null = s.null_count()
         if n_null and not col.nullable and col.modelled:
             what = "every value is null" if n_null == df.height else f"{n_null} null value(s)"

@@ -116,7 +116,7 @@ class _FileSource(TableSource):
     def fingerprint(self) -> str:
         """Keyed HMAC-SHA256 of the input files' bytes, read in 1 MiB blocks (the same for
         every engine, and for any partitioning)."""
-        from tabsynth.artifacts import fingerprint_key
+        from tabsynth.data.fingerprint import fingerprint_key
 
         mac = hmac.new(fingerprint_key(), digestmod=hashlib.sha256)
         for f in self.files:

@@ -212,6 +212,28 @@ def _bootstrap(
     }
 
 
+def _by_group(
+    task: str,
+    holdout: Any,
+    protected: list[str],
+    y: np.ndarray,
+    pred: np.ndarray,
+    proba: np.ndarray | None,
+    classes: list[Any],
+) -> dict[str, Any]:
+    """The scores within each group of every protected attribute."""
+    groups = {}
+    for col in protected:
+        g = holdout[col].astype(str).to_numpy()
+        groups[col] = {
+            v: _scores(
+                task, y[g == v], pred[g == v], None if proba is None else proba[g == v], classes
+            )
+            for v in sorted(set(g))
+        }
+    return groups
+
+
 def utility(
     train: Any, synthetic: Any, holdout: Any, schema: Any, *, n_boot: int = 200, seed: int = 0
 ) -> dict[str, Any]:
@@ -274,19 +296,7 @@ def utility(
             pred, proba = _fit_predict(make, x_tr, y[source], x_te, mask, task, classes)
             scores = _scores(task, y["holdout"], pred, proba, classes)
             cis = _bootstrap(task, y["holdout"], pred, proba, classes, boot_idx)
-            groups = {}
-            for col in protected:
-                g = holdout[col].astype(str).to_numpy()
-                groups[col] = {
-                    v: _scores(
-                        task,
-                        y["holdout"][g == v],
-                        pred[g == v],
-                        None if proba is None else proba[g == v],
-                        classes,
-                    )
-                    for v in sorted(set(g))
-                }
+            groups = _by_group(task, holdout, protected, y["holdout"], pred, proba, classes)
             entry[source] = {"scores": scores, "ci95": cis, "by_group": groups}
         main = "auc" if task == "classification" else "r2"
         r, s = entry["real"]["scores"].get(main), entry["synthetic"]["scores"].get(main)

@@ -1,141 +1,18 @@
-"""The Synthesizer protocol every model follows, its privacy statement, and the model registry.
-
-``__init__`` stores, ``fit`` computes, fitted state ends in ``_``. Models register by name; a
-model whose dependencies are heavy (torch, opacus) is registered as a lazy "module:Class"
-path and imported only when asked for, with an ImportError naming the extra to install.
+"""The Synthesizer protocol every model follows: ``__init__`` stores, ``fit`` computes,
+fitted state ends in ``_``. The privacy statement lives in ``tabsynth.privacy.records``, the
+registry in ``tabsynth.models.registry``, sampling requests in ``tabsynth.sampling``.
 """
 
 from __future__ import annotations
 
-import importlib
-import math
 from abc import ABC, abstractmethod
-from dataclasses import asdict, dataclass, field, replace
 from typing import Any, ClassVar
 
 import numpy as np
 
-from tabsynth.errors import MissingExtraError, NotFittedError, PrivacyError, SamplingError
+from tabsynth.errors import NotFittedError, PrivacyError, SamplingError
+from tabsynth.privacy.records import Mechanism, PrivacyInfo, resolve_budget, spent_so_far
 from tabsynth.schema.model import Schema
-
-
-@dataclass(frozen=True)
-class Mechanism:
-    """One DP measurement: what was measured, its L2 sensitivity, noise std and zCDP cost
-    (``rho`` is None for mechanisms accounted in Rényi DP only, such as DP-SGD)."""
-
-    name: str
-    sensitivity: float
-    sigma: float
-    rho: float | None
-    noise: str
-    delta: float = 0.0
-
-
-@dataclass(frozen=True)
-class PrivacyInfo:
-    """What a fitted model guarantees, as computed by its accountant.
-
-    ``epsilon is None`` means the model was fitted without differential privacy.
-    ``releasable`` is False when the privacy noise came from a known seed (testing only) or
-    the schema was drafted from the data; ``withheld`` says why, in words.
-    """
-
-    epsilon: float | None
-    delta: float | None
-    rho: float | None
-    accountant: str | None
-    neighbouring: str | None
-    mechanisms: tuple[Mechanism, ...] = ()
-    noise_source: str = "none"
-    releasable: bool = False
-    notes: tuple[str, ...] = field(default_factory=tuple)
-    withheld: tuple[str, ...] = ()
-
-    @classmethod
-    def non_private(cls) -> PrivacyInfo:
-        """The statement of a model fitted with ``epsilon=None``."""
-        return cls(
-            epsilon=None,
-            delta=None,
-            rho=None,
-            accountant=None,
-            neighbouring=None,
-            noise_source="none",
-            releasable=False,
-            notes=("fitted without differential privacy",),
-        )
-
-    @property
-    def is_private(self) -> bool:
-        return self.epsilon is not None
-
-    def label(self) -> str:
-        """One line for summaries and CLI output."""
-        if self.epsilon is None:
-            return "NON-PRIVATE (epsilon=None): no differential-privacy guarantee"
-        reasons = self.withheld or (() if self.releasable else ("reproducible noise",))
-        tail = f"  [NOT FOR RELEASE: {'; '.join(reasons)}]" if reasons else ""
-        rho = f"rho={self.rho:.4g}, " if self.rho is not None else ""
-        return (
-            f"({self.epsilon:.4g}, {self.delta:.3g})-DP via {self.accountant} "
-            f"({rho}{self.neighbouring}){tail}"
-        )
-
-    def to_dict(self) -> dict[str, Any]:
-        out = asdict(self)
-        out["mechanisms"] = [asdict(m) for m in self.mechanisms]
-        out["label"] = self.label()
-        return out
-
-    @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> PrivacyInfo:
-        d = {k: v for k, v in d.items() if k != "label"}
-        d["mechanisms"] = tuple(Mechanism(**m) for m in d.get("mechanisms", []))
-        d["notes"] = tuple(d.get("notes", []))
-        d["withheld"] = tuple(d.get("withheld", []))
-        info = cls(**d)
-        if info.withheld and info.releasable:  # a releasable flag never outranks a reason
-            info = replace(info, releasable=False)
-        return info
-
-    def withhold(self, reason: str) -> PrivacyInfo:
-        """The same statement, marked NOT FOR RELEASE for ``reason``."""
-        if reason in self.withheld:
-            return self
-        return replace(self, releasable=False, withheld=(*self.withheld, reason))
-
-
-def drafted_fields(schema: Schema) -> list[tuple[str, list[str]]]:
-    """(column, fields) of a schema's domains that ``schema infer`` reads from the data."""
-    out = []
-    for col in schema.columns:
-        fields = []
-        if col.kind == "categorical":
-            fields.append("categories")
-        if col.kind in ("numerical", "datetime"):
-            fields.append("lower/upper bounds")
-        if col.kind == "numerical" and getattr(col, "atoms", None):
-            fields.append("atoms")
-        if col.kind == "numerical" and getattr(col, "precision", None) is not None:
-            fields.append("precision")
-        if fields:
-            out.append((col.name, fields))
-    return out
-
-
-def resolve_budget(schema: Schema, epsilon: Any, delta: Any) -> tuple[float | None, float]:
-    """Explicit arguments win over the schema; ``"schema"`` means "take the schema's value"."""
-    eps = schema.epsilon if epsilon == "schema" else epsilon
-    dlt = schema.delta if delta == "schema" else delta
-    if eps is not None and not (isinstance(eps, int | float) and math.isfinite(eps) and eps > 0):
-        raise PrivacyError(
-            f"epsilon must be a positive finite number or None, got {eps!r}. "
-            "Fix: e.g. epsilon=1.0; None fits without privacy."
-        )
-    if not (isinstance(dlt, int | float) and 0 < dlt < 1):
-        raise PrivacyError(f"delta must be in (0, 1), got {dlt!r}. Fix: e.g. delta=1e-6.")
-    return (float(eps) if eps is not None else None), float(dlt)
 
 
 class Synthesizer(ABC):
@@ -225,23 +102,8 @@ class Synthesizer(ABC):
     def spent_cost(self) -> dict[str, Any] | None:
         """The cost of the measurements run so far (None when none ran): zCDP when all are
         zCDP, else composed in Rényi DP at the fit's delta."""
-        spent = getattr(self, "spent_", [])
-        if not spent:
-            return None
         _, delta = resolve_budget(self.schema, self.epsilon, self.delta)
-        d_approx = math.fsum(float(e.get("delta", 0.0)) for e in spent)
-        if all("rho" in e for e in spent):
-            from tabsynth.privacy import rho_to_epsilon
-
-            rho = math.fsum(float(e["rho"]) for e in spent)
-            eps = rho_to_epsilon(rho, delta - d_approx)
-            return {"epsilon": eps, "delta": delta, "rho": rho, "delta_approx": d_approx}
-        from tabsynth.privacy.rdp import RDPAccountant
-
-        acct = RDPAccountant()
-        for e in spent:
-            acct.spend(**e)
-        return {"epsilon": acct.epsilon(delta), "delta": delta, "rho": None, "delta_approx": 0.0}
+        return spent_so_far(getattr(self, "spent_", []), delta)
 
     # --- fitted-state helpers -------------------------------------------------------------
     def _check_is_fitted(self) -> None:
@@ -264,6 +126,7 @@ class Synthesizer(ABC):
         if not self.schema.inferred_from_data or self.allow_draft:
             return
         from tabsynth.errors import Problem, SchemaError
+        from tabsynth.schema.checks import drafted_fields
 
         problems = [
             Problem(
@@ -314,7 +177,7 @@ class Synthesizer(ABC):
 
             frame = generalize(frame, self.schema)
         conformed, report = conform(frame, self.schema)
-        from tabsynth.artifacts import data_fingerprint
+        from tabsynth.data.fingerprint import data_fingerprint
 
         self.frame_kind_ = kind
         self.domain_report_ = report
@@ -366,6 +229,7 @@ class Synthesizer(ABC):
                 and the others keep their relative sizes.
         """
         from tabsynth.data import from_polars
+        from tabsynth.sampling.draw import draw_rows
 
         self._check_is_fitted()
         if not isinstance(n, int | np.integer) or isinstance(n, bool) or n < 0:
@@ -373,45 +237,9 @@ class Synthesizer(ABC):
         if seed is None:
             seed = getattr(self, "seed_", None)
         rng = np.random.default_rng(seed)
-        cond = conditions(self.schema, where or {})
-        shifts, shares = parse_drift(self.schema, drift or [])
-        if shares:
-            if rebalance:
-                raise SamplingError(
-                    "drift of a category and rebalance both set the shares of "
-                    "a column. Fix: use one of them."
-                )
-            rebalance = self._drift_shares(*shares)
-        if scenario is not None and (scenario not in ("tails", "rare") or rebalance):
-            raise SamplingError(
-                f"unknown scenario {scenario!r} (or combined with "
-                "rebalancing). Fix: scenario='tails' or 'rare'"
-            )
-
-        def draw(m: int) -> Any:
-            if scenario is not None:
-                out = self._scenario(m, rng, cond, scenario)
-            elif rebalance:
-                out = self._rebalanced(m, rng, cond, rebalance)
-            else:
-                out = self._sample(m, rng, where=cond) if cond else self._sample(m, rng)
-            return apply_shifts(self.schema, out, shifts)
-
-        if self.schema.constraints and n > 0:
-            from tabsynth.sampling.constraints import Critic
-
-            critic = Critic(list(self.schema.constraints), set(self.schema.names))
-            out, self.last_sample_report_ = critic.enforce(draw, int(n))
-        else:
-            out = draw(int(n))
-            self.last_sample_report_ = {"rejection_rate": 0.0}
-        if any(
-            c.pii is not None and c.pii.policy.value in ("fake", "hash")
-            for c in self.schema.columns
-        ):
-            from tabsynth.pii.policies import add_pii_columns
-
-            out = add_pii_columns(self.schema, out, rng)
+        out, self.last_sample_report_ = draw_rows(
+            self, int(n), rng, where=where, rebalance=rebalance, scenario=scenario, drift=drift
+        )
         kind: Any = as_frame or getattr(self, "frame_kind_", "polars")
         if kind not in ("pandas", "polars"):
             raise ValueError(f"as_frame must be 'pandas' or 'polars', got {kind!r}")
@@ -459,66 +287,6 @@ class Synthesizer(ABC):
         """The model's marginal distribution of a categorical column."""
         raise SamplingError(f"{self.name} does not report marginals yet")
 
-    def _drift_shares(self, column: str, value: str, share: float) -> dict[str, Any]:
-        """Shares for a column whose ``value`` moves to ``share``; the rest keep their ratios."""
-        base = {k: v for k, v in self.marginal(column).items() if k != "<null>"}
-        key = next((k for k in base if str(k) == value), None)
-        if key is None:
-            raise SamplingError(f"{value!r} is outside the domain of {column!r}")
-        rest = sum(v for k, v in base.items() if k != key)
-        out = {
-            k: (share if k == key else (1 - share) * v / rest if rest > 0 else 0.0)
-            for k, v in base.items()
-        }
-        return {column: out}
-
-    def _possible(self, column: str, cells: list[int]) -> tuple[list[int], np.ndarray]:
-        """For "uniform" rebalancing: the cells the model can produce, in equal shares."""
-        try:
-            probs = list(self.marginal(column).values())
-        except SamplingError:
-            return cells, np.full(len(cells), 1 / len(cells))
-        keep = [c for c in cells if probs[c] > 0]
-        if len(keep) < len(cells):
-            import warnings
-
-            warnings.warn(
-                f"rebalancing {column!r}: {len(cells) - len(keep)} value(s) have "
-                "probability 0 in the fitted model (too rare to survive the DP "
-                "noise) and are left out",
-                UserWarning,
-                stacklevel=4,
-            )
-        if not keep:
-            raise SamplingError(f"no value of {column!r} has positive probability")
-        return keep, np.full(len(keep), 1 / len(keep))
-
-    def _rebalanced(
-        self, n: int, rng: np.random.Generator, cond: dict[str, int], rebalance: dict[str, Any]
-    ) -> Any:
-        import polars as pl
-
-        if len(rebalance) != 1:
-            raise SamplingError("rebalance one column at a time, e.g. {'sex': 'uniform'}")
-        ((col, spec),) = rebalance.items()
-        if col in cond:
-            raise SamplingError(
-                f"column {col!r} is both conditioned on and rebalanced. Fix: use one or the other."
-            )
-        cells, shares = rebalance_shares(self.schema, col, spec)
-        if spec == "uniform":
-            cells, shares = self._possible(col, cells)
-        counts = rng.multinomial(n, shares)
-        parts = [
-            self._sample(int(c), rng, where={**cond, col: cell})
-            for cell, c in zip(cells, counts, strict=True)
-            if c > 0
-        ]
-        if not parts:
-            return self._sample(0, rng)
-        out = pl.concat(parts, how="vertical_relaxed")
-        return out[rng.permutation(out.height).tolist()] if out.height else out
-
     # --- to implement ---------------------------------------------------------------------
     @abstractmethod
     def _fit(self, df: Any) -> None: ...
@@ -537,157 +305,3 @@ class Synthesizer(ABC):
     def _from_state(
         cls, schema: Schema, meta: dict[str, Any], arrays: dict[str, np.ndarray]
     ) -> Synthesizer: ...
-
-
-# --- registry -----------------------------------------------------------------------------
-# name -> class, or a lazy ("module:Class", "extra") pair for models with heavy dependencies
-_REGISTRY: dict[str, type[Synthesizer] | tuple[str, str]] = {}
-
-
-def register_lazy(name: str, path: str, extra: str) -> None:
-    """Register ``name`` as ``"module:Class"``, imported on first use (needs ``extra``)."""
-    _REGISTRY[name] = (path, extra)
-
-
-def register(cls: type[Synthesizer]) -> type[Synthesizer]:
-    """Class decorator: make ``cls`` available under ``cls.name``."""
-    _REGISTRY[cls.name] = cls
-    return cls
-
-
-def available_models() -> list[str]:
-    """Registered model names (lazy ones included)."""
-    return sorted(_REGISTRY)
-
-
-def get_model(name: str) -> type[Synthesizer]:
-    """The model class registered as ``name``; imports lazy models on first use."""
-    entry = _REGISTRY.get(name)
-    if entry is None:
-        raise ValueError(f"unknown model {name!r}. Fix: use one of {available_models()}")
-    if isinstance(entry, tuple):
-        path, extra = entry
-        module, _, attr = path.partition(":")
-        try:
-            mod = importlib.import_module(module)
-        except ModuleNotFoundError as exc:
-            if exc.name and exc.name.startswith("tabsynth"):
-                raise ValueError(f"model {name!r} is not implemented in this version") from None
-            raise MissingExtraError(
-                f"model {name!r} needs {exc.name}, which is not installed. "
-                f"Fix: pip install 'tabsynth[{extra}]'"
-            ) from exc
-        entry = getattr(mod, attr)
-        _REGISTRY[name] = entry
-    return entry
-
-
-# --- conditions (shared by every model) ---------------------------------------------------
-def _cell_of(schema: Schema, column: str, value: Any) -> int:
-    """The cell index of ``value`` in ``column``'s public domain, or a clear error."""
-    import polars as pl
-
-    from tabsynth.data.domain import build_domain
-
-    try:
-        col = schema.column(column)
-    except KeyError:
-        raise SamplingError(f"unknown column {column!r}. Fix: use one of {schema.names}") from None
-    if not col.modelled or col.kind not in ("categorical", "boolean", "numerical"):
-        raise SamplingError(f"cannot condition on {column!r} (kind {col.kind})")
-    dom = build_domain(col)
-    if col.kind == "numerical" and dom.intervals:
-        raise SamplingError(
-            f"{column!r} is continuous: condition on categorical, boolean or "
-            "small-range integer columns"
-        )
-    if col.kind == "categorical":
-        ok = str(value) in col.domain
-        series = pl.Series([str(value)])
-    elif col.kind == "boolean":
-        words = {"true": True, "false": False, "yes": True, "no": False, "1": True, "0": False}
-        b = value if isinstance(value, bool) else words.get(str(value).lower())
-        ok = b is not None
-        series = pl.Series([bool(b)])
-    else:
-        try:
-            x = float(value)
-        except (TypeError, ValueError):
-            x = math.nan
-        ok = x.is_integer() and col.lower <= x <= col.upper
-        series = pl.Series([x])
-    if not ok:
-        allowed = (
-            col.domain
-            if col.kind == "categorical"
-            else (
-                "true/false" if col.kind == "boolean" else f"integers {col.lower:g}..{col.upper:g}"
-            )
-        )
-        raise SamplingError(
-            f"{value!r} is outside the domain of {column!r}. Fix: use one of {allowed}"
-        )
-    return int(dom.encode(series)[0][0])
-
-
-def conditions(schema: Schema, where: dict[str, Any]) -> dict[str, int]:
-    """``{column: value}`` as ``{column: cell index}``, every value checked."""
-    return {name: _cell_of(schema, name, value) for name, value in where.items()}
-
-
-def rebalance_shares(schema: Schema, column: str, spec: Any) -> tuple[list[int], np.ndarray]:
-    """Cells and target shares for rebalancing ``column`` ("uniform" or {value: share})."""
-    col = schema.column(column) if column in schema.names else None
-    if col is None or col.kind not in ("categorical", "boolean"):
-        raise SamplingError(f"rebalance a categorical or boolean column; {column!r} is not one")
-    if spec == "uniform":
-        values: list[Any] = list(col.domain) if col.kind == "categorical" else [False, True]
-        shares = np.full(len(values), 1 / len(values))
-    elif isinstance(spec, dict) and spec:
-        values, shares = list(spec), np.asarray(list(spec.values()), dtype=float)
-        if (shares < 0).any() or abs(shares.sum() - 1) > 1e-6:
-            raise SamplingError(
-                f"rebalance shares for {column!r} must be >= 0 and sum to 1, got {dict(spec)}"
-            )
-    else:
-        raise SamplingError(f"rebalance {column!r} with 'uniform' or {{value: share}}")
-    return [_cell_of(schema, column, v) for v in values], shares
-
-
-def parse_drift(
-    schema: Schema, specs: list[str]
-) -> tuple[dict[str, float], tuple[str, str, float] | None]:
-    """``["age+5", "x-2", "insurance=no:0.4"]`` as numeric shifts and one category share."""
-    import re
-
-    shifts: dict[str, float] = {}
-    share: tuple[str, str, float] | None = None
-    for spec in specs:
-        m = re.fullmatch(r"\s*([^=+\-]+?)\s*([+-])\s*([0-9.eE+-]+)\s*", spec)
-        c = re.fullmatch(r"\s*([^=]+?)\s*=\s*(.+):\s*([0-9.eE+-]+)\s*", spec)
-        if m and m.group(1) in schema.names and schema.column(m.group(1)).kind == "numerical":
-            shifts[m.group(1)] = float(m.group(3)) * (1 if m.group(2) == "+" else -1)
-        elif c and c.group(1) in schema.names and share is None:
-            value = float(c.group(3))
-            if not 0 <= value <= 1:
-                raise SamplingError(f"drift share in {spec!r} must be in [0, 1]")
-            share = (c.group(1), c.group(2).strip(), value)
-        else:
-            raise SamplingError(
-                f"cannot read drift {spec!r}. Fix: 'NUMCOL+5', 'NUMCOL-2' or "
-                "'CATCOL=value:0.4' (one category drift at a time)"
-            )
-    return shifts, share
-
-
-def apply_shifts(schema: Schema, out: Any, shifts: dict[str, float]) -> Any:
-    """Numbers moved by ``shifts`` and clipped to the schema's bounds (post-processing)."""
-    import polars as pl
-
-    for name, delta in shifts.items():
-        col = schema.column(name)
-        expr = (pl.col(name) + delta).clip(col.lower, col.upper)
-        if col.integer:
-            expr = expr.round(0).cast(pl.Int64)
-        out = out.with_columns(expr.alias(name))
-    return out

@@ -1,16 +1,15 @@
 """Privacy stage: noise sources and accountants. Imports nothing from ``tabsynth.models``."""
 
 from tabsynth.privacy.accountant import (
-    ACCOUNTANTS,
     NEIGHBOURING,
     ZCDPAccountant,
     check_epsilon_delta,
     epsilon_to_rho,
     gaussian_rho,
     gaussian_sigma,
-    get_accountant,
     rho_to_epsilon,
 )
+from tabsynth.privacy.accountants import ACCOUNTANTS, get_accountant
 from tabsynth.privacy.noise import NoiseSource, SecureNoise, SeededNoise, make_noise
 
 __all__ = [

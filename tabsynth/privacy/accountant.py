@@ -184,20 +184,3 @@ class ZCDPAccountant:
             history=[(str(h[0]), float(h[1])) for h in hist],
             deltas=[float(h[2]) if len(h) > 2 else 0.0 for h in hist],
         )
-
-
-def _rdp() -> Any:
-    from tabsynth.privacy.rdp import RDPAccountant
-
-    return RDPAccountant()
-
-
-ACCOUNTANTS: dict[str, Callable[[], Any]] = {"zcdp": ZCDPAccountant, "rdp": _rdp}
-
-
-def get_accountant(name: str) -> Any:
-    """A fresh accountant registered under ``name``."""
-    try:
-        return ACCOUNTANTS[name]()
-    except KeyError:
-        raise PrivacyError(f"unknown accountant {name!r}; known: {sorted(ACCOUNTANTS)}") from None

@@ -336,8 +336,8 @@ def _anonymeter_section(an: dict[str, Any] | None) -> str:
     )
 
 
-def render(result: Any, *, fragment: bool = False) -> str:
-    """The report as HTML text (a whole page, or a fragment for Jupyter)."""
+def _cards(result: Any) -> str:
+    """The headline figures, one card each."""
     fid, priv, util = result.fidelity, result.privacy, result.utility
     cert = result.certificate
     cards = [
@@ -353,79 +353,86 @@ def render(result: Any, *, fragment: bool = False) -> str:
             cards.insert(2, ("TSTR / real", first["ratio"]))
     if cert and cert.get("epsilon") is not None:
         cards.insert(0, ("epsilon", cert["epsilon"]))
-    card_html = "".join(f"<div class='card'>{_esc(k)}<b>{_fmt(v)}</b></div>" for k, v in cards)
+    return "".join(f"<div class='card'>{_esc(k)}<b>{_fmt(v)}</b></div>" for k, v in cards)
+
+
+def _fidelity_table(fid: dict[str, Any]) -> str:
+    return _table(
+        [
+            ("column shapes (1 - KS / TV)", fid["column_shapes"]),
+            ("pair trends (every pair, schema cells)", fid["pair_trends"]),
+            (
+                "quality, SDMetrics QualityReport's definition "
+                f"({fid['quality']['pairs_counted']} of {fid['quality']['pairs']} pairs "
+                "strong enough to count)",
+                fid["quality"]["score"],
+            ),
+            ("mean 3-way total variation distance", fid["three_way_tvd"]),
+            ("category coverage", fid["coverage"]["category_coverage"]),
+            ("range coverage", fid["coverage"]["range_coverage"]),
+            ("unique synthetic rows", fid["diversity"]["unique_row_share"]),
+            ("synthetic rows copying a real row", fid["diversity"]["exact_copies_of_real_share"]),
+        ],
+        ("measure", "value"),
+    )
+
+
+def _risk_table(priv: dict[str, Any]) -> str:
     mia_ci = priv["mia_auc_ci95"]
+    return _table(
+        [
+            ("synthetic rows closer to train than to holdout", priv["dcr_share_closer_to_train"]),
+            ("exact copies of train rows", priv["exact_copies_of_train"]),
+            ("exact matches of holdout rows (base rate)", priv["exact_matches_of_holdout"]),
+            (
+                "membership-inference AUC",
+                f"{priv['mia_auc']:.3f} [{mia_ci[0]:.3f}, {mia_ci[1]:.3f}]",
+            ),
+        ],
+        ("measure", "value"),
+    )
+
+
+def _collapse_section(collapse: list[dict[str, Any]]) -> str:
+    return (
+        "<h2>Model collapse</h2><p class='note'>Each generation is fitted on the "
+        "previous one's output and scored against the real data.</p>"
+        + _collapse_plot(collapse)
+        + _table(
+            [
+                (g["generation"], g["column_shapes"], g["pair_trends"], g["three_way_tvd"])
+                for g in collapse
+            ],
+            ("generation", "column shapes", "pair trends", "3-way TVD"),
+        )
+    )
+
+
+def render(result: Any, *, fragment: bool = False) -> str:
+    """The report as HTML text (a whole page, or a fragment for Jupyter)."""
+    fid, priv, util = result.fidelity, result.privacy, result.utility
     body = f"""
 <h1>tabsynth release report: {_esc(result.meta.get("schema", ""))}</h1>
 <p class='note'>Rows: {_esc(result.meta.get("rows"))}. Schema hash
 {_esc(str(result.meta.get("schema_hash", ""))[:16])}…. All fidelity, utility and risk figures
 below were computed from the real data: they are diagnostics for the data steward, not part of
 the differential-privacy guarantee.</p>
-<div class='cards'>{card_html}</div>
-<h2>DP certificate</h2>{_certificate(cert)}
+<div class='cards'>{_cards(result)}</div>
+<h2>DP certificate</h2>{_certificate(result.certificate)}
 <h2>Fidelity</h2>
-{
-        _table(
-            [
-                ("column shapes (1 - KS / TV)", fid["column_shapes"]),
-                ("pair trends (every pair, schema cells)", fid["pair_trends"]),
-                (
-                    "quality, SDMetrics QualityReport's definition "
-                    f"({fid['quality']['pairs_counted']} of {fid['quality']['pairs']} pairs "
-                    "strong enough to count)",
-                    fid["quality"]["score"],
-                ),
-                ("mean 3-way total variation distance", fid["three_way_tvd"]),
-                ("category coverage", fid["coverage"]["category_coverage"]),
-                ("range coverage", fid["coverage"]["range_coverage"]),
-                ("unique synthetic rows", fid["diversity"]["unique_row_share"]),
-                (
-                    "synthetic rows copying a real row",
-                    fid["diversity"]["exact_copies_of_real_share"],
-                ),
-            ],
-            ("measure", "value"),
-        )
-    }
+{_fidelity_table(fid)}
 <h3>Marginals</h3>{_marginal_plots(fid)}
 <h3>Pairwise similarity</h3>{_pair_heatmap(fid)}
 <h2>Utility: train on synthetic, test on real</h2>{_utility_section(util)}
 <h2>Privacy risk</h2>
-{
-        _table(
-            [
-                (
-                    "synthetic rows closer to train than to holdout",
-                    priv["dcr_share_closer_to_train"],
-                ),
-                ("exact copies of train rows", priv["exact_copies_of_train"]),
-                ("exact matches of holdout rows (base rate)", priv["exact_matches_of_holdout"]),
-                (
-                    "membership-inference AUC",
-                    f"{priv['mia_auc']:.3f} [{mia_ci[0]:.3f}, {mia_ci[1]:.3f}]",
-                ),
-            ],
-            ("measure", "value"),
-        )
-    }
+{_risk_table(priv)}
 <p class='note'>A share near 0.5 and an AUC near 0.5 mean an attacker holding the release
 cannot tell the people it was fitted on from fresh people.</p>
 {_distance_plot(priv)}
 {_anonymeter_section(priv.get("anonymeter"))}
 """
     if result.collapse:
-        body += (
-            "<h2>Model collapse</h2><p class='note'>Each generation is fitted on the "
-            "previous one's output and scored against the real data.</p>"
-            + _collapse_plot(result.collapse)
-            + _table(
-                [
-                    (g["generation"], g["column_shapes"], g["pair_trends"], g["three_way_tvd"])
-                    for g in result.collapse
-                ],
-                ("generation", "column shapes", "pair trends", "3-way TVD"),
-            )
-        )
+        body += _collapse_section(result.collapse)
     if result.pii:
         body += _pii_section(result.pii)
     if getattr(result, "audit", None):

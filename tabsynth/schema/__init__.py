@@ -1,7 +1,6 @@
 """Schema stage: the public contract (pydantic models), YAML/JSON io, and drafting from data."""
 
 from tabsynth.schema.infer import infer_schema
-from tabsynth.schema.io import json_schema, read_schema, schema_from_dict, write_schema
 from tabsynth.schema.model import (
     PII,
     BooleanColumn,
@@ -12,6 +11,10 @@ from tabsynth.schema.model import (
     PIIPolicy,
     Schema,
     TextColumn,
+    json_schema,
+    read_schema,
+    schema_from_dict,
+    write_schema,
 )
 
 __all__ = [

@@ -14,7 +14,8 @@ from typing import Any
 import polars as pl
 
 from tabsynth.errors import PrivacyLeakWarning
-from tabsynth.schema.model import MAX_CATEGORIES, Schema
+from tabsynth.schema.checks import MAX_CATEGORIES
+from tabsynth.schema.model import Schema
 
 MAX_INFERRED_CATEGORIES = 50
 ID_HINTS = ("id", "rownames", "uuid", "key", "index")

@@ -11,12 +11,18 @@ import datetime as dt
 import hashlib
 import json
 from enum import StrEnum
+from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from tabsynth._io import atomic_write_text
+from tabsynth.errors import Problem, SchemaError
+from tabsynth.schema.checks import consistency_problems
+from tabsynth.schema.io import INFERRED_BANNER, load_file, problems_of
 
 SCHEMA_VERSION = 1
-MAX_CATEGORIES = 1000
 
 
 class PIIPolicy(StrEnum):
@@ -174,8 +180,6 @@ class Schema(BaseModel):
 
     @model_validator(mode="after")
     def _check_consistency(self) -> Schema:
-        from tabsynth.schema.checks import consistency_problems
-
         problems = consistency_problems(self)
         if problems:
             # pydantic wraps ValueError raised here into its ValidationError; the io layer
@@ -220,23 +224,117 @@ class Schema(BaseModel):
         blob = json.dumps(self.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
         return hashlib.sha256(blob.encode()).hexdigest()
 
-    # --- io (thin wrappers over tabsynth.schema.io) -----------------------------------------
+    # --- io (the functions below) -----------------------------------------
     @classmethod
     def from_yaml(cls, path: Any) -> Schema:
         """Read and validate a YAML (or JSON) schema file."""
-        from tabsynth.schema.io import read_schema
-
         return read_schema(path)
 
     @classmethod
     def from_dict(cls, data: dict[str, Any], *, source: str = "schema") -> Schema:
         """Validate a schema given as a dict; every problem is reported in one SchemaError."""
-        from tabsynth.schema.io import schema_from_dict
-
         return schema_from_dict(data, source=source)
 
     def to_yaml(self, path: Any = None) -> str:
         """The schema as YAML text; written atomically to ``path`` when given."""
-        from tabsynth.schema.io import write_schema
-
         return write_schema(self, path)
+
+
+# --- io: files and dicts, every problem reported at once ---
+_FIELD_NAMES: set[str] | None = None
+
+
+def _known_fields() -> set[str]:
+    global _FIELD_NAMES
+    if _FIELD_NAMES is None:
+        names: set[str] = set(Schema.model_fields)
+        for cls in (
+            CategoricalColumn,
+            BooleanColumn,
+            NumericalColumn,
+            DatetimeColumn,
+            IdentifierColumn,
+            TextColumn,
+            PII,
+        ):
+            names |= set(cls.model_fields)
+        _FIELD_NAMES = names
+    return _FIELD_NAMES
+
+
+def schema_from_dict(data: Any, *, source: str = "schema") -> Schema:
+    """Validate ``data`` as a schema, reporting every problem in one ``SchemaError``."""
+    if not isinstance(data, dict):
+        raise SchemaError(
+            [
+                Problem(
+                    source,
+                    f"top level is {type(data).__name__}, not a mapping",
+                    "start the file with `name:` and `columns:`",
+                )
+            ],
+            source=source,
+        )
+    try:
+        return Schema.model_validate(data)
+    except ValidationError as exc:
+        known = _known_fields()
+        problems = [p for err in exc.errors() for p in problems_of(dict(err), data, known)]
+        raise SchemaError(problems, source=source) from None
+
+
+def read_schema(path: str | Path) -> Schema:
+    """Read a schema from a ``.yaml``, ``.yml`` or ``.json`` file."""
+    return schema_from_dict(load_file(path), source=str(path))
+
+
+def schema_to_dict(schema: Schema) -> dict[str, Any]:
+    """A compact dict of the schema: defaults left out, but every column keeps name and kind."""
+    full = schema.model_dump(mode="json", exclude_none=True)
+    short = schema.model_dump(mode="json", exclude_defaults=True, exclude_none=True)
+    cols = []
+    for col_full, col_short in zip(full["columns"], short["columns"], strict=True):
+        col = {"name": col_full["name"], "kind": col_full["kind"]}
+        col.update({k: v for k, v in col_short.items() if k not in col})
+        cols.append(col)
+    short["columns"] = cols
+    short["name"] = schema.name
+    short["epsilon"] = schema.epsilon
+    short["delta"] = schema.delta
+    order = [
+        "version",
+        "name",
+        "description",
+        "inferred_from_data",
+        "target",
+        "model",
+        "model_options",
+        "epsilon",
+        "delta",
+        "seed",
+        "strata",
+        "constraints",
+        "columns",
+    ]
+    return {k: short[k] for k in order if k in short}
+
+
+def write_schema(schema: Schema, path: str | Path | None = None) -> str:
+    """The schema as YAML text, written atomically to ``path`` when given."""
+    text = yaml.safe_dump(schema_to_dict(schema), sort_keys=False, allow_unicode=True, width=100)
+    if schema.inferred_from_data:
+        text = INFERRED_BANNER + text
+    if path is not None:
+        p = Path(path)
+        if p.suffix == ".json":
+            text = json.dumps(schema_to_dict(schema), indent=2) + "\n"
+        atomic_write_text(p, text)
+    return text
+
+
+def json_schema() -> dict[str, Any]:
+    """The JSON Schema of the schema file format (kept in ``schemas/tabsynth.schema.json``)."""
+    out = Schema.model_json_schema()
+    out["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    out["$id"] = "tabsynth.schema.json"
+    return out

@@ -159,7 +159,7 @@ def test_harness_catches_index_keyed_jitter(credit_small, tmp_path, monkeypatch)
 
 def test_harness_catches_an_underdeclared_sensitivity(credit_small, tmp_path, monkeypatch):
     """Histograms declared with half their real sensitivity."""
-    from tabsynth.models import copula
+    from tabsynth.models.copula import model as copula
 
     df, schema, record = credit_small
     real_plan = copula._plan

@@ -16,7 +16,7 @@ import pytest
 from scipy.stats import norm
 
 from tabsynth.models.copula import CopulaConfig
-from tabsynth.models.copula import _plan as _copula_plan
+from tabsynth.models.copula.plan import _plan as _copula_plan
 from tabsynth.privacy import SecureNoise, rho_to_epsilon
 
 # draws per side, and the tolerance on delta_hat (about 5 standard errors at that size)

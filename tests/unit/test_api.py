@@ -73,7 +73,7 @@ def test_privacy_stage_does_not_import_models():
 
 def test_lazy_model_names_missing_extra(monkeypatch):
     from tabsynth.errors import MissingExtraError
-    from tabsynth.models import base
+    from tabsynth.models import registry as base
 
     monkeypatch.setitem(base._REGISTRY, "fake", ("not_installed_pkg_xyz.mod:Cls", "ctgan"))
     try:

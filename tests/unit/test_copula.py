@@ -6,7 +6,8 @@ from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
 import tabsynth
-from tabsynth.models.copula import clip_rows, nearest_correlation, project_simplex
+from tabsynth.engines.stats import clip_rows
+from tabsynth.models.copula.estimate import nearest_correlation, project_simplex
 from tests.toydata import make_toy
 
 

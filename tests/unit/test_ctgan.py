@@ -17,7 +17,7 @@ pytest.importorskip("opacus")
 import tabsynth  # noqa: E402
 from tabsynth.errors import NotForReleaseWarning, PrivacyError, SamplingError  # noqa: E402
 from tabsynth.models.ctgan import CTGANConfig, CTGANSynthesizer, minimum_rows  # noqa: E402
-from tabsynth.models.ctgan.model import private_discriminator  # noqa: E402
+from tabsynth.models.ctgan.dpsgd import private_discriminator  # noqa: E402
 from tabsynth.privacy import epsilon_to_rho  # noqa: E402
 from tabsynth.privacy.rdp import (  # noqa: E402
     RDPAccountant,
@@ -170,8 +170,8 @@ def test_label_model_noise_level_and_poisson_batches(sigma):
 
 def test_label_model_clips_each_row():
     """One huge row moves the label model no more than the clipping bound allows."""
+    from tabsynth.models.ctgan.dpsgd import private_module
     from tabsynth.models.ctgan.label import label_step
-    from tabsynth.models.ctgan.model import private_module
 
     batch, clip = 20, 1.0
     lin = torch.nn.Linear(5, 2)
@@ -331,7 +331,7 @@ def test_learns_the_dependence_of_numbers_non_private(credit):
 
 
 def test_generator_average_and_extra_generator_steps_are_free(health):
-    from tabsynth.models.ctgan.model import _Average
+    from tabsynth.models.ctgan.train import _Average
 
     net = torch.nn.Sequential(torch.nn.Linear(2, 2), torch.nn.BatchNorm1d(2))
     w0 = net[0].weight.detach().clone()

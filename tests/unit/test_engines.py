@@ -13,7 +13,8 @@ from tabsynth.engines import stats
 from tabsynth.engines.sampling import chunk_seed, chunks, write_sample
 from tabsynth.engines.sources import DaskSource, FrameSource, ScanSource, scan
 from tabsynth.errors import DataValidationError, EngineError
-from tabsynth.models.copula import CopulaSynthesizer, _plan
+from tabsynth.models.copula import CopulaSynthesizer
+from tabsynth.models.copula.plan import _plan
 from tabsynth.privacy.noise import make_noise
 
 

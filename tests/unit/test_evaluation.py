@@ -179,7 +179,7 @@ def test_report_cli(tmp_path, split_health):
 
 
 def test_collapse_shows_fidelity_decay(split_health):
-    from tabsynth.evaluation import collapse
+    from tabsynth.stress import collapse
 
     train, _, schema = split_health
     decay = []

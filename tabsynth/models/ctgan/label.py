@@ -84,7 +84,7 @@ def fit_label_model(
     """
     import torch
 
-    from tabsynth.models.ctgan.model import private_module
+    from tabsynth.models.ctgan.dpsgd import private_module
     from tabsynth.privacy.keyed import PoissonBatches
 
     lin = torch.nn.Linear(x.shape[1], n_classes)

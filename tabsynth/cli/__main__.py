@@ -1,0 +1,5 @@
+"""``python -m tabsynth.cli``."""
+
+from tabsynth.cli import main
+
+main()

@@ -1,0 +1,234 @@
+"""The copula's measurements: stratum counts, per-stratum histograms and Gram matrices of
+clipped normal scores (each charged just before its noise is drawn), and their estimates."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+from tabsynth.data.domain import ColumnDomain
+from tabsynth.models.copula.estimate import (
+    _from_upper,
+    _tail_support,
+    _to_corr,
+    _upper,
+    nearest_correlation,
+    project_simplex,
+)
+from tabsynth.models.copula.plan import (
+    GRAM_MECHANISM,
+    CopulaConfig,
+    _choose_strata,
+    _noise_label,
+    _Plan,
+)
+from tabsynth.models.copula.state import _Fitted
+from tabsynth.privacy import gaussian_sigma
+from tabsynth.privacy.records import Mechanism
+
+
+class _Measuring(_Fitted):
+    """Measure and estimate (mixed into ``CopulaSynthesizer``)."""
+
+    def _strata(
+        self,
+        n: int,
+        public: dict[str, ColumnDomain],
+        cfg: CopulaConfig,
+        rho: float | None,
+        noise: Any,
+    ) -> tuple[list[str], Mechanism | None, float | None]:
+        """Strata columns, the mechanism that sized them (if any), and the rho left.
+
+        Declared ``schema.strata`` are used as given (up to ``max_strata`` strata). Default
+        strata are the target (kept while strata average ``min_stratum_rows`` rows), then
+        protected attributes, added while strata also average ``stratum_snr`` histogram
+        noise sds; rows are counted with noise costing ``size_share`` of rho.
+        """
+        names = self.schema.resolved_strata()
+        if self.schema.strata is not None or not names:
+            return (
+                _choose_strata(names, public, limit=cfg.max_strata, n_rows=math.inf, min_rows=0),
+                None,
+                rho,
+            )
+        if rho is None:
+            return (
+                _choose_strata(
+                    names, public, limit=cfg.max_strata, n_rows=n, min_rows=cfg.min_stratum_rows
+                ),
+                None,
+                None,
+            )
+        r = rho * cfg.size_share
+        sigma = gaussian_sigma(sensitivity=1.0, rho=r)
+        self._charge(mechanism="row count (sizes the strata)", rho=r, delta=0.0)
+        n_hat = float(noise.gaussian_counts(np.array([n]), sigma)[0])
+        d = len(public)
+        sigma_hist = gaussian_sigma(sensitivity=math.sqrt(d), rho=(rho - r) * cfg.split[1])
+        min_rows = max(cfg.min_stratum_rows, cfg.stratum_snr * sigma_hist)
+        mech = Mechanism(
+            name="row count (sizes the strata)",
+            sensitivity=1.0,
+            sigma=sigma,
+            rho=r,
+            noise=_noise_label(noise.secure),
+        )
+        first = cfg.min_stratum_rows if self.schema.target == names[0] else None
+        strata = _choose_strata(
+            names,
+            public,
+            limit=cfg.max_strata,
+            n_rows=n_hat,
+            min_rows=min_rows,
+            min_rows_first=first,
+        )
+        return strata, mech, rho - r
+
+    @staticmethod
+    def _measure(
+        counts: np.ndarray, hists: list[np.ndarray], plan: _Plan, noise: Any
+    ) -> tuple[np.ndarray, list[np.ndarray]]:
+        """Noise on the exact stratum counts and per-stratum histograms."""
+        if plan.sigma_strata is not None:
+            counts = noise.gaussian_counts(counts, plan.sigma_strata)
+        if plan.sigma_hist is not None and hists:
+            flat = noise.gaussian_counts(
+                np.concatenate([h.ravel() for h in hists]), plan.sigma_hist
+            )
+            parts = np.split(flat, np.cumsum([h.size for h in hists])[:-1])
+            hists = [a.reshape(h.shape) for a, h in zip(parts, hists, strict=True)]
+        return counts, hists
+
+    @staticmethod
+    def _stratum_sizes(
+        counts: np.ndarray, hists: list[np.ndarray], plan: _Plan, n_strata: int
+    ) -> np.ndarray:
+        """Inverse-variance blend of the noisy counts and every histogram's total."""
+        if plan.rho is None:
+            return counts.astype(float)
+        est, wts = [], []
+        if plan.sigma_strata is not None:
+            est.append(counts.astype(float))
+            wts.append(1 / plan.sigma_strata**2)
+        if plan.sigma_hist is not None:
+            for h in hists:
+                est.append(h.sum(axis=1).astype(float))
+                wts.append(1 / (h.shape[1] * plan.sigma_hist**2))
+        sizes = np.average(np.stack(est), axis=0, weights=np.asarray(wts))
+        return np.maximum(sizes, 0.0).reshape(n_strata)
+
+    @staticmethod
+    def _marginal(
+        hist: np.ndarray,
+        sizes: np.ndarray,
+        plan: _Plan,
+        threshold: float,
+        numeric_from: int | None = None,
+        tail_sds: float = 0.0,
+    ) -> np.ndarray:
+        """Per-stratum pmfs over cells, shrunk towards the pooled pmf by their noise.
+
+        Cells whose pooled noisy count is below ``threshold`` pooled noise sds are taken as
+        empty in every stratum: otherwise noise alone scatters mass over cells, and ranges,
+        that the data never reach.
+        """
+        support = None
+        if plan.sigma_hist is not None:
+            pooled_sd = plan.sigma_hist * math.sqrt(hist.shape[0])
+            support = hist.sum(axis=0) >= threshold * pooled_sd
+            if numeric_from is not None and tail_sds > 0:
+                support &= _tail_support(hist, numeric_from, tail_sds * pooled_sd)
+            if not support.any():
+                support = None
+        proj = project_simplex(hist, sizes, support)
+        pooled = proj.sum(axis=0)
+        pooled = (
+            pooled / pooled.sum() if pooled.sum() > 0 else np.full(hist.shape[1], 1 / hist.shape[1])
+        )
+        alpha = 0.0 if plan.sigma_hist is None else plan.sigma_hist * math.sqrt(hist.shape[1])
+        denom = sizes[:, None] + alpha
+        pmf = (proj + alpha * pooled) / np.where(denom > 0, denom, 1.0)
+        empty = denom[:, 0] <= 0
+        pmf[empty] = pooled
+        return pmf / pmf.sum(axis=1, keepdims=True)
+
+    @staticmethod
+    def _cell_order(dom: ColumnDomain, pmf: np.ndarray) -> np.ndarray:
+        """Cells in CDF order: numbers by value (null first), categories by pooled frequency."""
+        if dom.is_numeric:
+            return np.arange(dom.n_cells)
+        return np.argsort(-pmf.sum(axis=0), kind="stable")
+
+    def _correlations(
+        self,
+        src: Any,
+        domains: dict[str, ColumnDomain],
+        strata: list[str],
+        others: list[str],
+        pmfs: list[np.ndarray],
+        orders: list[np.ndarray],
+        sizes: np.ndarray,
+        plan: _Plan,
+        noise: Any,
+        jitter_key: int,
+    ) -> np.ndarray:
+        from functools import partial
+
+        from tabsynth.engines.stats import gram_sums
+
+        d, n_strata = len(others), sizes.size
+        if d < 2:
+            return np.tile(np.eye(d), (n_strata, 1, 1))
+        pooled_only = self._config().correlation == "pooled"
+        gram = src.run(
+            partial(
+                gram_sums,
+                domains=domains,
+                strata=strata,
+                others=others,
+                pmfs=pmfs,
+                orders=orders,
+                clip_norm=plan.clip_norm if plan.rho is not None else None,
+                jitter_key=jitter_key,
+                pooled=pooled_only,
+            ),
+            self.schema,
+        ).arrays["gram"]
+        if plan.sigma_gram is not None:
+            self._charge(next(m for m in plan.mechanisms if m.name in GRAM_MECHANISM.values()))
+            gram = _from_upper(noise.gaussian_values(_upper(gram), plan.sigma_gram), d)
+        if pooled_only:
+            return np.repeat(self._pooled_corr(gram, sizes.sum(), plan, 1)[None], n_strata, 0)
+        return self._shrink(gram, sizes, plan)
+
+    def _pooled_corr(
+        self, gram: np.ndarray, n_total: float, plan: _Plan, n_parts: int
+    ) -> np.ndarray:
+        """The correlation of all rows from the sum of ``n_parts`` noisy Gram matrices,
+        shrunk towards the identity in proportion to its noise."""
+        tau2 = self._config().shrink_tau ** 2
+        n_total = max(n_total, 1.0)
+        pooled = _to_corr(gram.sum(axis=0), n_total)
+        if plan.sigma_gram is not None:
+            lam0 = tau2 / (tau2 + (plan.sigma_gram * math.sqrt(n_parts) / n_total) ** 2)
+            pooled = lam0 * pooled + (1 - lam0) * np.eye(gram.shape[1])
+        return nearest_correlation(pooled)
+
+    def _shrink(self, gram: np.ndarray, sizes: np.ndarray, plan: _Plan) -> np.ndarray:
+        """Correlations per stratum, shrunk towards the pooled one in proportion to noise."""
+        n_strata = gram.shape[0]
+        tau2 = self._config().shrink_tau ** 2
+        pooled = self._pooled_corr(gram, sizes.sum(), plan, n_strata)
+        out = np.empty_like(gram)
+        for s in range(n_strata):
+            if sizes[s] <= 1:
+                out[s] = pooled
+                continue
+            r = _to_corr(gram[s], sizes[s])
+            noise_sd = 0.0 if plan.sigma_gram is None else plan.sigma_gram / sizes[s]
+            lam = tau2 / (tau2 + noise_sd**2) if plan.rho is not None else 1.0
+            out[s] = nearest_correlation(lam * r + (1 - lam) * pooled)
+        return out

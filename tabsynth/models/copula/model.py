@@ -1,0 +1,241 @@
+"""The stratified DP copula: fit (in memory, streamed or on Dask) and its certificate; the
+steps live beside it (plan, measure, estimate, sample)."""
+
+from __future__ import annotations
+
+import logging
+import math
+from collections import Counter
+from dataclasses import asdict
+from typing import Any
+
+import numpy as np
+import polars as pl
+
+from tabsynth.data.domain import ColumnDomain, build_domains
+from tabsynth.engines.stats import clip_rows  # noqa: F401 - public here too
+from tabsynth.errors import (
+    PrivacyError,
+)
+from tabsynth.models.atoms import (
+    ATOM_MECHANISM,
+    _too_many_candidates,
+    noisy_candidates,
+    pick_atoms,
+)
+from tabsynth.models.copula.measure import _Measuring
+from tabsynth.models.copula.plan import CopulaConfig, _Plan, _plan
+from tabsynth.models.copula.sample import _Sampler
+from tabsynth.models.copula.state import _Fitted
+from tabsynth.models.registry import register
+from tabsynth.privacy import NEIGHBOURING, epsilon_to_rho, get_accountant
+from tabsynth.privacy.keyed import fit_key
+from tabsynth.privacy.records import PrivacyInfo
+
+log = logging.getLogger(__name__)
+
+
+@register
+class CopulaSynthesizer(_Measuring, _Sampler, _Fitted):
+    """Stratified DP Gaussian copula (see the module docstring for the mechanism)."""
+
+    name = "copula"
+    #: the released (noisy) row count; None for a model saved before it was kept
+    rows_estimate_: float | None = None
+
+    # --- fit ------------------------------------------------------------------------------
+    def _fit(self, df: pl.DataFrame) -> None:
+        from tabsynth.engines.sources import FrameSource
+
+        self._fit_source(FrameSource(df))
+
+    def _fit_source(self, src: Any) -> None:
+        """Fit in three passes over ``src`` (in memory, streamed or on Dask): distinct
+        values and rows; cell counts; Gram matrices. Each pass reduces exact partial sums
+        and the noise is added once, here, to the totals."""
+        from functools import partial
+
+        from tabsynth.engines import stats
+
+        cfg = self._config()
+        eps, delta, noise = self._budget_and_noise()
+        # the jitter's key: secure, or from the seed with reproducible noise (testing only)
+        jitter_key = fit_key(self.reproducible_noise_seed)
+        public = {d.name: d for d in build_domains(self.schema, bins=cfg.bins)}
+        # continuous numbers are never strata (those are categorical), so the atom columns
+        # and their share of delta are known before anything is measured
+        atom_cols = [
+            c
+            for c in public
+            if cfg.discover_atoms and public[c].kind == "numerical" and public[c].continuous
+        ]
+        delta_atoms = delta * cfg.atom_delta_share if atom_cols and eps is not None else 0.0
+        rho = epsilon_to_rho(eps, delta - delta_atoms) if eps is not None else None
+        # distinct values are counted one hash shard per pass: memory holds ~1/n_shards
+        n_shards = max(1, math.ceil(src.rows() / cfg.atom_shard_rows)) if atom_cols else 1
+        atoms_of = partial(stats.atom_values, schema=self.schema, cols=atom_cols, n_shards=n_shards)
+        first = src.run(partial(atoms_of, shard=0), self.schema)
+        strata, size_mech, rho = self._strata(first.rows, public, cfg, rho, noise)
+        others = [n for n in public if n not in strata]
+        radices = [public[s].n_cells for s in strata]
+        n_strata = int(np.prod(radices)) if radices else 1
+        plan = _plan(
+            rho=rho,
+            d=len(others),
+            n_strata=n_strata,
+            cfg=cfg,
+            secure=noise.secure,
+            n_atom_cols=len(atom_cols),
+            delta_atoms=delta_atoms,
+        )
+
+        if size_mech is not None:
+            plan.mechanisms.insert(0, size_mech)
+        charged = {m.name: m for m in plan.mechanisms}
+        if ATOM_MECHANISM in charged:
+            self._charge(charged[ATOM_MECHANISM])
+        self.atoms_ = self._atoms(src, first, atom_cols, n_shards, atoms_of, plan, noise, cfg)
+        domains = self._domains(cfg)
+        cells = src.run(
+            partial(stats.cell_counts, domains=domains, strata=strata, others=others),
+            self.schema,
+        )
+        for name in ("stratum counts", "per-stratum histograms of each column"):
+            if name in charged:
+                self._charge(charged[name])
+        counts, hists = self._measure(
+            cells.arrays["strata"], [cells.arrays[f"hist/{c}"] for c in others], plan, noise
+        )
+        sizes = self._stratum_sizes(counts, hists, plan, n_strata)
+        pmfs = [
+            self._marginal(h, sizes, plan, cfg.cell_threshold, _null_cell(domains[c]), cfg.tail_sds)
+            for c, h in zip(others, hists, strict=True)
+        ]
+        orders = [self._cell_order(domains[c], p) for c, p in zip(others, pmfs, strict=True)]
+        corr = self._correlations(
+            src, domains, strata, others, pmfs, orders, sizes, plan, noise, jitter_key
+        )
+
+        self.config_ = cfg
+        self.strata_ = strata
+        self.others_ = others
+        total = sizes.sum()
+        self.weights_ = sizes / total if total > 0 else np.full(n_strata, 1 / n_strata)
+        # the released estimate of the row count (post-processing of the noisy sizes)
+        self.rows_estimate_ = float(total)
+        self.pmfs_ = pmfs
+        self.orders_ = orders
+        self.corr_ = corr
+        self.privacy_ = self._privacy(eps, delta, plan, noise.secure)
+
+    def _atoms(
+        self,
+        src: Any,
+        first: Any,
+        atom_cols: list[str],
+        n_shards: int,
+        atoms_of: Any,
+        plan: _Plan,
+        noise: Any,
+        cfg: CopulaConfig,
+    ) -> dict[str, list[float]]:
+        """Atoms of the continuous columns: noisy distinct-value counts, thresholded, one
+        hash shard of the values per pass (``first`` is shard 0's pass)."""
+        from functools import partial
+
+        from tabsynth.engines import stats
+
+        cands: dict[str, list[tuple[np.ndarray, np.ndarray]]] = {c: [] for c in atom_cols}
+        seen: Counter[str] = Counter()
+        for shard in range(n_shards):
+            part = (
+                first
+                if shard == 0
+                else src.run(partial(atoms_of, shard=shard), self.schema, columns=atom_cols)
+            )
+            seen += {c: len(stats.merged_counts(part, c)[0]) for c in atom_cols}
+            if sum(seen.values()) > cfg.max_atom_candidates:
+                raise _too_many_candidates(seen, cfg.max_atom_candidates)
+            for c in atom_cols:
+                cands[c].append(
+                    noisy_candidates(
+                        *stats.merged_counts(part, c),
+                        plan.sigma_atoms,
+                        plan.tau_atoms,
+                        noise,
+                        first.rows,
+                    )
+                )
+            part.values = {}
+        return pick_atoms(cands, cfg.max_atoms)
+
+    def planned_cost(self) -> dict[str, Any]:
+        """Exact zCDP cost of ``fit``, from the schema alone: the plan spends all of it."""
+        cost = super().planned_cost()
+        cfg = self._config()
+        public = build_domains(self.schema, bins=cfg.bins)
+        atoms = cfg.discover_atoms and any(d.kind == "numerical" and d.continuous for d in public)
+        delta_atoms = cost["delta"] * cfg.atom_delta_share if atoms else 0.0
+        rho = epsilon_to_rho(cost["epsilon"], cost["delta"] - delta_atoms)
+        return {**cost, "rho": rho, "delta_approx": delta_atoms}
+
+    def _privacy(self, eps: float | None, delta: float, plan: _Plan, secure: bool) -> PrivacyInfo:
+        if eps is None:
+            return PrivacyInfo.non_private()
+        acct = get_accountant("zcdp")
+        for m in plan.mechanisms:
+            acct.spend(mechanism=m.name, rho=m.rho, delta=m.delta)
+        spent = acct.epsilon(delta)
+        if spent > eps * (1 + 1e-9):
+            raise PrivacyError(f"internal accounting error: spent {spent} > target {eps}")
+        return PrivacyInfo(
+            epsilon=spent,
+            delta=delta,
+            rho=acct.rho,
+            accountant=acct.name,
+            neighbouring=NEIGHBOURING,
+            mechanisms=tuple(plan.mechanisms),
+            noise_source=plan.mechanisms[0].noise if plan.mechanisms else "none",
+            releasable=secure,
+            notes=(f"target epsilon {eps}",),
+        )
+
+    # --- sample ---------------------------------------------------------------------------
+
+    # --- state ----------------------------------------------------------------------------
+    def _state(self) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+        meta = {
+            "config": asdict(self.config_),
+            "strata": self.strata_,
+            "others": self.others_,
+            "atoms": self.atoms_,
+            "rows_estimate": self.rows_estimate_,
+        }
+        arrays = {"weights": self.weights_, "corr": self.corr_}
+        for name, pmf, order in zip(self.others_, self.pmfs_, self.orders_, strict=True):
+            arrays[f"pmf/{name}"] = pmf
+            arrays[f"order/{name}"] = order
+        return meta, arrays
+
+    @classmethod
+    def _from_state(
+        cls, schema: Any, meta: dict[str, Any], arrays: dict[str, np.ndarray]
+    ) -> CopulaSynthesizer:
+        cfg = dict(meta["config"])
+        cfg["split"] = tuple(cfg["split"])
+        model = cls(schema, **cfg)
+        model.config_ = CopulaConfig(**cfg)
+        model.strata_ = list(meta["strata"])
+        model.atoms_ = {str(k): [float(v) for v in vals] for k, vals in meta["atoms"].items()}
+        model.others_ = list(meta["others"])
+        model.weights_ = arrays["weights"]
+        model.rows_estimate_ = meta.get("rows_estimate")
+        model.corr_ = arrays["corr"]
+        model.pmfs_ = [arrays[f"pmf/{c}"] for c in model.others_]
+        model.orders_ = [arrays[f"order/{c}"].astype(np.int64) for c in model.others_]
+        return model
+
+
+def _null_cell(dom: ColumnDomain) -> int | None:
+    """The cell of nulls in a continuous column's histogram (None for discrete columns)."""
+    return int(dom.nullable) if dom.continuous else None

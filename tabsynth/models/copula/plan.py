@@ -1,0 +1,171 @@
+"""Planning a copula fit before anything is measured: its options, the budget's split into
+its measurements (with their sensitivities and noise scales), and the strata."""
+
+from __future__ import annotations
+
+import logging
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from tabsynth.data.domain import ColumnDomain
+from tabsynth.models.atoms import ATOM_MECHANISM, atom_threshold
+from tabsynth.privacy import gaussian_sigma
+from tabsynth.privacy.records import Mechanism
+
+log = logging.getLogger(__name__)
+
+
+GRAM_MECHANISM = {
+    "stratum": "per-stratum Gram matrix of clipped normal scores",
+    "pooled": "Gram matrix of clipped normal scores (strata pooled)",
+}
+
+
+@dataclass(frozen=True, kw_only=True)
+class CopulaConfig:
+    """Options of the DP copula (from ``schema.model_options`` or keyword arguments).
+
+    Attributes:
+        bins: histogram bins of continuous columns without their own ``bins``.
+        max_strata: most strata; strata columns beyond it are modelled inside the copula.
+        split: shares of rho for (stratum counts, histograms, correlations).
+        clip_factor: score vectors are clipped to squared norm ``clip_factor * d``.
+        shrink_tau: prior spread of correlations between strata (shrinkage strength).
+        atom_shard_rows: distinct values of continuous columns are counted in hash shards of
+            about this many rows (one pass each), which bounds the memory of big fits.
+        max_atom_candidates: most distinct values that point-mass discovery may noise (one
+            exact discrete-Gaussian draw each, about 12 microseconds); beyond it the fit
+            stops and says how to declare point masses in the schema instead.
+    """
+
+    bins: int = 32
+    max_strata: int = 64
+    split: tuple[float, float, float] = (0.1, 0.5, 0.4)
+    clip_factor: float = 1.5
+    shrink_tau: float = 0.1
+    discover_atoms: bool = True
+    atom_share: float = 0.1
+    atom_delta_share: float = 0.1
+    max_atoms: int = 32
+    atom_shard_rows: int = 2_000_000
+    max_atom_candidates: int = 5_000_000
+    cell_threshold: float = 1.0
+    tail_sds: float = 2.0
+    min_stratum_rows: int = 500
+    size_share: float = 0.02
+    stratum_snr: float = 50.0
+    correlation: str = "stratum"
+
+    def __post_init__(self) -> None:
+        if len(self.split) != 3 or any(s < 0 for s in self.split) or sum(self.split) <= 0:
+            raise ValueError(f"split must be three non-negative shares, got {self.split}")
+        if self.max_strata < 1 or self.bins < 2 or self.clip_factor <= 0:
+            raise ValueError("need max_strata >= 1, bins >= 2 and clip_factor > 0")
+        if self.correlation not in ("stratum", "pooled"):
+            raise ValueError(f"correlation must be 'stratum' or 'pooled', got {self.correlation!r}")
+        if not (0 <= self.atom_share < 1 and 0 < self.atom_delta_share < 1):
+            raise ValueError("need 0 <= atom_share < 1 and 0 < atom_delta_share < 1")
+
+
+@dataclass
+class _Plan:
+    """How rho is split; sigma of each measurement (None when non-private)."""
+
+    rho: float | None
+    sigma_strata: float | None
+    sigma_hist: float | None
+    sigma_gram: float | None
+    clip_norm: float
+    mechanisms: list[Mechanism]
+    sigma_atoms: float | None = None
+    tau_atoms: float | None = None
+
+
+def _plan(
+    *,
+    rho: float | None,
+    d: int,
+    n_strata: int,
+    cfg: CopulaConfig,
+    secure: bool,
+    n_atom_cols: int = 0,
+    delta_atoms: float = 0.0,
+) -> _Plan:
+    """Split ``rho`` over the measurements and calibrate each one's noise from its share."""
+    clip = math.sqrt(cfg.clip_factor * max(d, 1))
+    if rho is None:
+        return _Plan(None, None, None, None, clip, [])
+    s_strata, s_hist, s_gram = cfg.split
+    s_strata = 0.0 if n_strata == 1 else s_strata  # one stratum: size from the histograms
+    s_gram = 0.0 if d < 2 else s_gram
+    s_hist = 0.0 if d == 0 else s_hist
+    s_atoms = cfg.atom_share if n_atom_cols else 0.0
+    scale = (1 - s_atoms) / (s_strata + s_hist + s_gram)
+    noise = _noise_label(secure)
+    mechs: list[Mechanism] = []
+    sig: dict[str, float | None] = {"atoms": None, "strata": None, "hist": None, "gram": None}
+    for key, share, sens, what in (
+        ("atoms", s_atoms, math.sqrt(n_atom_cols), ATOM_MECHANISM),
+        ("strata", s_strata * scale, 1.0, "stratum counts"),
+        ("hist", s_hist * scale, math.sqrt(d), "per-stratum histograms of each column"),
+        ("gram", s_gram * scale, clip**2, GRAM_MECHANISM[cfg.correlation]),
+    ):
+        if share <= 0:
+            continue
+        r = rho * share
+        sigma = gaussian_sigma(sensitivity=sens, rho=r)
+        sig[key] = sigma
+        dl = delta_atoms if key == "atoms" else 0.0
+        mechs.append(
+            Mechanism(name=what, sensitivity=sens, sigma=sigma, rho=r, noise=noise, delta=dl)
+        )
+    tau = None
+    if sig["atoms"] is not None:
+        # a value held by one record is released only if 1 + noise > tau: with probability
+        # at most delta_atoms / n_atom_cols per column (union bound over the columns)
+        tau = atom_threshold(sig["atoms"], delta_atoms, n_atom_cols)
+    return _Plan(rho, sig["strata"], sig["hist"], sig["gram"], clip, mechs, sig["atoms"], tau)
+
+
+def _noise_label(secure: bool) -> str:
+    return "OpenDP discrete Gaussian (secure)" if secure else "seeded numpy (NOT FOR RELEASE)"
+
+
+def _choose_strata(
+    names: list[str],
+    domains: dict[str, ColumnDomain],
+    *,
+    limit: int,
+    n_rows: float,
+    min_rows: float,
+    min_rows_first: float | None = None,
+) -> list[str]:
+    """Strata columns in order while there are at most ``limit`` strata and, on average,
+    at least ``min_rows`` rows per stratum (``min_rows_first`` for the first column, the
+    target). ``n_rows`` is a DP estimate when the fit is private."""
+    chosen: list[str] = []
+    size = 1
+    for i, name in enumerate(names):
+        cells = domains[name].n_cells
+        need = min_rows_first if i == 0 and min_rows_first is not None else min_rows
+        if size * cells <= limit and n_rows / (size * cells) >= need:
+            chosen.append(name)
+            size *= cells
+        else:
+            log.info(
+                "stratum column %s left to the copula (%d strata, %.0f rows each)",
+                name,
+                size * cells,
+                n_rows / (size * cells),
+            )
+    return chosen
+
+
+def _stratum_cells(k: np.ndarray, radices: list[int]) -> list[np.ndarray]:
+    out = []
+    for r in reversed(radices):
+        out.append(k % r)
+        k = k // r
+    return out[::-1]

@@ -1,0 +1,32 @@
+"""What a fitted copula holds, declared once for the parts of its flow that read it
+(``measure.py``, ``sample.py``), with its options and its public cell domains."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from tabsynth.data.domain import ColumnDomain, build_domains
+from tabsynth.models.base import Synthesizer
+from tabsynth.models.copula.plan import CopulaConfig
+
+
+class _Fitted(Synthesizer):
+    """A copula's fitted state (the base of its mixins; never instantiated alone)."""
+
+    config_: CopulaConfig
+    strata_: list[str]
+    others_: list[str]
+    weights_: np.ndarray
+    pmfs_: list[np.ndarray]
+    orders_: list[np.ndarray]
+    corr_: np.ndarray
+    atoms_: dict[str, list[float]]
+
+    def _config(self) -> CopulaConfig:
+        return self._make_config(CopulaConfig, ("split",))  # type: ignore[no-any-return]
+
+    def _domains(self, cfg: CopulaConfig | None = None) -> dict[str, ColumnDomain]:
+        """Cell domains: the schema's, plus the atoms released at fit time."""
+        cfg = cfg or self.config_
+        doms = build_domains(self.schema, bins=cfg.bins, extra_atoms=self.atoms_)
+        return {d.name: d for d in doms}

@@ -1,0 +1,144 @@
+"""Planning a DP-CTGAN fit before anything is measured: the budget's split into its zCDP
+measurements (atoms, row count, histograms) and DP-SGD, and the fewest rows a plan needs."""
+
+from __future__ import annotations
+
+import math
+
+from tabsynth.data.domain import build_domains
+from tabsynth.errors import (
+    PrivacyError,
+)
+from tabsynth.models.atoms import ATOM_MECHANISM, atom_threshold
+from tabsynth.models.ctgan.config import CTGANConfig, _Training
+from tabsynth.models.ctgan.label import (
+    LABEL_MECHANISM,
+    plan_label,
+)
+from tabsynth.models.ctgan.layout import is_scalar
+from tabsynth.models.ctgan.state import _Fitted
+from tabsynth.privacy import epsilon_to_rho, gaussian_sigma
+from tabsynth.privacy.rdp import RDPAccountant, calibrate_sigma, sgm_rdp
+
+SGD_MECHANISM = "DP-SGD on the discriminator (Poisson-subsampled Gaussian, Opacus)"
+MARGINAL_MECHANISM = "histogram of every column over its public cells"
+COUNT_MECHANISM = "row count (plans DP-SGD)"
+
+
+def minimum_rows(
+    eps: float, delta: float, cfg: CTGANConfig, fixed: RDPAccountant, label: bool = False
+) -> int:
+    """Fewest rows for which DP-SGD at (``eps``, ``delta``) needs a noise multiplier of at
+    most ``cfg.max_noise_multiplier`` (batch size and epochs as configured; ``label``: the
+    label model's steps are part of the budget)."""
+    from tabsynth.privacy.rdp import rdp_to_epsilon
+
+    base = fixed.curve()
+    left = delta - fixed.delta_spent
+
+    def ok(n: int) -> bool:
+        q = min(1.0, cfg.batch_size / n)
+        steps = cfg.epochs * max(1, int(1 / q))
+        rdp = base + sgm_rdp(q, cfg.max_noise_multiplier, steps)
+        if label:
+            lp = plan_label(eps, delta, n, cfg.batch_size, cfg.label_epochs, cfg.label_share)
+            rdp = rdp + sgm_rdp(lp.q, lp.sigma, lp.steps)  # type: ignore[arg-type]
+        return rdp_to_epsilon(rdp, left) <= eps
+
+    lo, hi, grow = 1, max(cfg.batch_size, 2), 2.0
+    if label:  # the label model only adds to the spend: start from the minimum without it
+        lo = max(1, minimum_rows(eps, delta, cfg, fixed) - 1)
+        hi, grow = int(lo * 1.25) + 2, 1.25
+    while not ok(hi):
+        lo, hi = hi, int(hi * grow) + 2
+        if hi > 10**12:
+            return hi
+    while hi - lo > max(1, lo // 1000):
+        mid = (lo + hi) // 2
+        if ok(mid):
+            hi = mid
+        else:
+            lo = mid
+    return hi
+
+
+class _Planning(_Fitted):
+    """The budget and the DP-SGD plan (mixed into ``CTGANSynthesizer``)."""
+
+    # --- budget ---------------------------------------------------------------------------
+    def _atom_columns(self, cfg: CTGANConfig) -> list[str]:
+        public = build_domains(self.schema, bins=cfg.bins)
+        return [
+            d.name for d in public if cfg.discover_atoms and d.kind == "numerical" and d.continuous
+        ]
+
+    def _split(
+        self, eps: float, delta: float, d: int, n_atom_cols: int, cfg: CTGANConfig
+    ) -> RDPAccountant:
+        """The zCDP measurements' part of the budget (atoms, marginals), as an accountant
+        holding it; their noise scales are set here, before anything is measured."""
+        delta_atoms = delta * cfg.atom_delta_share if n_atom_cols else 0.0
+        rho = epsilon_to_rho(eps, delta - delta_atoms)
+        acct = RDPAccountant()
+        self._atom_sigma = self._atom_tau = None
+        if n_atom_cols:
+            r = rho * cfg.atom_share
+            self._atom_sigma = gaussian_sigma(sensitivity=math.sqrt(n_atom_cols), rho=r)
+            self._atom_tau = atom_threshold(self._atom_sigma, delta_atoms, n_atom_cols)
+            acct.spend(mechanism=ATOM_MECHANISM, rho=r, delta=delta_atoms)
+        r = rho * cfg.count_share
+        acct.spend(mechanism=COUNT_MECHANISM, rho=r)
+        self._count_rho, self._count_sigma = r, gaussian_sigma(sensitivity=1.0, rho=r)
+        r = rho * (cfg.marginal_share - cfg.count_share)  # the count is carved out of it
+        acct.spend(mechanism=MARGINAL_MECHANISM, rho=r)
+        self._marginal_rho = r
+        self._marginal_sigma = gaussian_sigma(sensitivity=math.sqrt(d), rho=r)
+        return acct
+
+    def _has_label(self, cfg: CTGANConfig) -> bool:
+        """Whether the label model runs: a target that is one-hot with few cells (decided
+        from the schema's public domains, before anything is measured)."""
+        t = self.schema.target
+        if not cfg.label_model or t is None:
+            return False
+        public = {d.name: d for d in build_domains(self.schema, bins=cfg.bins)}
+        dom = public.get(t)
+        return dom is not None and not is_scalar(dom) and dom.n_cells <= cfg.max_target_cells
+
+    def _plan_sgd(
+        self, eps: float, delta: float, n_rows: float, cfg: CTGANConfig, fixed: RDPAccountant
+    ) -> _Training:
+        """Both DP-SGD runs: the label model's noise first (its own share), then the
+        discriminator's, calibrated so that everything together meets (eps, delta)."""
+        q = min(1.0, cfg.batch_size / max(n_rows, 1.0))
+        steps_per_epoch = max(1, int(1 / q))
+        steps = cfg.epochs * steps_per_epoch
+        acct = RDPAccountant(history=list(fixed.history))
+        label = None
+        if self._has_label(cfg):
+            label = plan_label(
+                eps, delta, n_rows, cfg.batch_size, cfg.label_epochs, cfg.label_share
+            )
+            acct.spend(mechanism=LABEL_MECHANISM, q=label.q, sigma=label.sigma, steps=label.steps)  # type: ignore[arg-type]
+        try:
+            sigma = calibrate_sigma(
+                epsilon=eps,
+                delta=delta,
+                q=q,
+                steps=steps,
+                fixed=acct,
+                max_sigma=cfg.max_noise_multiplier,
+            )
+        except PrivacyError:
+            need = minimum_rows(eps, delta, cfg, fixed, label=label is not None)
+            raise PrivacyError(
+                f"too few rows for DP-CTGAN at epsilon={eps:g}, delta={delta:g}, "
+                f"epochs={cfg.epochs}, batch_size={cfg.batch_size}: this plan needs at least "
+                f"{need} rows, and the DP row count (charged to the budget) is below that "
+                f"(the noise multiplier would exceed max_noise_multiplier="
+                f"{cfg.max_noise_multiplier:g}). Fix: raise epsilon, lower epochs or "
+                "batch_size, or use model='copula'."
+            ) from None
+        return _Training(
+            q=q, steps_per_epoch=steps_per_epoch, sigma=sigma, accountant=acct, label=label
+        )
