@@ -31,13 +31,12 @@ import hmac
 import io
 import json
 import os
-import shutil
-import tempfile
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from tabsynth._io import atomic_dir, clean_stale
 from tabsynth._version import __version__
 from tabsynth.errors import ArtifactError
 
@@ -117,22 +116,13 @@ def save_model(model: Any, path: str | Path) -> Path:
     if key is not None:
         manifest["signature"] = _signature(key, manifest["content_hash"])
     blobs["manifest.json"] = json.dumps(manifest, indent=1, default=_json_default).encode()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", dir=path.parent))
-    try:
+    if path.exists() and not (path / "manifest.json").exists():
+        raise ArtifactError(
+            f"{path} exists and is not a tabsynth model folder. Fix: choose a new output path."
+        )
+    with atomic_dir(path, size_hint=sum(len(b) for b in blobs.values())) as tmp:
         for name, blob in blobs.items():
             (tmp / name).write_bytes(blob)
-        if path.exists():
-            if not (path / "manifest.json").exists():
-                raise ArtifactError(
-                    f"{path} exists and is not a tabsynth model folder. "
-                    "Fix: choose a new output path."
-                )
-            shutil.rmtree(path)
-        os.replace(tmp, path)
-    finally:
-        if tmp.exists():
-            shutil.rmtree(tmp)
     _record_in_ledger(model, path, _sha256(blobs["manifest.json"]), manifest["content_hash"])
     return path
 
@@ -167,6 +157,7 @@ def _json_default(obj: Any) -> Any:
 def read_manifest(path: str | Path) -> dict[str, Any]:
     """The manifest of a saved model, after checking it is one."""
     path = Path(path)
+    clean_stale(path)  # a save killed between its two renames: the old folder comes back
     mpath = path / "manifest.json"
     if not mpath.is_file():
         raise ArtifactError(
@@ -233,15 +224,17 @@ def load_model(path: str | Path) -> Any:
     schema = schema_from_dict(json.loads(blobs["schema.json"]), source=f"{path}/schema.json")
     if schema.hash() != manifest["schema_hash"]:
         raise ArtifactError(f"{path}: schema does not match the pinned schema hash")
-    if "arrays.npz" in blobs:
-        with np.load(io.BytesIO(blobs["arrays.npz"]), allow_pickle=False) as npz:
-            arrays = {k.replace("__", "/"): npz[k] for k in npz.files}
-    else:
-        from tabsynth.errors import require_extra
-
-        arrays = require_extra("safetensors.numpy", "ctgan").load(blobs["arrays.safetensors"])
+    arrays = _read_arrays(path, blobs)
     cls = get_model(manifest["model"])
-    model: Any = cls._from_state(schema, json.loads(blobs["model.json"]), arrays)
+    try:
+        model: Any = cls._from_state(schema, json.loads(blobs["model.json"]), arrays)
+        model._check_state()
+    except (ValueError, KeyError, IndexError, TypeError, RuntimeError) as exc:
+        raise ArtifactError(
+            f"{path}: the saved state does not fit its schema ({type(exc).__name__}: "
+            f"{str(exc).splitlines()[0][:200] if str(exc) else 'no detail'}); refusing it. "
+            "Fix: re-fit the model, or restore the folder as it was saved."
+        ) from None
     model.privacy_ = PrivacyInfo.from_dict(manifest["privacy"])
     model.data_fingerprint_ = manifest.get("data_fingerprint")
     model.seed_ = manifest.get("sampling_seed")
@@ -249,6 +242,30 @@ def load_model(path: str | Path) -> Any:
     model.frame_kind_ = manifest.get("frame", "polars")
     model.manifest_ = manifest
     return model
+
+
+def _read_arrays(path: Path, blobs: dict[str, bytes]) -> dict[str, np.ndarray]:
+    """The arrays file as numeric arrays (never objects: no pickle), or an ArtifactError."""
+    import zipfile
+
+    try:
+        if "arrays.npz" in blobs:
+            with np.load(io.BytesIO(blobs["arrays.npz"]), allow_pickle=False) as npz:
+                arrays = {k.replace("__", "/"): npz[k] for k in npz.files}
+        else:
+            from tabsynth.errors import require_extra
+
+            st = require_extra("safetensors.numpy", "ctgan")
+            arrays = st.load(blobs["arrays.safetensors"])
+    except (ValueError, OSError, EOFError, KeyError, zipfile.BadZipFile) as exc:
+        raise ArtifactError(
+            f"{path}: the arrays file cannot be read as numeric arrays ({type(exc).__name__}: "
+            f"{str(exc)[:160]}); refusing it. Fix: re-fit or restore the original."
+        ) from None
+    bad = sorted(k for k, a in arrays.items() if a.dtype.kind not in "biuf")
+    if bad:
+        raise ArtifactError(f"{path}: arrays {bad} hold non-numeric values; refusing them")
+    return arrays
 
 
 def verify_model(path: str | Path, ledger: str | Path | None = None) -> dict[str, Any]:

@@ -23,6 +23,7 @@ Warnings:
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -43,6 +44,15 @@ class Problem:
 
     def __str__(self) -> str:
         return f"{self.where}: {self.what}. Fix: {self.fix}"
+
+
+def mask_value(value: str) -> str:
+    """The shape of a value: letters as x/X, digits as 9, everything else kept (at most 60
+    characters). Messages show shapes, never raw private values."""
+    out = re.sub(r"[A-Z]", "X", value[:60])
+    out = re.sub(r"[a-z]", "x", out)
+    out = re.sub(r"\d", "9", out)
+    return out + ("…" if len(value) > 60 else "")
 
 
 class TabsynthError(Exception):
@@ -106,6 +116,10 @@ class NotFittedError(TabsynthError, ValueError):
 
 class ArtifactError(TabsynthError, ValueError):
     """A saved model is unknown, was altered, or comes from an incompatible version."""
+
+
+class OutputError(TabsynthError, OSError):
+    """An output could not be written (a full disk, a size limit); nothing was left behind."""
 
 
 class PIILeakError(TabsynthError, ValueError):

@@ -53,6 +53,10 @@ def schema_infer(
         warnings.simplefilter("ignore", PrivacyLeakWarning)
         schema = infer_schema(df, name=name or data.stem, target=target, pii=found)
     schema.to_yaml(output)
+    for column in schema.columns:
+        note = column.description or ""
+        if note.startswith("DRAFT"):
+            _say(f"  review {column.name} ({column.kind}): {note.removeprefix('DRAFT: ')}")
     _say("WARNING: this schema was DRAFTED FROM THE PRIVATE DATA. Its bounds and categories")
     _say("are not differentially private. Review every domain and replace it with public")
     _say("knowledge before a release, then set `inferred_from_data: false`.")
@@ -66,9 +70,14 @@ def schema_validate(
 ) -> None:
     """Check a schema file, and optionally a table against it (every problem at once)."""
     from tabsynth.data import conform, read_table
+    from tabsynth.errors import SchemaError
+    from tabsynth.models import model_name_problem
     from tabsynth.schema import read_schema
 
     schema = read_schema(schema_path)
+    bad = model_name_problem(schema.model)
+    if bad is not None:
+        raise SchemaError([bad], source=str(schema_path))
     typer.echo(
         f"schema {schema.name!r}: OK ({len(schema.columns)} columns, hash {schema.hash()[:12]})"
     )

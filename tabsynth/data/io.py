@@ -32,12 +32,7 @@ def read_table(path: str | Path) -> pl.DataFrame:
         raise UnsupportedFileError(f"{path}: file not found. Fix: check the path.")
     try:
         if suffix == ".csv":
-            return pl.read_csv(
-                path,
-                infer_schema_length=10_000,
-                null_values=["", "NA", "NaN"],
-                try_parse_dates=True,
-            )
+            return _read_csv(path)
         return pl.read_parquet(path)
     except (pl.exceptions.PolarsError, OSError, UnicodeDecodeError) as exc:
         raise UnsupportedFileError(
@@ -46,11 +41,50 @@ def read_table(path: str | Path) -> pl.DataFrame:
         ) from None
 
 
+SEPARATORS = (",", ";", "\t", "|")
+
+
+def _csv_separator(path: Path) -> str:
+    """The separator of a CSV file, read from its header line (comma, semicolon, tab or
+    pipe: the one that splits the header most, comma on a tie); duplicate column names are
+    refused (polars would rename them silently)."""
+    import csv
+
+    with open(path, encoding="utf-8", errors="replace", newline="") as fh:
+        header = fh.readline()
+    sep = max(SEPARATORS, key=lambda c: (header.count(c), c == ","))
+    names = next(csv.reader([header], delimiter=sep), [])
+    names = [n.strip() for n in names]
+    dup = sorted({n for n in names if names.count(n) > 1})
+    if dup:
+        raise UnsupportedFileError(
+            f"{path}: the header names {dup} more than once. Fix: give every column its own "
+            "name (tabsynth never renames columns)."
+        )
+    return sep
+
+
+def _read_csv(path: Path) -> pl.DataFrame:
+    """A CSV with its types guessed; a column whose later rows break the guess (a second
+    date format, a word among numbers) is read again from every row, and failing that, as
+    text: the schema's ``conform`` then names the values that do not fit, as shapes."""
+    sep = _csv_separator(path)
+    opts: dict[str, Any] = {"separator": sep, "null_values": ["", "NA", "NaN"]}
+    try:
+        return pl.read_csv(path, infer_schema_length=10_000, try_parse_dates=True, **opts)
+    except pl.exceptions.ComputeError:
+        pass
+    try:
+        return pl.read_csv(path, infer_schema_length=None, **opts)
+    except pl.exceptions.ComputeError:
+        return pl.read_csv(path, infer_schema=False, **opts)
+
+
 def write_table(df: pl.DataFrame, path: str | Path) -> Path:
     """Write ``df`` to CSV or Parquet atomically (temporary file, then rename)."""
     path = Path(path)
     suffix = _suffix(path)
-    with atomic_path(path) as tmp:
+    with atomic_path(path, size_hint=int(df.estimated_size())) as tmp:
         if suffix == ".csv":
             df.write_csv(tmp)
         else:

@@ -14,7 +14,7 @@ from typing import Any
 
 import polars as pl
 
-from tabsynth.errors import DataValidationError, Problem
+from tabsynth.errors import DataValidationError, Problem, mask_value
 from tabsynth.schema.model import Schema
 
 TRUE_WORDS = {"true", "t", "yes", "y", "1"}
@@ -41,17 +41,6 @@ class DomainReport:
             "nan_treated_as_null": {k: v for k, v in self.nan_as_null.items() if v},
             "rounded_to_integer": {k: v for k, v in self.rounded.items() if v},
         }
-
-
-def mask_value(value: str) -> str:
-    """The shape of a value: letters as x/X, digits as 9, everything else kept (at most 60
-    characters). Messages show shapes, never raw private values."""
-    import re
-
-    out = re.sub(r"[A-Z]", "X", value[:60])
-    out = re.sub(r"[a-z]", "x", out)
-    out = re.sub(r"\d", "9", out)
-    return out + ("…" if len(value) > 60 else "")
 
 
 def _examples(values: pl.Series, k: int = 5) -> str:
@@ -197,6 +186,10 @@ def _conform_column(s: pl.Series, col: Any, rep: DomainReport, probs: list[Probl
     """One column mapped into its public domain (problems appended to ``probs``)."""
     if s.dtype == pl.Null:
         s = s.cast(pl.String)
+    if col.missing and s.dtype == pl.String:
+        s = pl.select(
+            pl.when(s.str.strip_chars().is_in(col.missing)).then(None).otherwise(s).alias(s.name)
+        ).to_series()
     if col.kind == "categorical":
         return _categorical(s, col, rep, probs)
     if col.kind == "boolean":

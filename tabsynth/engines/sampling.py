@@ -10,14 +10,13 @@ workers (``engine="dask"``, a folder of Parquet parts). Memory holds one chunk p
 from __future__ import annotations
 
 import os
-import shutil
-import tempfile
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import polars as pl
 
+from tabsynth._io import atomic_dir
 from tabsynth.errors import EngineError, MissingExtraError
 
 ROW_GROUP = 131_072
@@ -164,9 +163,13 @@ def _dask(
         from distributed import Client
 
         client = Client(scheduler)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", dir=path.parent))
-    try:
+    if path.exists():  # an earlier sample's parts only; never anything else
+        old = list(path.iterdir()) if path.is_dir() else [path]
+        if not path.is_dir() or any(not f.name.startswith("part-") for f in old):
+            raise EngineError(
+                f"{path} exists and is not an earlier sample folder. Fix: choose a new folder name."
+            )
+    with atomic_dir(path) as tmp:
         model_ref = dask.delayed(model, pure=True)
         tasks = [
             dask.delayed(_write_part)(model_ref, seed, i, s, r, n, options, str(tmp))
@@ -175,15 +178,3 @@ def _dask(
         written = client.gather(client.compute(tasks)) if client else dask.compute(*tasks)
         if sum(written) != n:
             raise EngineError(f"the workers wrote {sum(written)} rows, not {n}")
-        if path.exists():  # an earlier sample's parts only; never anything else
-            old = list(path.iterdir()) if path.is_dir() else [path]
-            if not path.is_dir() or any(not f.name.startswith("part-") for f in old):
-                raise EngineError(
-                    f"{path} exists and is not an earlier sample folder. "
-                    "Fix: choose a new folder name."
-                )
-            shutil.rmtree(path)
-        os.replace(tmp, path)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise

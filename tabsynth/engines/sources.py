@@ -21,6 +21,7 @@ from typing import Any
 
 import polars as pl
 
+from tabsynth.data.io import _csv_separator
 from tabsynth.data.validate import DomainReport
 from tabsynth.engines.stats import (
     Partial,
@@ -30,7 +31,7 @@ from tabsynth.engines.stats import (
     domain_report,
     modelled_columns,
 )
-from tabsynth.errors import DataValidationError, MissingExtraError, UnsupportedFileError
+from tabsynth.errors import DataValidationError, MissingExtraError, Problem, UnsupportedFileError
 from tabsynth.schema.model import Schema
 
 BatchFn = Callable[[pl.DataFrame, int], Partial]
@@ -63,6 +64,10 @@ class TableSource(ABC):
         part = self._run(fn, schema, columns)
         if part.problems:
             raise DataValidationError(part.problems)
+        if self.passes == 0 and part.rows == 0:
+            raise DataValidationError(
+                [Problem("table", "it has no rows", "pass a table with at least one row")]
+            )
         if self.passes == 0:
             self.domain_report = domain_report(part)
         self.passes += 1
@@ -138,6 +143,7 @@ class _FileSource(TableSource):
         if self.is_csv:
             return pl.scan_csv(
                 self.files[0],
+                separator=_csv_separator(self.files[0]),
                 infer_schema_length=10_000,
                 null_values=["", "NA", "NaN"],
                 try_parse_dates=True,
@@ -218,7 +224,12 @@ class DaskSource(_FileSource):
         import dask.dataframe as dd
 
         if self.is_csv:
-            return dd.read_csv(str(self.files[0]), usecols=cols, blocksize=self.blocksize)
+            return dd.read_csv(
+                str(self.files[0]),
+                sep=_csv_separator(self.files[0]),
+                usecols=cols,
+                blocksize=self.blocksize,
+            )
         # partitions of about ``blocksize`` compressed bytes: a worker holds one at a time
         return dd.read_parquet(
             [str(f) for f in self.files],

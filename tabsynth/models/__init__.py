@@ -2,7 +2,13 @@
 
 from tabsynth.models.base import Synthesizer
 from tabsynth.models.copula import CopulaConfig, CopulaSynthesizer
-from tabsynth.models.registry import available_models, get_model, register, register_lazy
+from tabsynth.models.registry import (
+    available_models,
+    get_model,
+    model_name_problem,
+    register,
+    register_lazy,
+)
 from tabsynth.privacy.records import Mechanism, PrivacyInfo
 
 register_lazy("ctgan", "tabsynth.models.ctgan:CTGANSynthesizer", "ctgan")
@@ -15,5 +21,6 @@ __all__ = [
     "Synthesizer",
     "available_models",
     "get_model",
+    "model_name_problem",
     "register",
 ]

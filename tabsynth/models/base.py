@@ -300,8 +300,26 @@ class Synthesizer(ABC):
     def _state(self) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
         """(JSON-ready dict, named numpy arrays) that fully describe the fitted model."""
 
+    @abstractmethod
+    def _check_state(self) -> None:
+        """Raise ValueError when the loaded state's arrays do not fit the public schema
+        (``load`` refuses the folder)."""
+
     @classmethod
     @abstractmethod
     def _from_state(
         cls, schema: Schema, meta: dict[str, Any], arrays: dict[str, np.ndarray]
     ) -> Synthesizer: ...
+
+
+def check_arrays(expected: dict[str, tuple[Any, tuple[int, ...]]]) -> None:
+    """Each ``name: (array, shape)`` has exactly that shape and finite numbers only; the
+    first that does not is a ValueError naming it (a loaded state is checked before use)."""
+    for name, (arr, shape) in expected.items():
+        a = np.asarray(arr)
+        if a.dtype.kind not in "biuf":
+            raise ValueError(f"{name} holds {a.dtype} values, not numbers")
+        if a.shape != shape:
+            raise ValueError(f"{name} has shape {a.shape}; the schema implies {shape}")
+        if a.dtype.kind == "f" and not np.isfinite(a).all():
+            raise ValueError(f"{name} holds non-finite values")

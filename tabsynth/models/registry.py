@@ -4,10 +4,11 @@ for, with an error naming the extra to install."""
 
 from __future__ import annotations
 
+import difflib
 import importlib
 from typing import Any
 
-from tabsynth.errors import MissingExtraError
+from tabsynth.errors import MissingExtraError, Problem, SchemaError
 
 # --- registry -----------------------------------------------------------------------------
 # name -> class, or a lazy ("module:Class", "extra") pair for models with heavy dependencies
@@ -30,11 +31,20 @@ def available_models() -> list[str]:
     return sorted(_REGISTRY)
 
 
+def model_name_problem(name: Any, where: str = "model") -> Problem | None:
+    """A ``Problem`` naming the closest registered model when ``name`` is not one."""
+    if isinstance(name, str) and name in _REGISTRY:
+        return None
+    close = difflib.get_close_matches(str(name), available_models(), n=1, cutoff=0.4)
+    hint = f"did you mean {close[0]!r}? " if close else ""
+    return Problem(where, f"unknown model {name!r}", f"{hint}use one of {available_models()}")
+
+
 def get_model(name: str) -> type[Any]:
     """The model class registered as ``name``; imports lazy models on first use."""
     entry = _REGISTRY.get(name)
     if entry is None:
-        raise ValueError(f"unknown model {name!r}. Fix: use one of {available_models()}")
+        raise SchemaError([model_name_problem(name)])  # type: ignore[list-item]
     if isinstance(entry, tuple):
         path, extra = entry
         module, _, attr = path.partition(":")

@@ -89,7 +89,7 @@ def name_hint(column: str) -> str | None:
 
 def mask(value: str, keep: int = 0) -> str:
     """The shape of a value: letters as x/X, digits as 9, everything else kept."""
-    from tabsynth.data.validate import mask_value
+    from tabsynth.errors import mask_value
 
     return mask_value(value)
 

@@ -19,7 +19,7 @@ class Critic:
     """Rejects rows that violate any constraint and tells which constraint and how often."""
 
     constraints: list[str]
-    columns: set[str]
+    columns: set[str] | dict[str, str]
 
     def __post_init__(self) -> None:
         problems = constraint_problems(self.constraints, self.columns)

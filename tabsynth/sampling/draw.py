@@ -57,7 +57,7 @@ def draw_rows(
     if schema.constraints and n > 0:
         from tabsynth.sampling.constraints import Critic
 
-        critic = Critic(list(schema.constraints), set(schema.names))
+        critic = Critic(list(schema.constraints), {c.name: c.kind for c in schema.columns})
         out, report = critic.enforce(draw, int(n))
     else:
         out, report = draw(int(n)), {"rejection_rate": 0.0}

@@ -28,7 +28,9 @@ def consistency_problems(schema: Schema) -> list[Problem]:
         problems += column_problems(col)
     problems += _reference_problems(schema)
     problems += _budget_problems(schema)
-    problems += constraint_problems(list(schema.constraints), set(schema.names))
+    problems += constraint_problems(
+        list(schema.constraints), {c.name: c.kind for c in schema.columns}
+    )
     if not schema.modelled_columns:
         problems.append(
             Problem(
@@ -44,6 +46,10 @@ def column_problems(col: Any) -> list[Problem]:
     """The problems of one column's own fields (bounds, atoms, categories)."""
     where = f"column {col.name!r}"
     problems: list[Problem] = []
+    if col.missing and not col.nullable:
+        problems.append(
+            Problem(where, "declares `missing` words but is not nullable", "set nullable: true")
+        )
     if col.kind in ("numerical", "datetime") and not (col.lower < col.upper):
         problems.append(
             Problem(

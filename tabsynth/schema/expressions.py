@@ -13,6 +13,13 @@ allowed, so nothing is ever evaluated as code:
 
 Examples: ``Debt <= Assets``; ``Amount <= Price``; ``0 <= Seniority <= Age - 14``;
 ``not (Home == 'owner') or Assets > 0``; ``Marital in ['married', 'widow'] or Age < 60``.
+
+Types are checked against the schema when it is validated: arithmetic and ``< <= > >=`` on
+numbers (or on two datetimes), ``== != in`` between values of one type (a categorical with
+strings, a boolean with true/false), ``and or not`` on conditions. Size is bounded, so a
+constraint can never stall sampling: at most ``MAX_CHARS`` characters, ``MAX_NODES`` syntax
+nodes and ``MAX_DEPTH`` levels of nesting; ``and``/``or`` chains compile to one flat
+(horizontal) polars expression.
 """
 
 from __future__ import annotations
@@ -38,6 +45,18 @@ _ARITH = {
     ast.Sub: operator.sub,
     ast.Mult: operator.mul,
     ast.Div: operator.truediv,
+}
+MAX_CHARS = 2_000
+MAX_NODES = 1_000
+MAX_DEPTH = 40
+# a column's kind -> the type of its values in a constraint
+_VALUE = {
+    "numerical": "number",
+    "categorical": "string",
+    "identifier": "string",
+    "text": "string",
+    "boolean": "boolean",
+    "datetime": "datetime",
 }
 _NAMES = {"true": True, "false": False, "none": None, "True": True, "False": False, "None": None}
 
@@ -73,10 +92,9 @@ def _to_expr(node: ast.AST, columns: set[str], text: str) -> pl.Expr:  # noqa: P
         return ~_to_expr(node.operand, columns, text)
     if isinstance(node, ast.BoolOp):
         parts = [_to_expr(v, columns, text) for v in node.values]
-        out = parts[0]
-        for p in parts[1:]:
-            out = (out & p) if isinstance(node.op, ast.And) else (out | p)
-        return out
+        return (
+            pl.all_horizontal(parts) if isinstance(node.op, ast.And) else pl.any_horizontal(parts)
+        )
     if isinstance(node, ast.Compare):
         return _compare(node, columns, text)
     raise ValueError(f"{type(node).__name__} is not allowed in a constraint ({text!r})")
@@ -102,17 +120,114 @@ def _compare(node: ast.Compare, columns: set[str], text: str) -> pl.Expr:
     return out
 
 
-def compile_constraint(text: str, columns: set[str]) -> pl.Expr:
-    """A polars boolean expression for ``text`` (ValueError if it is not allowed)."""
+def _parse(text: str) -> ast.expr:
+    """The syntax tree of ``text``, within the size bounds (ValueError otherwise)."""
+    if len(text) > MAX_CHARS:
+        raise ValueError(f"a constraint of {len(text):,} characters (more than {MAX_CHARS:,})")
     try:
         tree = ast.parse(text.strip(), mode="eval")
     except SyntaxError as exc:
         raise ValueError(f"cannot parse {text!r}: {exc.msg}") from None
-    return _to_expr(tree.body, columns, text)
+    except (RecursionError, MemoryError):
+        raise ValueError(f"a constraint nested too deeply (more than {MAX_DEPTH} levels)") from None
+    nodes = 0
+    stack: list[tuple[ast.AST, int]] = [(tree.body, 1)]
+    while stack:
+        node, depth = stack.pop()
+        nodes += 1
+        if depth > MAX_DEPTH:
+            raise ValueError(f"a constraint nested more than {MAX_DEPTH} levels deep")
+        if nodes > MAX_NODES:
+            raise ValueError(f"a constraint of more than {MAX_NODES} syntax nodes")
+        stack += [(c, depth + 1) for c in ast.iter_child_nodes(node)]
+    return tree.body
 
 
-def constraint_problems(constraints: list[str], columns: set[str]) -> list[Problem]:
-    """Every constraint that does not parse or names an unknown column."""
+def _type(node: ast.AST, kinds: dict[str, str], text: str) -> str:  # noqa: PLR0911, PLR0912
+    """The type of ``node``'s values: number, string, boolean, datetime or null."""
+    if isinstance(node, ast.Name):
+        if node.id in _NAMES:
+            return "null" if _NAMES[node.id] is None else "boolean"
+        return _VALUE.get(kinds.get(node.id, ""), "string")
+    if isinstance(node, ast.Constant):
+        c = node.value
+        return "boolean" if isinstance(c, bool) else "string" if isinstance(c, str) else "number"
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.Not):
+        _want(node.operand, "boolean", kinds, text, "not")
+        return "boolean"
+    if isinstance(node, ast.UnaryOp):
+        _want(node.operand, "number", kinds, text, "-")
+        return "number"
+    if isinstance(node, ast.BinOp):
+        _want(node.left, "number", kinds, text, "arithmetic")
+        _want(node.right, "number", kinds, text, "arithmetic")
+        return "number"
+    if isinstance(node, ast.BoolOp):
+        for v in node.values:
+            _want(v, "boolean", kinds, text, "and/or")
+        return "boolean"
+    if isinstance(node, ast.Compare):
+        left = node.left
+        for op, right in zip(node.ops, node.comparators, strict=True):
+            _check_compare(left, op, right, kinds, text)
+            left = right
+        return "boolean"
+    return "unknown"
+
+
+def _want(node: ast.AST, want: str, kinds: dict[str, str], text: str, what: str) -> None:
+    got = _type(node, kinds, text)
+    if got not in (want, "unknown"):
+        raise ValueError(f"{what} needs {want}s, but {ast.unparse(node)!r} is a {got} in {text!r}")
+
+
+def _check_compare(
+    left: ast.AST, op: ast.cmpop, right: ast.AST, kinds: dict[str, str], text: str
+) -> None:
+    a = _type(left, kinds, text)
+    if isinstance(op, ast.In | ast.NotIn):
+        elts = right.elts if isinstance(right, ast.List | ast.Tuple | ast.Set) else []
+        types = {_type(e, kinds, text) for e in elts} - {"null"}
+        if types - {a}:
+            raise ValueError(
+                f"{ast.unparse(left)!r} is a {a} but its list holds {sorted(types - {a})} "
+                f"in {text!r}"
+            )
+        return
+    b = _type(right, kinds, text)
+    pair = f"{ast.unparse(left)!r} ({a}) and {ast.unparse(right)!r} ({b})"
+    if isinstance(op, ast.Eq | ast.NotEq):
+        if "null" not in (a, b) and a != b:
+            raise ValueError(f"== and != compare values of one type, not {pair} in {text!r}")
+        return
+    if not (a == b and a in ("number", "datetime")):
+        raise ValueError(
+            f"< <= > >= compare numbers (or two datetimes), not {pair} in {text!r}; "
+            "compare categories with == or in"
+        )
+
+
+def compile_constraint(text: str, columns: set[str] | dict[str, str]) -> pl.Expr:
+    """A polars boolean expression for ``text`` (ValueError if it is not allowed); with
+    ``columns`` as ``{name: kind}`` its types are checked too."""
+    tree = _parse(text)
+    failed: Exception | None = None
+    try:  # the allowed syntax and known columns first (ValueError names what is not)
+        expr = _to_expr(tree, set(columns), text)
+    except (TypeError, pl.exceptions.PolarsError) as exc:  # e.g. a list of mixed types
+        failed = exc
+    if isinstance(columns, dict):
+        _want(tree, "boolean", columns, text, "a constraint")
+    if failed is not None:
+        raise ValueError(f"cannot compile {text!r}: {str(failed).splitlines()[0]}")
+    return expr
+
+
+def constraint_problems(
+    constraints: list[str], columns: set[str] | dict[str, str]
+) -> list[Problem]:
+    """Every constraint that does not parse, names an unknown column, mixes types (with
+    ``columns`` as ``{name: kind}``) or exceeds the size bounds."""
     problems = []
     for i, text in enumerate(constraints):
         try:
@@ -123,7 +238,7 @@ def constraint_problems(constraints: list[str], columns: set[str]) -> list[Probl
                     f"constraints[{i}]",
                     str(exc),
                     "use columns, constants, + - * /, comparisons, in, and, "
-                    "or, not (see tabsynth.sampling.constraints)",
+                    "or, not (see tabsynth.schema.expressions)",
                 )
             )
     return problems

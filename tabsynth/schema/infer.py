@@ -168,6 +168,90 @@ def _numeric_column(name: str, s: pl.Series, nullable: bool) -> dict[str, Any]:
     return col
 
 
+def _datetime_column(
+    name: str, s: pl.Series, nullable: bool, fmt: str | None = None, note: str = ""
+) -> dict[str, Any]:
+    """A datetime draft; a column without two distinct values gets placeholder bounds (a
+    day either side, or 1900-2100 when empty) and says so, so the draft still validates."""
+    import datetime as dt
+
+    x = s.drop_nulls()
+    lo, hi = (x.min(), x.max()) if len(x) else (None, None)
+    day = dt.timedelta(days=1)
+    if lo is None:
+        lo, hi = dt.datetime(1900, 1, 1), dt.datetime(2100, 1, 1)
+        note += " No values to read bounds from: 1900-2100 is a placeholder."
+    elif lo == hi:
+        lo, hi = lo - day, hi + day  # type: ignore[operator]
+        note += " One distinct value: the bounds are a day either side of it."
+    col: dict[str, Any] = {
+        "name": name,
+        "kind": "datetime",
+        "lower": str(lo),
+        "upper": str(hi),
+        "nullable": nullable or len(x) == 0,
+        "resolution": "day" if s.dtype == pl.Date else "second",
+    }
+    if fmt is not None:
+        col["format"] = fmt
+    if note:
+        col["description"] = f"DRAFT: review.{note}"
+    return col
+
+
+# date formats a text column may hold (day-first before month-first: the languages of the scan)
+DATE_FORMATS = ("%Y-%m-%d", "%d.%m.%Y", "%d/%m/%Y", "%m/%d/%Y", "%Y/%m/%d", "%d-%m-%Y", "%Y%m%d")
+# a text column whose values are at least this share numbers (or dates) is drafted as such
+DOMINANT = 0.8
+# missing-value tokens that are public words, so a draft may write them
+NULL_TOKENS = frozenset("unknown n/a na nan none null missing - -- ? . unk k.a. nd".split())
+
+
+def _dominant_type(name: str, text: pl.Series, nullable: bool) -> dict[str, Any] | None:
+    """A text column that mostly holds numbers, or dates in one format: drafted as such,
+    the other values reported as shapes (never raw) with the fix."""
+    from tabsynth.errors import mask_value
+
+    vals = text.drop_nulls().str.strip_chars()
+    if len(vals) == 0:
+        return None
+    num = vals.cast(pl.Float64, strict=False)
+    share = float(num.is_not_null().mean() or 0.0)  # type: ignore[arg-type]
+    kind, parsed, fmt = "numbers", num, None
+    if share < DOMINANT:
+        best = max(
+            DATE_FORMATS,
+            key=lambda f: int(vals.str.to_datetime(f, strict=False).is_not_null().sum()),
+        )
+        dates = vals.str.to_datetime(best, strict=False)
+        share = float(dates.is_not_null().mean() or 0.0)  # type: ignore[arg-type]
+        kind, parsed, fmt = "dates", dates, best
+    if share < DOMINANT:
+        return None
+    odd = vals.filter(parsed.is_null())
+    tokens = sorted({v for v in odd.unique().to_list() if v.lower() in NULL_TOKENS})
+    shapes = list(dict.fromkeys(mask_value(v) for v in odd.unique().head(50).to_list()))[:5]
+    note = ""
+    if len(odd):
+        note = (
+            f" {share:.0%} of its values are {kind}"
+            + (f" (format {fmt!r})" if fmt else "")
+            + f"; the others look like {shapes} (letters x/X, digits 9). Fix: clean them"
+            + (", or keep the missing-value words listed in `missing`" if tokens else "")
+            + (" (e.g. drop thousands separators)" if kind == "numbers" else "")
+            + "."
+        )
+    if kind == "dates":
+        col = _datetime_column(name, parsed, nullable or bool(tokens), fmt, note)
+    else:
+        col = _numeric_column(name, parsed, nullable or bool(tokens))
+        if note:
+            col["description"] = f"DRAFT: review.{note}"
+    if tokens:
+        col["missing"] = tokens
+    return col
+
+
 # what a PII column found by the scan gets in a draft: faked where Faker can make the entity
 DEFAULT_POLICY = {
     "FREE_TEXT_PII": "drop",
@@ -220,23 +304,15 @@ def infer_schema(
         elif s.dtype == pl.Boolean:
             columns.append({"name": cname, "kind": "boolean", "nullable": nullable})
         elif s.dtype in (pl.Date, pl.Datetime) or isinstance(s.dtype, pl.Datetime):
-            lo, hi = s.min(), s.max()
-            columns.append(
-                {
-                    "name": cname,
-                    "kind": "datetime",
-                    "lower": str(lo),
-                    "upper": str(hi),
-                    "nullable": nullable,
-                    "resolution": "day" if s.dtype == pl.Date else "second",
-                }
-            )
+            columns.append(_datetime_column(cname, s, nullable))
         elif _is_identifier(cname, s, n):
             columns.append({"name": cname, "kind": "identifier", "nullable": nullable})
         elif s.dtype.is_numeric():
             columns.append(_numeric_column(cname, s, nullable))
         else:
-            columns.append(_string_column(cname, s.cast(pl.String), n, nullable))
+            text = s.cast(pl.String)
+            guess = None if pii and cname in pii else _dominant_type(cname, text, nullable)
+            columns.append(guess or _string_column(cname, text, n, nullable))
     return Schema.from_dict(
         {
             "name": name,

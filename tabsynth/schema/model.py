@@ -53,6 +53,11 @@ class _ColumnBase(BaseModel):
     pii: PII | None = None
     protected: bool = Field(default=False, description="A protected attribute (fairness).")
     description: str | None = None
+    missing: list[str] = Field(
+        default_factory=list,
+        description="Words that mean a missing value in the input, read as null (e.g. "
+        "['unknown', 'n/a']); the column must then be nullable.",
+    )
 
     @property
     def modelled(self) -> bool:
@@ -221,7 +226,11 @@ class Schema(BaseModel):
 
     def hash(self) -> str:
         """SHA-256 of the canonical JSON form; pinned in artifacts and ledger entries."""
-        blob = json.dumps(self.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
+        data = self.model_dump(mode="json")
+        for col in data["columns"]:  # fields added later hash as before when left unset
+            if not col.get("missing"):
+                col.pop("missing", None)
+        blob = json.dumps(data, sort_keys=True, separators=(",", ":"))
         return hashlib.sha256(blob.encode()).hexdigest()
 
     # --- io (the functions below) -----------------------------------------

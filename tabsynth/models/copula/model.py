@@ -23,6 +23,7 @@ from tabsynth.models.atoms import (
     noisy_candidates,
     pick_atoms,
 )
+from tabsynth.models.base import check_arrays
 from tabsynth.models.copula.measure import _Measuring
 from tabsynth.models.copula.plan import CopulaConfig, _Plan, _plan
 from tabsynth.models.copula.sample import _Sampler
@@ -234,6 +235,21 @@ class CopulaSynthesizer(_Measuring, _Sampler, _Fitted):
         model.pmfs_ = [arrays[f"pmf/{c}"] for c in model.others_]
         model.orders_ = [arrays[f"order/{c}"].astype(np.int64) for c in model.others_]
         return model
+
+    def _check_state(self) -> None:
+        """Every array has the shape the public schema (and the released atoms) implies, and
+        holds finite numbers: a state that does not is refused before any use."""
+        doms = self._domains()
+        k = int(np.prod([doms[s].n_cells for s in self.strata_])) if self.strata_ else 1
+        d = len(self.others_)
+        shapes = {"weights": (self.weights_, (k,)), "corr": (self.corr_, (k, d, d))}
+        for name, pmf, order in zip(self.others_, self.pmfs_, self.orders_, strict=True):
+            shapes[f"pmf/{name}"] = (pmf, (k, doms[name].n_cells))
+            shapes[f"order/{name}"] = (order, (doms[name].n_cells,))
+        check_arrays(shapes)
+        for name, order in zip(self.others_, self.orders_, strict=True):
+            if not np.array_equal(np.sort(order), np.arange(order.size)):
+                raise ValueError(f"order/{name} is not a permutation of its cells")
 
 
 def _null_cell(dom: ColumnDomain) -> int | None:

@@ -50,7 +50,7 @@ from tabsynth.errors import (
     require_extra,
 )
 from tabsynth.models.atoms import ATOM_MECHANISM, discover_atoms
-from tabsynth.models.base import Synthesizer
+from tabsynth.models.base import Synthesizer, check_arrays
 from tabsynth.models.ctgan.config import (
     COUNT_MECHANISM,
     MARGINAL_MECHANISM,
@@ -61,7 +61,7 @@ from tabsynth.models.ctgan.config import (
 from tabsynth.models.ctgan.dpsgd import _torch_generator
 from tabsynth.models.ctgan.layout import Layout
 from tabsynth.models.ctgan.plan import _Planning
-from tabsynth.models.ctgan.sample import _Sampler
+from tabsynth.models.ctgan.sample import LEVELS, _Sampler
 from tabsynth.models.ctgan.train import _Trainer
 from tabsynth.models.registry import register
 from tabsynth.privacy import NEIGHBOURING, gaussian_sigma
@@ -339,6 +339,25 @@ class CTGANSynthesizer(_Planning, _Trainer, _Sampler, Synthesizer):
             arrays[f"pmf/{name}"] = np.asarray(p, dtype=np.float64)
             arrays[f"cond/{name}"] = np.asarray(c, dtype=np.float64)
         return meta, arrays
+
+    def _check_state(self) -> None:
+        """Every array has the shape the public schema (and the released atoms) implies, and
+        holds finite numbers (the generator's weights are checked by ``load_state_dict``)."""
+        layout, t = self.layout_, self.target_index_
+        m_t = layout.cells[t] if t is not None else 1
+        shapes: dict[str, tuple[Any, tuple[int, ...]]] = {
+            "bias": (self.bias_, (m_t, layout.row_dim)),
+            "knots": (self.knots_, (m_t, len(layout.cells), LEVELS.size)),
+        }
+        for name, p, c, m in zip(layout.names, self.pmfs_, self.conds_, layout.cells, strict=True):
+            shapes[f"pmf/{name}"] = (p, (m,))
+            shapes[f"cond/{name}"] = (c, (m_t, m))
+        if self.label_ is not None and t is not None:
+            n_in = layout.row_dim - layout.widths[t]
+            shapes["label/weight"] = (self.label_[0], (layout.cells[t], n_in))
+            shapes["label/intercept"] = (self.label_[1], (layout.cells[t],))
+            shapes["label/calibration"] = (self.label_bias_, (layout.cells[t],))
+        check_arrays(shapes)
 
     @classmethod
     def _from_state(
