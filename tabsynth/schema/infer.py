@@ -50,7 +50,8 @@ def _decimals(s: pl.Series, cap: int = 6) -> int | None:
 def _is_identifier(name: str, s: pl.Series, n: int) -> bool:
     lname = name.lower()
     hinted = lname in ID_HINTS or lname.endswith("_id") or lname.endswith("id") and len(lname) <= 4
-    return bool(hinted and s.n_unique() >= 0.95 * n)
+    # mostly unique (a row id), or repeating over many values (a person's several rows)
+    return bool(hinted and s.n_unique() >= 0.05 * n)
 
 
 def _name_tokens(name: str) -> set[str]:
@@ -322,5 +323,27 @@ def infer_schema(
             "inferred_from_data": True,
             "description": "DRAFT inferred from private data: review every domain before release.",
             "columns": columns,
+            **_privacy_unit(df, columns),
         }
     )
+
+
+def _privacy_unit(df: pl.DataFrame, columns: list[dict[str, Any]]) -> dict[str, Any]:
+    """A privacy unit for the draft: the first identifier column whose values repeat (one
+    person, several rows), with the 95th percentile of rows per unit as the bound."""
+    for col in columns:
+        if col["kind"] != "identifier":
+            continue
+        s = df.get_column(col["name"]).drop_nulls()
+        uniq = s.n_unique()
+        if not 0.05 * len(s) <= uniq < len(s):
+            continue
+        per_unit = s.value_counts().get_column("count")
+        k = int(min(1000, max(2, math.ceil(float(per_unit.quantile(0.95) or 2)))))
+        col["description"] = (
+            f"DRAFT: review. Its values repeat (several rows per {col['name']}), so it is "
+            f"proposed as the privacy unit, with at most {k} rows each (the 95th percentile "
+            "here: set a public bound)."
+        )
+        return {"privacy_unit": col["name"], "max_rows_per_unit": k}
+    return {}

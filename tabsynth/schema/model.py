@@ -178,6 +178,18 @@ class Schema(BaseModel):
         "target and the protected attributes.",
     )
     constraints: list[str] = Field(default_factory=list)
+    privacy_unit: str | None = Field(
+        default=None,
+        description="The column naming whom each row belongs to (e.g. patient_id): the "
+        "guarantee then protects each unit's rows together. Default: each row.",
+    )
+    max_rows_per_unit: int = Field(
+        default=1,
+        ge=1,
+        le=1000,
+        description="With privacy_unit: at most this many rows of each unit are used (chosen "
+        "at random); every sensitivity is multiplied by it.",
+    )
     inferred_from_data: bool = Field(
         default=False,
         description="True when drafted by `schema infer`: its domains came from private data.",
@@ -210,6 +222,15 @@ class Schema(BaseModel):
         """Columns a model learns (not identifiers, text or dropped/hashed/faked PII)."""
         return [c for c in self.columns if c.modelled]
 
+    def neighbouring(self) -> str:
+        """Who the guarantee protects: one record, or one privacy unit's rows."""
+        if self.privacy_unit is None:
+            return "add/remove one record"
+        return (
+            f"add/remove one {self.privacy_unit} (all its rows; at most "
+            f"{self.max_rows_per_unit} used)"
+        )
+
     def resolved_strata(self) -> list[str]:
         """Strata columns: as declared, else the target and protected categorical columns."""
         if self.strata is not None:
@@ -230,6 +251,9 @@ class Schema(BaseModel):
         for col in data["columns"]:  # fields added later hash as before when left unset
             if not col.get("missing"):
                 col.pop("missing", None)
+        for key, default in (("privacy_unit", None), ("max_rows_per_unit", 1)):
+            if data.get(key) == default:
+                data.pop(key, None)
         blob = json.dumps(data, sort_keys=True, separators=(",", ":"))
         return hashlib.sha256(blob.encode()).hexdigest()
 

@@ -62,16 +62,16 @@ class _Measuring(_Fitted):
                 None,
                 None,
             )
-        r = rho * cfg.size_share
-        sigma = gaussian_sigma(sensitivity=1.0, rho=r)
+        r, k = rho * cfg.size_share, self.schema.max_rows_per_unit
+        sigma = gaussian_sigma(sensitivity=float(k), rho=r)
         self._charge(mechanism="row count (sizes the strata)", rho=r, delta=0.0)
         n_hat = float(noise.gaussian_counts(np.array([n]), sigma)[0])
         d = len(public)
-        sigma_hist = gaussian_sigma(sensitivity=math.sqrt(d), rho=(rho - r) * cfg.split[1])
+        sigma_hist = gaussian_sigma(sensitivity=k * math.sqrt(d), rho=(rho - r) * cfg.split[1])
         min_rows = max(cfg.min_stratum_rows, cfg.stratum_snr * sigma_hist)
         mech = Mechanism(
             name="row count (sizes the strata)",
-            sensitivity=1.0,
+            sensitivity=float(k),
             sigma=sigma,
             rho=r,
             noise=_noise_label(noise.secure),

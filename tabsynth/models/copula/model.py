@@ -29,7 +29,7 @@ from tabsynth.models.copula.plan import CopulaConfig, _Plan, _plan
 from tabsynth.models.copula.sample import _Sampler
 from tabsynth.models.copula.state import _Fitted
 from tabsynth.models.registry import register
-from tabsynth.privacy import NEIGHBOURING, epsilon_to_rho, get_accountant
+from tabsynth.privacy import epsilon_to_rho, get_accountant
 from tabsynth.privacy.keyed import fit_key
 from tabsynth.privacy.records import PrivacyInfo
 
@@ -41,6 +41,7 @@ class CopulaSynthesizer(_Measuring, _Sampler, _Fitted):
     """Stratified DP Gaussian copula (see the module docstring for the mechanism)."""
 
     name = "copula"
+    unit_rows_supported = 1000
     #: the released (noisy) row count; None for a model saved before it was kept
     rows_estimate_: float | None = None
 
@@ -65,11 +66,15 @@ class CopulaSynthesizer(_Measuring, _Sampler, _Fitted):
         public = {d.name: d for d in build_domains(self.schema, bins=cfg.bins)}
         # continuous numbers are never strata (those are categorical), so the atom columns
         # and their share of delta are known before anything is measured
-        atom_cols = [
-            c
-            for c in public
-            if cfg.discover_atoms and public[c].kind == "numerical" and public[c].continuous
-        ]
+        atom_cols = (
+            [
+                c
+                for c in public
+                if cfg.discover_atoms and public[c].kind == "numerical" and public[c].continuous
+            ]
+            if self.schema.max_rows_per_unit == 1
+            else []
+        )  # units: point masses from the schema
         delta_atoms = delta * cfg.atom_delta_share if atom_cols and eps is not None else 0.0
         rho = epsilon_to_rho(eps, delta - delta_atoms) if eps is not None else None
         # distinct values are counted one hash shard per pass: memory holds ~1/n_shards
@@ -81,6 +86,7 @@ class CopulaSynthesizer(_Measuring, _Sampler, _Fitted):
         radices = [public[s].n_cells for s in strata]
         n_strata = int(np.prod(radices)) if radices else 1
         plan = _plan(
+            k=self.schema.max_rows_per_unit,
             rho=rho,
             d=len(others),
             n_strata=n_strata,
@@ -194,7 +200,7 @@ class CopulaSynthesizer(_Measuring, _Sampler, _Fitted):
             delta=delta,
             rho=acct.rho,
             accountant=acct.name,
-            neighbouring=NEIGHBOURING,
+            neighbouring=self.schema.neighbouring(),
             mechanisms=tuple(plan.mechanisms),
             noise_source=plan.mechanisms[0].noise if plan.mechanisms else "none",
             releasable=secure,

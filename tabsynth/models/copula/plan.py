@@ -92,8 +92,10 @@ def _plan(
     secure: bool,
     n_atom_cols: int = 0,
     delta_atoms: float = 0.0,
+    k: int = 1,
 ) -> _Plan:
-    """Split ``rho`` over the measurements and calibrate each one's noise from its share."""
+    """Split ``rho`` over the measurements and calibrate each one's noise from its share;
+    ``k``: rows per privacy unit, a factor on every sensitivity (``privacy/units.py``)."""
     clip = math.sqrt(cfg.clip_factor * max(d, 1))
     if rho is None:
         return _Plan(None, None, None, None, clip, [])
@@ -114,7 +116,7 @@ def _plan(
     ):
         if share <= 0:
             continue
-        r = rho * share
+        r, sens = rho * share, sens * k
         sigma = gaussian_sigma(sensitivity=sens, rho=r)
         sig[key] = sigma
         dl = delta_atoms if key == "atoms" else 0.0

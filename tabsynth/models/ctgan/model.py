@@ -64,7 +64,7 @@ from tabsynth.models.ctgan.plan import _Planning
 from tabsynth.models.ctgan.sample import LEVELS, _Sampler
 from tabsynth.models.ctgan.train import _Trainer
 from tabsynth.models.registry import register
-from tabsynth.privacy import NEIGHBOURING, gaussian_sigma
+from tabsynth.privacy import gaussian_sigma
 from tabsynth.privacy.keyed import PoissonBatches, fit_key, hash_uniform, row_keys, subkey
 from tabsynth.privacy.records import Mechanism, PrivacyInfo
 
@@ -314,7 +314,7 @@ class CTGANSynthesizer(_Planning, _Trainer, _Sampler, Synthesizer):
             delta=delta,
             rho=None,
             accountant=acct.name,
-            neighbouring=NEIGHBOURING,
+            neighbouring=self.schema.neighbouring(),
             mechanisms=mechs,
             noise_source=sgd_noise,
             releasable=secure,
