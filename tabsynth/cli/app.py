@@ -128,9 +128,17 @@ def tabsynth_schema(path: Path) -> Any:
     return tabsynth.Schema.from_yaml(path)
 
 
+def _warning_line(message: Any, category: Any, *_: Any, **__: Any) -> str:
+    """Warnings on the terminal as one line each, without the source line they came from."""
+    return f"warning: {message}\n"
+
+
 def main() -> None:
     """Entry point: map errors to exit codes (1 user error, 2 internal error)."""
+    import warnings
+
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    warnings.formatwarning = _warning_line
     try:
         code = app(standalone_mode=False)
     except TabsynthError as exc:

@@ -349,9 +349,10 @@ class CTGANSynthesizer(_Planning, _Trainer, _Sampler, Synthesizer):
             "bias": (self.bias_, (m_t, layout.row_dim)),
             "knots": (self.knots_, (m_t, len(layout.cells), LEVELS.size)),
         }
-        for name, p, c, m in zip(layout.names, self.pmfs_, self.conds_, layout.cells, strict=True):
+        for j, (name, p, c) in enumerate(zip(layout.names, self.pmfs_, self.conds_, strict=True)):
+            m = layout.cells[j]
             shapes[f"pmf/{name}"] = (p, (m,))
-            shapes[f"cond/{name}"] = (c, (m_t, m))
+            shapes[f"cond/{name}"] = (c, (1 if j == t else m_t, m))  # the target: its own pmf
         if self.label_ is not None and t is not None:
             n_in = layout.row_dim - layout.widths[t]
             shapes["label/weight"] = (self.label_[0], (layout.cells[t], n_in))
