@@ -32,11 +32,16 @@ class AuditResult:
     canaries: int = 0
     guesses: int = 0
     correct: int = 0
+    # the group of canaries is one privacy unit of the schema (the person-level claim)
+    as_unit: bool = False
 
     @property
     def claimed_group_epsilon(self) -> float | None:
-        """What the claim allows for ``group_size`` records: k * epsilon (group privacy)."""
-        return None if self.claimed_epsilon is None else self.group_size * self.claimed_epsilon
+        """What the claim allows for ``group_size`` records: k * epsilon (group privacy), or
+        epsilon itself when the group is one privacy unit (``as_unit``)."""
+        if self.claimed_epsilon is None:
+            return None
+        return self.claimed_epsilon * (1 if self.as_unit else self.group_size)
 
     @property
     def consistent(self) -> bool:

@@ -27,7 +27,8 @@ def canary(df: pl.DataFrame, schema: Any) -> pl.DataFrame:
     for col in schema.columns:
         if col.name not in row:
             row[col.name] = df.get_column(col.name)[0] if col.name in df.columns else None
-    return pl.DataFrame([pl.Series(c, [row[c]], dtype=df.schema[c]) for c in df.columns])
+    one = pl.DataFrame([pl.Series(c, [row[c]], dtype=df.schema[c]) for c in df.columns])
+    return as_one_unit(one, schema)
 
 
 def group_canary(df: pl.DataFrame, schema: Any, size: int) -> pl.DataFrame:
@@ -50,7 +51,19 @@ def group_canary(df: pl.DataFrame, schema: Any, size: int) -> pl.DataFrame:
         if col.name not in row:
             row[col.name] = df.get_column(col.name)[0] if col.name in df.columns else None
     one = pl.DataFrame([pl.Series(c, [row[c]], dtype=df.schema[c]) for c in df.columns])
-    return pl.concat([one] * size)
+    return as_one_unit(pl.concat([one] * size), schema)
+
+
+CANARY_UNIT = "tabsynth-canary-unit"
+
+
+def as_one_unit(rows: pl.DataFrame, schema: Any) -> pl.DataFrame:
+    """With a privacy unit in the schema, the canary rows all belong to one new unit (a
+    person no real row belongs to), so the audit tests the person-level claim."""
+    unit = schema.privacy_unit
+    if unit is None or unit not in rows.columns:
+        return rows
+    return rows.with_columns(pl.lit(CANARY_UNIT).cast(rows.schema[unit]).alias(unit))
 
 
 def canary_weights(df: pl.DataFrame, canary_row: pl.DataFrame, schema: Any) -> dict[str, float]:

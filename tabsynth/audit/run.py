@@ -78,7 +78,10 @@ def run_audit(
             scores[t] = attack_score(out, can, schema, weights)
         if progress is not None:
             progress(t + 1)
-    group_delta = delta if epsilon is None else group * math.exp((group - 1) * epsilon) * delta
+    as_unit = schema.privacy_unit is not None and group <= schema.max_rows_per_unit
+    group_delta = (
+        delta if epsilon is None or as_unit else group * math.exp((group - 1) * epsilon) * delta
+    )
     half = trials // 2
     sel_in, sel_out = scores[:half][member[:half]], scores[:half][~member[:half]]
     threshold = _best_threshold(sel_in, sel_out, group_delta, confidence)
@@ -100,6 +103,7 @@ def run_audit(
         scores_out=scores[~member].tolist(),
         attack=attack,
         group_size=group,
+        as_unit=as_unit,
     )
 
 
@@ -234,9 +238,11 @@ def audit(
     main = one(epsilon, seed, model)
     ctrl = one(None, seed + 1, f"{model} (non-DP control)") if control else None
     claim = main.claimed_group_epsilon
-    what = f"claimed epsilon {epsilon:g}" + (
-        f" (x{group} for a group of {group}: {claim:g})" if group > 1 else ""
-    )
+    what = f"claimed epsilon {epsilon:g}"
+    if main.as_unit:
+        what += f" (for one {schema.privacy_unit}: its {group} canary rows together)"
+    elif group > 1:
+        what += f" (x{group} for a group of {group}: {claim:g})"
     top = ceiling(main)
     if not main.consistent:
         verdict = (
@@ -245,7 +251,8 @@ def audit(
         )
     elif claim is not None and top <= claim:
         unit = "canaries" if attack == "one-run" else "trials"
-        need = trials_needed(claim, delta * group, main.confidence, attack == "one-run")
+        spread = 1 if main.as_unit else group
+        need = trials_needed(claim, delta * spread, main.confidence, attack == "one-run")
         verdict = (
             f"INCONCLUSIVE: with these {unit} even a perfect attack reaches only "
             f"{top:.2f} (the ceiling), at or below the {what}, so this audit cannot fail; "

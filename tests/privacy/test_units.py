@@ -150,3 +150,18 @@ def test_infer_proposes_a_repeating_identifier_as_the_privacy_unit(panel):
     assert draft.privacy_unit == "person_id" and 2 <= draft.max_rows_per_unit <= 5
     assert "privacy unit" in draft.column("person_id").description
     assert flat.privacy_unit is None  # one row per person: nothing to propose
+
+
+def test_the_audit_inserts_one_canary_person_and_tests_the_person_level_claim(panel):
+    from tabsynth.audit import audit, canary, group_canary
+
+    df, schema, _ = panel
+    frame = pl.from_pandas(df)
+    for rows in (group_canary(frame, schema, 3), canary(frame, schema)):
+        assert rows["person_id"].unique().to_list() == ["tabsynth-canary-unit"]
+    out = audit(df, schema, "copula", epsilon=1.0, trials=40, attack="whitebox", group=3,
+                control=False)  # fmt: skip
+    res = out["audit"]
+    assert res["as_unit"] and res["group_size"] == 3
+    assert res["claimed_group_epsilon"] == 1.0  # one person's 3 rows: epsilon, not 3 x epsilon
+    assert "for one person_id: its 3 canary rows together" in out["verdict"]
