@@ -76,6 +76,17 @@ def _full(code: int, path: Path, size_hint: int | None) -> OutputError:
 
 
 @contextlib.contextmanager
+def _space_errors(path: Path, size_hint: int | None) -> Iterator[None]:
+    """A full disk or a size limit met inside the block, as an ``OutputError``."""
+    try:
+        yield
+    except Exception as exc:
+        if (code := _errno(exc)) in _FULL:
+            raise _full(code, path, size_hint) from None  # type: ignore[arg-type]
+        raise
+
+
+@contextlib.contextmanager
 def atomic_path(path: str | Path, size_hint: int | None = None) -> Iterator[Path]:
     """Yield a temporary path beside ``path``; it replaces ``path`` only if the block succeeds.
 
@@ -89,12 +100,9 @@ def atomic_path(path: str | Path, size_hint: int | None = None) -> Iterator[Path
     os.close(fd)
     tmp_path = Path(tmp)
     try:
-        yield tmp_path
-        os.replace(tmp_path, path)
-    except Exception as exc:
-        if (code := _errno(exc)) in _FULL:
-            raise _full(code, path, size_hint) from None  # type: ignore[arg-type]
-        raise
+        with _space_errors(path, size_hint):
+            yield tmp_path
+            os.replace(tmp_path, path)
     finally:
         if tmp_path.exists():
             tmp_path.unlink()
@@ -105,26 +113,23 @@ def atomic_dir(path: str | Path, size_hint: int | None = None) -> Iterator[Path]
     """Yield a temporary folder beside ``path``, renamed to ``path`` if the block succeeds.
 
     An existing ``path`` is renamed aside first, then the new folder renamed in, then the old
-    one deleted: a crash at any point leaves the old folder or the new one under its name
-    (or aside, as a stale temporary that the next run removes), never neither.
+    one deleted: a crash at any point leaves the old folder or the new one under its name,
+    or the old one aside, which the next use of the path renames back (``clean_stale``).
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     clean_stale(path)
     tmp = Path(tempfile.mkdtemp(prefix=_prefix(path), suffix=".tmp", dir=path.parent))
     try:
-        yield tmp
-        old = None
-        if path.exists():
-            old = Path(tempfile.mkdtemp(prefix=_prefix(path), suffix=".old", dir=path.parent))
-            os.replace(path, old / path.name)
-        os.replace(tmp, path)
-        if old is not None:
-            shutil.rmtree(old, ignore_errors=True)
-    except Exception as exc:
-        if (code := _errno(exc)) in _FULL:
-            raise _full(code, path, size_hint) from None  # type: ignore[arg-type]
-        raise
+        with _space_errors(path, size_hint):
+            yield tmp
+            old = None
+            if path.exists():
+                old = Path(tempfile.mkdtemp(prefix=_prefix(path), suffix=".old", dir=path.parent))
+                os.replace(path, old / path.name)
+            os.replace(tmp, path)
+            if old is not None:
+                shutil.rmtree(old, ignore_errors=True)
     finally:
         if tmp.exists():
             shutil.rmtree(tmp, ignore_errors=True)

@@ -221,3 +221,13 @@ def fixed_randomness(monkeypatch, value: int = 0x5EED) -> None:
 
     counter = iter(range(10**6))
     monkeypatch.setattr(keyed.secrets, "randbits", lambda k: (value + 7919 * next(counter)) % 2**k)
+
+
+def coupled_pair(fit, d, d2, tmp: Path, monkeypatch) -> tuple[Run, Run]:
+    """The fit on ``d`` (its noise recorded) and on ``d2`` (the same noise replayed), every
+    other random source fixed alike."""
+    fixed_randomness(monkeypatch)
+    a = run_fit(fit, d, CouplingNoise("record"), tmp, monkeypatch, "a")
+    fixed_randomness(monkeypatch)
+    b = run_fit(fit, d2, CouplingNoise("replay", a.noise.draws), tmp, monkeypatch, "b")
+    return a, b

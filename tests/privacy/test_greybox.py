@@ -15,6 +15,7 @@ import tabsynth
 from tests.privacy.greybox import (
     CouplingNoise,
     assert_coupled,
+    coupled_pair,
     fixed_randomness,
     insert_record,
     run_fit,
@@ -36,20 +37,12 @@ def credit_small():
     return df, schema, record
 
 
-def _pair(fit, d, d2, tmp_path, monkeypatch):
-    fixed_randomness(monkeypatch)
-    a = run_fit(fit, d, CouplingNoise("record"), tmp_path, monkeypatch, "a")
-    fixed_randomness(monkeypatch)
-    b = run_fit(fit, d2, CouplingNoise("replay", a.noise.draws), tmp_path, monkeypatch, "b")
-    return a, b
-
-
 @pytest.mark.parametrize("where", POSITIONS)
 def test_copula_in_memory_releases_nothing_but_its_mechanisms(credit_small, where, tmp_path,
                                                               monkeypatch):  # fmt: skip
     df, schema, record = credit_small
     fit = lambda data: tabsynth.fit(data, schema, "copula", epsilon=1.0)  # noqa: E731
-    a, b = _pair(fit, df, insert_record(df, record, where), tmp_path, monkeypatch)
+    a, b = coupled_pair(fit, df, insert_record(df, record, where), tmp_path, monkeypatch)
     assert_coupled(a, b)
     assert b.noise.new_keys >= 1  # the outlier's own values reached the atom threshold test
 
@@ -58,7 +51,7 @@ def test_copula_duplicate_record_and_declared_strata(credit_small, tmp_path, mon
     """A copy of an existing row (the usual neighbour in mostly categorical tables)."""
     df, schema, _ = credit_small
     fit = lambda data: tabsynth.fit(data, schema, "copula", epsilon=2.0)  # noqa: E731
-    a, b = _pair(fit, df, insert_record(df, df.iloc[[5]], "front"), tmp_path, monkeypatch)
+    a, b = coupled_pair(fit, df, insert_record(df, df.iloc[[5]], "front"), tmp_path, monkeypatch)
     assert_coupled(a, b)
 
 
@@ -74,7 +67,7 @@ def test_copula_streamed_releases_nothing_but_its_mechanisms(credit_small, where
     def fit(path):
         return tabsynth.fit(tabsynth.scan(path, batch_rows=250), schema, "copula", epsilon=1.0)
 
-    a, b = _pair(fit, paths["d"], paths["d2"], tmp_path, monkeypatch)
+    a, b = coupled_pair(fit, paths["d"], paths["d2"], tmp_path, monkeypatch)
     assert_coupled(a, b)
 
 
@@ -92,7 +85,7 @@ def test_copula_on_dask_releases_nothing_but_its_mechanisms(credit_small, tmp_pa
     def fit(root):
         return tabsynth.fit(tabsynth.scan(root, engine="dask"), schema, "copula", epsilon=1.0)
 
-    a, b = _pair(fit, roots["d"], roots["d2"], tmp_path, monkeypatch)
+    a, b = coupled_pair(fit, roots["d"], roots["d2"], tmp_path, monkeypatch)
     assert_coupled(a, b)
 
 
@@ -106,7 +99,7 @@ def test_ctgan_with_label_model_releases_nothing_but_its_mechanisms(
     df, schema, record = credit_small
     fit = lambda data: tabsynth.fit(data, schema, "ctgan", epsilon=3.0, epochs=1,  # noqa: E731
                                     batch_size=150, label_epochs=1, verbose=True)  # fmt: skip
-    a, b = _pair(fit, df, insert_record(df, record, where), tmp_path, monkeypatch)
+    a, b = coupled_pair(fit, df, insert_record(df, record, where), tmp_path, monkeypatch)
     assert_coupled(a, b)
     assert b.noise.step_diffs  # DP-SGD steps were coupled and checked
     assert "eps=" in a.messages  # the progress output was compared too
@@ -118,7 +111,7 @@ def test_ctgan_without_label_model_releases_nothing_but_its_mechanisms(credit_sm
     df, schema, record = credit_small
     fit = lambda data: tabsynth.fit(data, schema, "ctgan", epsilon=3.0, epochs=1,  # noqa: E731
                                     batch_size=150, label_model=False)  # fmt: skip
-    a, b = _pair(fit, df, insert_record(df, record, "middle"), tmp_path, monkeypatch)
+    a, b = coupled_pair(fit, df, insert_record(df, record, "middle"), tmp_path, monkeypatch)
     assert_coupled(a, b)
 
 
@@ -137,7 +130,7 @@ def test_harness_catches_an_exact_count_in_a_message(credit_small, tmp_path, mon
 
     monkeypatch.setattr(copula.CopulaSynthesizer, "_fit", chatty)
     fit = lambda data: tabsynth.fit(data, schema, "copula", epsilon=1.0)  # noqa: E731
-    a, b = _pair(fit, df, insert_record(df, record, "end"), tmp_path, monkeypatch)
+    a, b = coupled_pair(fit, df, insert_record(df, record, "end"), tmp_path, monkeypatch)
     with pytest.raises(AssertionError):
         assert b.messages == a.messages
 
@@ -152,7 +145,7 @@ def test_harness_catches_index_keyed_jitter(credit_small, tmp_path, monkeypatch)
         stats, "content_hashes", lambda frame: np.arange(frame.height, dtype=np.uint64)
     )
     fit = lambda data: tabsynth.fit(data, schema, "copula", epsilon=1.0)  # noqa: E731
-    a, b = _pair(fit, df, insert_record(df, record, "front"), tmp_path, monkeypatch)
+    a, b = coupled_pair(fit, df, insert_record(df, record, "front"), tmp_path, monkeypatch)
     with pytest.raises(AssertionError, match="sensitivity"):
         assert_coupled(a, b)
 
@@ -178,7 +171,7 @@ def test_harness_catches_an_underdeclared_sensitivity(credit_small, tmp_path, mo
     monkeypatch.setattr(copula, "_plan", halved)
     fit = lambda data: tabsynth.fit(data, schema, "copula", epsilon=1.0)  # noqa: E731
     dup = insert_record(df, df.iloc[[7]], "end")
-    a, b = _pair(fit, df, dup, tmp_path, monkeypatch)
+    a, b = coupled_pair(fit, df, dup, tmp_path, monkeypatch)
     with pytest.raises(AssertionError, match="sensitivity"):
         assert_coupled(a, b)
 
@@ -233,7 +226,7 @@ def test_harness_catches_an_exact_count_deciding_the_plan(credit_small, tmp_path
                                     batch_size=149, label_model=False)  # fmt: skip
     with pytest.raises(AssertionError, match="noise scale differs"):
         d2 = insert_record(small, small.iloc[[1]], "end")
-        a, b = _pair(fit, small, d2, tmp_path, monkeypatch)
+        a, b = coupled_pair(fit, small, d2, tmp_path, monkeypatch)
         assert_coupled(a, b)
 
 
@@ -263,7 +256,7 @@ def test_harness_catches_a_domain_read_from_the_data(credit_small, tmp_path, mon
         return tabsynth.fit(data, draft, "copula", epsilon=1.0, allow_draft=True)
 
     with pytest.raises(AssertionError):
-        a, b = _pair(fit, df, insert_record(df, record, "end"), tmp_path, monkeypatch)
+        a, b = coupled_pair(fit, df, insert_record(df, record, "end"), tmp_path, monkeypatch)
         assert_coupled(a, b)
 
 
@@ -286,6 +279,6 @@ def test_harness_catches_a_private_batch_loss_in_the_progress(credit_small, tmp_
     monkeypatch.setattr(ctgan.CTGANSynthesizer, "_d_step", staticmethod(shown))
     fit = lambda data: tabsynth.fit(data, schema, "ctgan", epsilon=3.0, epochs=1,  # noqa: E731
                                     batch_size=150, label_model=False)  # fmt: skip
-    a, b = _pair(fit, df, insert_record(df, record, "end"), tmp_path, monkeypatch)
+    a, b = coupled_pair(fit, df, insert_record(df, record, "end"), tmp_path, monkeypatch)
     with pytest.raises(AssertionError):
         assert_coupled(a, b)

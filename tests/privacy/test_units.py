@@ -12,7 +12,7 @@ import pytest
 import tabsynth
 from tabsynth.errors import DataValidationError, EngineError, SchemaError
 from tabsynth.privacy.units import bound_units
-from tests.privacy.greybox import CouplingNoise, assert_coupled, fixed_randomness, run_fit
+from tests.privacy.greybox import assert_coupled, coupled_pair
 
 
 @pytest.fixture(scope="module")
@@ -29,14 +29,6 @@ def panel():
     person["mdu"] = np.arange(7) * 11  # visits no other row of the slice has
     person["age"] = 30.5 + np.arange(7)
     return df, schema, person
-
-
-def _pair(fit, d, d2, tmp_path, monkeypatch):
-    fixed_randomness(monkeypatch)
-    a = run_fit(fit, d, CouplingNoise("record"), tmp_path, monkeypatch, "a")
-    fixed_randomness(monkeypatch)
-    b = run_fit(fit, d2, CouplingNoise("replay", a.noise.draws), tmp_path, monkeypatch, "b")
-    return a, b
 
 
 def test_bounding_keeps_k_rows_per_unit_chosen_by_the_units_own_rows():
@@ -82,7 +74,7 @@ def test_greybox_a_whole_person_added(panel, tmp_path, monkeypatch):
     df, schema, person = panel
     fit = lambda data: tabsynth.fit(data, schema, "copula", epsilon=1.0)  # noqa: E731
     d2 = pd.concat([df.iloc[:700], person, df.iloc[700:]], ignore_index=True)
-    a, b = _pair(fit, df, d2, tmp_path, monkeypatch)
+    a, b = coupled_pair(fit, df, d2, tmp_path, monkeypatch)
     assert_coupled(a, b)
 
 
@@ -96,7 +88,7 @@ def test_greybox_catches_row_level_sensitivity_for_a_whole_person(panel, tmp_pat
     monkeypatch.setattr(copula, "_plan", lambda **kw: real_plan(**{**kw, "k": 1}))
     fit = lambda data: tabsynth.fit(data, schema, "copula", epsilon=1.0)  # noqa: E731
     d2 = pd.concat([df, person], ignore_index=True)
-    a, b = _pair(fit, df, d2, tmp_path, monkeypatch)
+    a, b = coupled_pair(fit, df, d2, tmp_path, monkeypatch)
     with pytest.raises(AssertionError, match="sensitivity"):
         assert_coupled(a, b)
 
