@@ -76,12 +76,14 @@ def _full(code: int, path: Path, size_hint: int | None) -> OutputError:
 
 
 @contextlib.contextmanager
-def _space_errors(path: Path, size_hint: int | None) -> Iterator[None]:
-    """A full disk or a size limit met inside the block, as an ``OutputError``."""
+def _space_errors(path: Path, size_hint: int | None, tmp: Path) -> Iterator[None]:
+    """A full disk or a size limit met inside the block, as an ``OutputError`` (the
+    temporary ``tmp`` removed first, so the free space it reports is the real one)."""
     try:
         yield
     except Exception as exc:
         if (code := _errno(exc)) in _FULL:
+            shutil.rmtree(tmp, ignore_errors=True) if tmp.is_dir() else tmp.unlink(missing_ok=True)
             raise _full(code, path, size_hint) from None  # type: ignore[arg-type]
         raise
 
@@ -100,7 +102,7 @@ def atomic_path(path: str | Path, size_hint: int | None = None) -> Iterator[Path
     os.close(fd)
     tmp_path = Path(tmp)
     try:
-        with _space_errors(path, size_hint):
+        with _space_errors(path, size_hint, tmp_path):
             yield tmp_path
             os.replace(tmp_path, path)
     finally:
@@ -121,7 +123,7 @@ def atomic_dir(path: str | Path, size_hint: int | None = None) -> Iterator[Path]
     clean_stale(path)
     tmp = Path(tempfile.mkdtemp(prefix=_prefix(path), suffix=".tmp", dir=path.parent))
     try:
-        with _space_errors(path, size_hint):
+        with _space_errors(path, size_hint, tmp):
             yield tmp
             old = None
             if path.exists():

@@ -161,6 +161,22 @@ def test_a_full_disk_during_sample_is_a_user_error_and_leaves_nothing(files, tmp
     assert sorted(p.name for p in tmp_path.iterdir()) == []
 
 
+def test_a_really_full_disk(files, tmp_path):
+    """A 3 MB tmpfs, where the machine lets the tests mount one (root, as on CI)."""
+    disk = tmp_path / "tiny"
+    disk.mkdir()
+    made = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=3m", "tmpfs", str(disk)],
+                          capture_output=True)  # fmt: skip
+    if made.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs here: {made.stderr.decode().strip()}")
+    try:
+        r = run_cli("sample", str(files / "model"), "-n", "200000", "-o", str(disk / "s.csv"))
+        _user_error(r, f"cannot write {disk / 's.csv'}: no space left on device", "MB free")
+        assert "(about 10" in r.stderr and list(disk.iterdir()) == []
+    finally:
+        subprocess.run(["umount", str(disk)], check=False)
+
+
 def test_no_space_left_names_the_path_and_the_space(tmp_path):
     from tabsynth._io import atomic_path
 
