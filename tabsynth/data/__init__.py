@@ -2,6 +2,7 @@
 
 from tabsynth.data.domain import ColumnDomain, build_domain, build_domains
 from tabsynth.data.io import from_polars, read_table, to_polars, write_table
+from tabsynth.data.split import split_table
 from tabsynth.data.validate import DomainReport, conform
 
 __all__ = [
@@ -12,6 +13,7 @@ __all__ = [
     "conform",
     "from_polars",
     "read_table",
+    "split_table",
     "to_polars",
     "write_table",
 ]

@@ -149,3 +149,34 @@ def test_integer_grid_is_exact():
     vals = np.arange(1, 16, dtype=float)
     cells, pos = dom.encode(pl.Series("v", vals))
     assert dom.decode(cells, pos).to_list() == list(range(1, 16))
+
+
+def test_split_is_a_seeded_disjoint_partition_that_can_keep_units_together():
+    import numpy as np
+    import polars as pl
+
+    from tabsynth.data import split_table
+
+    rng = np.random.default_rng(1)
+    df = pl.DataFrame({"i": np.arange(1000), "u": rng.integers(0, 120, 1000)})
+    train, hold = split_table(df, holdout=0.2, seed=3)
+    assert (train.height, hold.height) == (800, 200)
+    assert sorted(pl.concat([train, hold])["i"].to_list()) == list(range(1000))
+    assert train["i"].is_sorted() and hold["i"].is_sorted()  # the table's order kept
+    assert split_table(df, holdout=0.2, seed=3)[1].equals(hold)
+    assert not split_table(df, holdout=0.2, seed=4)[1].equals(hold)
+    t_u, h_u = split_table(df, holdout=0.25, seed=3, by="u")
+    assert not set(t_u["u"]) & set(h_u["u"])  # no unit on both sides
+    assert h_u["u"].n_unique() == round(0.25 * df["u"].n_unique())
+
+
+def test_split_command_writes_train_and_holdout(tmp_path):
+    import polars as pl
+
+    from tests.cli import run_cli
+
+    pl.DataFrame({"a": list(range(50))}).write_parquet(tmp_path / "t.parquet")
+    r = run_cli("split", str(tmp_path / "t.parquet"), "--holdout", "0.2", "-o", str(tmp_path / "s"))
+    assert r.returncode == 0, r.stderr
+    parts = {p: pl.read_parquet(tmp_path / "s" / f"{p}.parquet") for p in ("train", "holdout")}
+    assert (parts["train"].height, parts["holdout"].height) == (40, 10)
