@@ -238,11 +238,7 @@ def audit(
     main = one(epsilon, seed, model)
     ctrl = one(None, seed + 1, f"{model} (non-DP control)") if control else None
     claim = main.claimed_group_epsilon
-    what = f"claimed epsilon {epsilon:g}"
-    if main.as_unit:
-        what += f" (for one {schema.privacy_unit}: its {group} canary rows together)"
-    elif group > 1:
-        what += f" (x{group} for a group of {group}: {claim:g})"
+    what = _claim_words(main, epsilon, schema)
     top = ceiling(main)
     if not main.consistent:
         verdict = (
@@ -276,3 +272,13 @@ def audit(
         "control": ctrl.to_dict() if ctrl is not None else None,
         "verdict": verdict,
     }
+
+
+def _claim_words(main: AuditResult, epsilon: float, schema: Any) -> str:
+    """The claim an audit tests, in words: epsilon, for one privacy unit or a group."""
+    what, k = f"claimed epsilon {epsilon:g}", main.group_size
+    if main.as_unit:
+        return f"{what} (for one {schema.privacy_unit}: its {k} canary rows together)"
+    if k > 1:
+        return f"{what} (x{k} for a group of {k}: {main.claimed_group_epsilon:g})"
+    return what

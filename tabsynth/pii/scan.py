@@ -3,8 +3,10 @@
 Each column is judged from up to ``sample_rows`` non-null cells (rows drawn with a fixed seed)
 and from its name. A structured column gets the entity whose recognizer covers most of its
 cells; a free-text column gets per-entity counts of cells with a finding. Numeric columns are
-never classified from their digits alone (IDs and amounts look like phone or account numbers),
-only with a name hint. Raw values are never printed or stored: examples are masked to their
+classified from their digits alone only when a checksum proves the entity (payment cards,
+NPIs: 90% of distinct-enough cells pass); other numbers (IDs and amounts look like phone or
+account numbers) need a name hint, in English, German, French, Spanish, Italian or Dutch.
+Raw values are never printed or stored: examples are masked to their
 shape (``Xxxx Xxxxx``, ``999-99-9999``).
 """
 
@@ -26,7 +28,12 @@ NAME_HINTS: tuple[tuple[str, str], ...] = (
     (r"(^|_)(ssn|social_security(_number)?|sin)($|_)", "US_SSN"),
     (r"(^|_)(e_?mail)(_address)?($|_)", "EMAIL_ADDRESS"),
     (r"(^|_)(phone|mobile|cell|tel|telephone|fax)(_number|_no)?($|_)", "PHONE_NUMBER"),
-    (r"(^|_)(dob|birth_?date|date_of_birth|birthday|birth)($|_)", "DATE_OF_BIRTH"),
+    (
+        r"(^|_)(dob|birth_?date|date_of_birth|birthday|birth|born|geburts\w*|geburtstag|"
+        r"date_de_naissance|naissance|date_naissance|fecha_de_nacimiento|nacimiento|"
+        r"data_di_nascita|nascita|geboortedatum|geboorte\w*)($|_)",
+        "DATE_OF_BIRTH",
+    ),
     (
         r"(^|_)(mrn|medical_record(_number)?|patient_number|chart_number)($|_)",
         "MEDICAL_RECORD_NUMBER",
@@ -42,7 +49,9 @@ NAME_HINTS: tuple[tuple[str, str], ...] = (
     (r"(^|_)(address|street|street_address|addr|address_line_?\d?)($|_)", "STREET_ADDRESS"),
     (
         r"(^|_)(name|first_?name|last_?name|full_?name|surname|given_?name|patient_?name|"
-        r"customer_?name|fname|lname|middle_?name)($|_)",
+        r"customer_?name|fname|lname|middle_?name|given|family_?name|forename|vorname|"
+        r"nachname|familienname|rufname|nom|prenom|prénom|nom_de_famille|nombre|apellidos?|"
+        r"cognome|nome|voornaam|achternaam|naam|tussenvoegsel)($|_)",
         "PERSON",
     ),
 )
@@ -62,7 +71,7 @@ CONTENT_ENTITIES = (
 )
 # with a name hint, these shapes suffice
 HINT_SHAPES = {
-    "US_ZIP": r"\d{5}(-\d{4})?",
+    "US_ZIP": r"\d{3,5}(-\d{4})?",  # stored as a number, a ZIP loses its leading zeros
     "US_BANK_NUMBER": r"\d{6,17}",
     "MEDICAL_RECORD_NUMBER": r"(MRN[-:# ]?)?[A-Z]{0,3}\d{5,12}",
     "US_NPI": r"[12]\d{9}",
@@ -217,7 +226,15 @@ def _classify(name: str, cells: list[str], kind: str, analyzer: Any) -> ColumnSc
                           cell_counts=dict(sorted(anywhere.items())), examples=examples,
                           suggestion="drop, or keep out of the model (text)" if hit else None,
                           **base)  # fmt: skip
+    if kind == "numeric":
+        cells = [_integer_text(c) for c in cells]
+        examples = [mask(c) for c in cells[:3]]
     if kind == "numeric" and hint is None:
+        entity, share = _checksummed_numbers(cells)
+        if entity is not None:
+            return ColumnScan(entity=entity, confidence=share, share=share, kind="numeric",
+                              examples=examples, suggestion=SUGGEST.get(entity),
+                              **base)  # fmt: skip
         return ColumnScan(entity=None, confidence=0.0, share=0.0, kind="numeric", **base)
     if kind == "date":
         entity = "DATE_OF_BIRTH" if hint == "DATE_OF_BIRTH" else None
@@ -229,7 +246,9 @@ def _classify(name: str, cells: list[str], kind: str, analyzer: Any) -> ColumnSc
     if hint is not None:
         share = shares.get(hint, 0.0)
         if hint == "DATE_OF_BIRTH":
-            share = max(share, shares.get("DATE_TIME", 0.0))
+            share = max(share, shares.get("DATE_TIME", 0.0), _date_share(cells))
+        if hint == "PERSON":
+            share = max(share, _name_shape_share(cells))
         if hint in HINT_SHAPES:
             rx = re.compile(HINT_SHAPES[hint])
             share = max(share, sum(bool(rx.fullmatch(c.strip())) for c in cells) / n)
@@ -248,6 +267,57 @@ def _classify(name: str, cells: list[str], kind: str, analyzer: Any) -> ColumnSc
         return ColumnScan(entity=best, confidence=share, share=share, kind="structured",
                           examples=examples, suggestion=SUGGEST.get(best), **base)  # fmt: skip
     return ColumnScan(entity=None, confidence=0.0, share=share, kind="structured", **base)
+
+
+def _integer_text(cell: str) -> str:
+    """A number's digits as written in an export: ``4111111111111111.0`` -> its digits."""
+    return cell[:-2] if cell.endswith(".0") and cell[:-2].lstrip("-").isdigit() else cell
+
+
+def _checksummed_numbers(cells: list[str]) -> tuple[str | None, float]:
+    """An entity that numbers alone prove by their checksum: payment cards (13-19 digits,
+    Luhn) and NPIs (10 digits from 1 or 2, Luhn over 80840). A random number passes Luhn
+    one time in ten, so a column needs 90% of its cells passing and many distinct values
+    (order and lab codes, amounts and counts pass by chance far less often)."""
+    from tabsynth.pii.recognizers import luhn_ok
+
+    n = len(cells)
+    if n < 10 or len(set(cells)) < 0.5 * n:
+        return None, 0.0
+    card = sum(c.isdigit() and 13 <= len(c) <= 19 and luhn_ok(c) for c in cells) / n
+    npi = sum(len(c) == 10 and c[0] in "12" and c.isdigit() and luhn_ok("80840" + c)
+              for c in cells) / n  # fmt: skip
+    best, share = max((("CREDIT_CARD", card), ("US_NPI", npi)), key=lambda t: t[1])
+    return (best, share) if share >= 0.9 else (None, share)
+
+
+DATE_FORMATS = ("%Y-%m-%d", "%d.%m.%Y", "%d/%m/%Y", "%m/%d/%Y", "%Y/%m/%d", "%d-%m-%Y", "%Y%m%d")
+
+
+def _date_share(cells: list[str]) -> float:
+    """Share of cells that read as a date in the best of the usual formats."""
+    import datetime as dt
+
+    def parses(cell: str, fmt: str) -> bool:
+        try:
+            dt.datetime.strptime(cell.strip()[:10], fmt)
+        except ValueError:
+            return False
+        return True
+
+    n = max(len(cells), 1)
+    return max(sum(parses(c, f) for c in cells) / n for f in DATE_FORMATS)
+
+
+_NAME_SHAPE = re.compile(r"[^\W\d_][^\W\d_'’\-]*(?:[ '’\-][^\W\d_]+){0,2}")
+
+
+def _name_shape_share(cells: list[str]) -> float:
+    """With a name hint: the share of cells shaped like names (one to three alphabetic words
+    in any script and case), when they vary like names do (not a short code list)."""
+    if len(set(c.lower() for c in cells)) < min(20, 0.3 * len(cells)):
+        return 0.0
+    return sum(bool(_NAME_SHAPE.fullmatch(c.strip())) for c in cells) / max(len(cells), 1)
 
 
 def scan(

@@ -47,9 +47,13 @@ def _decimals(s: pl.Series, cap: int = 6) -> int | None:
     return best if best < cap else None
 
 
-def _is_identifier(name: str, s: pl.Series, n: int) -> bool:
+def _id_named(name: str) -> bool:
     lname = name.lower()
-    hinted = lname in ID_HINTS or lname.endswith("_id") or lname.endswith("id") and len(lname) <= 4
+    return lname in ID_HINTS or lname.endswith("_id") or lname.endswith("id") and len(lname) <= 4
+
+
+def _is_identifier(name: str, s: pl.Series, n: int) -> bool:
+    hinted = _id_named(name)
     # mostly unique (a row id), or repeating over many values (a person's several rows)
     return bool(hinted and s.n_unique() >= 0.05 * n)
 
@@ -329,10 +333,11 @@ def infer_schema(
 
 
 def _privacy_unit(df: pl.DataFrame, columns: list[dict[str, Any]]) -> dict[str, Any]:
-    """A privacy unit for the draft: the first identifier column whose values repeat (one
-    person, several rows), with the 95th percentile of rows per unit as the bound."""
+    """A privacy unit for the draft: the first identifier column named like an id whose
+    values repeat (one person, several rows), with the 95th percentile of rows per unit as
+    the bound. A repeating PII value (a birth date, a name) is not a unit."""
     for col in columns:
-        if col["kind"] != "identifier":
+        if col["kind"] != "identifier" or not _id_named(col["name"]):
             continue
         s = df.get_column(col["name"]).drop_nulls()
         uniq = s.n_unique()

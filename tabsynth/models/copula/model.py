@@ -64,17 +64,7 @@ class CopulaSynthesizer(_Measuring, _Sampler, _Fitted):
         # the jitter's key: secure, or from the seed with reproducible noise (testing only)
         jitter_key = fit_key(self.reproducible_noise_seed)
         public = {d.name: d for d in build_domains(self.schema, bins=cfg.bins)}
-        # continuous numbers are never strata (those are categorical), so the atom columns
-        # and their share of delta are known before anything is measured
-        atom_cols = (
-            [
-                c
-                for c in public
-                if cfg.discover_atoms and public[c].kind == "numerical" and public[c].continuous
-            ]
-            if self.schema.max_rows_per_unit == 1
-            else []
-        )  # units: point masses from the schema
+        atom_cols = self._atom_columns(public, cfg)
         delta_atoms = delta * cfg.atom_delta_share if atom_cols and eps is not None else 0.0
         rho = epsilon_to_rho(eps, delta - delta_atoms) if eps is not None else None
         # distinct values are counted one hash shard per pass: memory holds ~1/n_shards
@@ -175,6 +165,14 @@ class CopulaSynthesizer(_Measuring, _Sampler, _Fitted):
                 )
             part.values = {}
         return pick_atoms(cands, cfg.max_atoms)
+
+    def _atom_columns(self, public: dict[str, ColumnDomain], cfg: CopulaConfig) -> list[str]:
+        """The columns searched for point masses, known before anything is measured:
+        continuous numbers (never strata), and none when a privacy unit may hold several
+        rows (its point masses then come from the schema only)."""
+        if not cfg.discover_atoms or self.schema.max_rows_per_unit > 1:
+            return []
+        return [c for c, d in public.items() if d.kind == "numerical" and d.continuous]
 
     def planned_cost(self) -> dict[str, Any]:
         """Exact zCDP cost of ``fit``, from the schema alone: the plan spends all of it."""
