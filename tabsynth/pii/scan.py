@@ -27,7 +27,12 @@ MIN_COVER = 0.6  # a finding must cover this share of a structured cell
 NAME_HINTS: tuple[tuple[str, str], ...] = (
     (r"(^|_)(ssn|social_security(_number)?|sin)($|_)", "US_SSN"),
     (r"(^|_)(e_?mail)(_address)?($|_)", "EMAIL_ADDRESS"),
-    (r"(^|_)(phone|mobile|cell|tel|telephone|fax)(_number|_no)?($|_)", "PHONE_NUMBER"),
+    (
+        r"(^|_)(phone|mobile|cell|tel|telephone|fax|telefon|telefono|teléfono|telefoon|"
+        r"téléphone|handy|mobil|portable|movil|móvil|cellulare|gsm|mobiel)(_number|_no|_nr|"
+        r"nummer|_nummer|_numero)?($|_)",
+        "PHONE_NUMBER",
+    ),
     (
         r"(^|_)(dob|birth_?date|date_of_birth|birthday|birth|born|geburts\w*|geburtstag|"
         r"date_de_naissance|naissance|date_naissance|fecha_de_nacimiento|nacimiento|"

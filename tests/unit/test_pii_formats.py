@@ -49,6 +49,10 @@ def exported(health):
         "cognome": pl.Series([fakes["it_IT"].last_name() for _ in range(N)]),
         "achternaam": pl.Series([fakes["nl_NL"].last_name() for _ in range(N)]),
         "zip": pl.Series(rng.integers(501, 99950, N)),  # leading zeros lost: 00501 -> 501
+        "telefon": pl.Series(
+            [int("49" + "".join(map(str, rng.integers(0, 10, 9)))) for _ in range(N)]
+        ),  # fmt: skip
+        "telefono": pl.Series([fakes["es_ES"].phone_number() for _ in range(N)]),
         # decoys: order codes of 16 digits (1 in 10 passes Luhn by chance), amounts in
         # cents, lab codes of 10 digits, event dates, a categorical with a name-like header
         "order_code": pl.Series(rng.integers(10**15, 10**16 - 1, N)),
@@ -85,6 +89,8 @@ def found(exported):
         ("cognome", "PERSON"),
         ("achternaam", "PERSON"),
         ("zip", "US_ZIP"),
+        ("telefon", "PHONE_NUMBER"),
+        ("telefono", "PHONE_NUMBER"),
     ],
 )
 def test_pii_stored_as_exports_store_it_is_found(found, column, entity):
@@ -95,7 +101,7 @@ def test_decoys_and_the_public_columns_stay_unflagged(found, health):
     df, _ = health
     flagged = set(found) - {"x_card", "provider", "born", "geburtsdatum", "date_de_naissance",
                             "vorname", "nachname", "nom", "apellido", "cognome", "achternaam",
-                            "zip"}  # fmt: skip
+                            "zip", "telefon", "telefono"}  # fmt: skip
     assert flagged == set(), flagged
 
 
