@@ -1,7 +1,9 @@
 """Repeat one benchmark row with more fits, to tell a real change from fit-to-fit noise.
 
     python benchmarks/refit.py ctgan doctor_contacts 0.3 --repeats 8
-    PYTHONPATH=/path/to/old/checkout python /path/to/old/checkout/benchmarks/refit.py ...
+
+To compare with an older version, copy this file into that checkout's ``benchmarks/`` and
+run it there: it imports the tabsynth of the checkout it sits in.
 
 Same split, scorers and systems as ``benchmarks/run.py`` (tabsynth's copula or DP-CTGAN at the
 given epsilon); prints one JSON line: quality, TSTR/real and 3-way TVD, mean and sd over the
