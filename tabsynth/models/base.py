@@ -25,6 +25,8 @@ class Synthesizer(ABC):
     name: ClassVar[str] = "base"
     # the most rows per privacy unit whose contribution the model's mechanisms bound
     unit_rows_supported: ClassVar[int] = 1
+    # the stress scenarios of ``tabsynth.sampling.scenarios`` the model can draw
+    scenarios: ClassVar[tuple[str, ...]] = ()
 
     def __init__(
         self,
@@ -318,9 +320,6 @@ class Synthesizer(ABC):
                 ids = pl.Series(col.name, np.arange(1, n + 1)).cast(pl.String).str.zfill(width)
                 cols.append((col.prefix + ids).alias(col.name))
         return pl.DataFrame(cols)
-
-    def _scenario(self, n: int, rng: np.random.Generator, cond: dict[str, int], name: str) -> Any:
-        raise SamplingError(f"{self.name} does not support scenario {name!r} yet")
 
     def marginal(self, column: str) -> dict[Any, float]:
         """The model's marginal distribution of a categorical column."""

@@ -13,6 +13,7 @@ from tabsynth.sampling.conditions import conditions
 from tabsynth.sampling.drift import apply_shifts, drift_shares, parse_drift
 from tabsynth.sampling.protocol import Samplable
 from tabsynth.sampling.rebalance import rebalanced
+from tabsynth.sampling.scenarios import scenario_rows
 
 SCENARIOS = ("tails", "rare")
 
@@ -46,7 +47,7 @@ def draw_rows(
 
     def draw(m: int) -> Any:
         if scenario is not None:
-            out = model._scenario(m, rng, cond, scenario)
+            out = scenario_rows(model, m, rng, cond, scenario)
         elif rebalance:
             out = rebalanced(model, m, rng, cond, rebalance)
         else:

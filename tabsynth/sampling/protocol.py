@@ -21,6 +21,3 @@ class Samplable(Protocol):
 
     def _sample(self, n: int, rng: np.random.Generator, where: dict[str, int] | None = None) -> Any:
         """``n`` rows (polars, modelled columns), conditioned on ``{column: cell}``."""
-
-    def _scenario(self, n: int, rng: np.random.Generator, cond: dict[str, int], name: str) -> Any:
-        """``n`` rows of a stress scenario ("tails", "rare")."""

@@ -3,7 +3,7 @@ each column decoded through its DP marginal; conditions, scenarios and marginals
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 import polars as pl
@@ -89,34 +89,17 @@ class _Sampler(_Fitted):
         out = pl.DataFrame([columns[c] for c in domains])
         return self._add_unmodelled(out, n)
 
-    def _scenario(
-        self, n: int, rng: np.random.Generator, cond: dict[str, int], name: str, tail: float = 0.05
-    ) -> pl.DataFrame:
-        """Stress scenarios. ``tails``: every row lies in the lowest or highest ``tail``
-        quantile of one numerical column (columns and sides in equal shares), drawn exactly
-        from the model's conditional. ``rare``: strata (combinations of the target and
-        protected attributes) in equal shares, so rare combinations are as common as
-        frequent ones."""
-        if name == "rare":
-            if len(self.weights_) < 2:
-                raise SamplingError(
-                    "the rare scenario needs strata. Fix: declare `strata:` "
-                    "in the schema, or use rebalance on one column"
-                )
-            return self._sample(n, rng, where=cond, strata_weights=np.ones(len(self.weights_)))
+    # --- what the scenarios of ``tabsynth.sampling.scenarios`` draw from -----------------
+    scenarios: ClassVar[tuple[str, ...]] = ("tails", "rare")
+
+    def _strata_count(self) -> int:
+        """How many strata the model samples from (the rare scenario evens them out)."""
+        return len(self.weights_)
+
+    def _numeric_columns(self) -> list[str]:
+        """The numerical columns whose tails the tails scenario draws (not strata)."""
         domains = self._domains()
-        cols = [c for c in self.others_ if domains[c].is_numeric]
-        if not cols:
-            raise SamplingError("the tails scenario needs a numerical column")
-        bands = [(c, lo, hi) for c in cols for lo, hi in ((0.0, tail), (1 - tail, 1.0))]
-        counts = rng.multinomial(n, np.full(len(bands), 1 / len(bands)))
-        parts = [
-            self._sample(int(m), rng, where=cond, band=b)
-            for b, m in zip(bands, counts, strict=True)
-            if m > 0
-        ]
-        out = pl.concat(parts, how="vertical_relaxed")
-        return out[rng.permutation(out.height).tolist()]
+        return [c for c in self.others_ if domains[c].is_numeric]
 
     def marginal(self, column: str) -> dict[Any, float]:
         """The fitted model's marginal distribution of a categorical or boolean column."""
