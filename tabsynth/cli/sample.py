@@ -176,6 +176,7 @@ def _manifest(
             "rules": list(m.schema.constraints),
             **getattr(m, "last_sample_report_", {}),
         },
+        "pii_columns": _pii_handling(m.schema),
         "pii_leak_check": leaks.to_dict() if leaks is not None else "not run",
         "privacy": m.privacy.label(),
         "releasable": m.privacy.releasable,
@@ -230,6 +231,7 @@ def _sample_chunked(
         **{k: v for k, v in options.items()},
         "privacy": m.privacy.label(),
         "releasable": m.privacy.releasable,
+        "pii_columns": _pii_handling(m.schema),
         "privacy_cost": "none: sampling is post-processing of the DP model",
     }
     atomic_write_text(Path(f"{output}.manifest.json"), json.dumps(manifest, indent=2) + "\n")
@@ -260,3 +262,21 @@ def _parse_rebalance(text: str) -> dict[str, Any]:
                 f"--rebalance takes COL=uniform or COL=a:0.5,b:0.5, got {text!r}"
             )
     return {col: shares}
+
+
+POLICY_WORDS = {
+    "drop": "dropped: not in the release",
+    "fake": "faked: Faker values, no real value",
+    "hash": "hashed: keyed pseudonyms",
+    "generalize": "generalized before the fit, then modelled",
+    "keep": "kept: modelled as it is (leak-checked)",
+}
+
+
+def _pii_handling(schema: Any) -> dict[str, str]:
+    """What happened to each PII column of the release, so none disappears without a word."""
+    return {
+        c.name: f"{c.pii.entity}: {POLICY_WORDS[c.pii.policy.value]}"
+        for c in schema.columns
+        if c.pii is not None
+    }

@@ -96,11 +96,22 @@ def schema_validate(
 
 @schema_app.command("json-schema")
 def schema_json(
-    output: Annotated[Path, typer.Option("-o", "--output")] = Path("schemas/tabsynth.schema.json"),
+    output: Annotated[
+        Path | None, typer.Option("-o", "--output", help="File to write (default: stdout).")
+    ] = None,
 ) -> None:
-    """Export the JSON Schema of the schema file format (for editors and validators)."""
+    """Print the JSON Schema of the schema file format (for editors and validators).
+
+    Example:
+
+        tabsynth schema json-schema -o schemas/tabsynth.schema.json
+    """
     from tabsynth._io import atomic_write_text
     from tabsynth.schema import json_schema
 
-    atomic_write_text(output, json.dumps(json_schema(), indent=2) + "\n")
+    text = json.dumps(json_schema(), indent=2) + "\n"
+    if output is None:
+        typer.echo(text, nl=False)
+        return
+    atomic_write_text(output, text)
     typer.echo(f"wrote {output}")

@@ -349,3 +349,5 @@ def test_cli_refuses_an_unchecked_release_of_modelled_pii(tmp_path):
     assert ok.returncode == 0, ok.stderr
     manifest = json.loads((tmp_path / "syn.csv.manifest.json").read_text())
     assert manifest["pii_leak_check"]["checked"] == ["zip"]
+    # every PII column's handling is stated, so none disappears without a word
+    assert manifest["pii_columns"] == {"zip": "US_ZIP: generalized before the fit, then modelled"}

@@ -27,7 +27,9 @@ def test_bundled_schemas_load(name):
 
 def test_json_schema_file_in_sync():
     on_disk = json.loads((ROOT / "schemas" / "tabsynth.schema.json").read_text())
-    assert on_disk == json_schema(), "run: tabsynth schema json-schema"
+    assert on_disk == json_schema(), (
+        "run: tabsynth schema json-schema -o schemas/tabsynth.schema.json"
+    )
 
 
 def test_typo_in_field_suggests_fix():
@@ -114,3 +116,12 @@ def test_infer_detects_identifier_and_text():
 def test_strata_default_to_target_and_protected():
     schema = example_schema("health_insurance")
     assert schema.resolved_strata() == ["insurance", "gender", "ethnicity"]
+
+
+def test_json_schema_prints_to_stdout_and_writes_with_o(tmp_path):
+    from tests.cli import run_cli
+
+    r = run_cli("schema", "json-schema")
+    assert r.returncode == 0 and json.loads(r.stdout) == json_schema()
+    w = run_cli("schema", "json-schema", "-o", str(tmp_path / "s.json"))
+    assert w.returncode == 0 and json.loads((tmp_path / "s.json").read_text()) == json_schema()
