@@ -124,6 +124,7 @@ def _fit_charged(
         **details,
         data_fingerprint=getattr(synth, "data_fingerprint_", None),
         accountant=p.accountant,
+        neighbouring=p.neighbouring,
         noise=p.noise_source,
         releasable=p.releasable,
         withheld=list(p.withheld),

@@ -157,3 +157,15 @@ def test_the_audit_inserts_one_canary_person_and_tests_the_person_level_claim(pa
     assert res["as_unit"] and res["group_size"] == 3
     assert res["claimed_group_epsilon"] == 1.0  # one person's 3 rows: epsilon, not 3 x epsilon
     assert "for one person_id: its 3 canary rows together" in out["verdict"]
+
+
+def test_the_ledger_entry_names_who_is_protected(panel, tmp_path):
+    from tabsynth.privacy.ledger import Ledger
+
+    df, schema, _ = panel
+    book = tmp_path / "ledger.sqlite"
+    Ledger(book).set_cap("panel", epsilon=5.0, delta=1e-5)
+    tabsynth.fit(df, schema, epsilon=1.0, dataset="panel", ledger=book)
+    spend = [e for e in Ledger(book).entries("panel") if e.kind == "commit"][-1]
+    assert spend.payload["neighbouring"] == schema.neighbouring()
+    assert "person_id" in spend.payload["neighbouring"]

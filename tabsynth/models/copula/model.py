@@ -178,8 +178,8 @@ class CopulaSynthesizer(_Measuring, _Sampler, _Fitted):
         """Exact zCDP cost of ``fit``, from the schema alone: the plan spends all of it."""
         cost = super().planned_cost()
         cfg = self._config()
-        public = build_domains(self.schema, bins=cfg.bins)
-        atoms = cfg.discover_atoms and any(d.kind == "numerical" and d.continuous for d in public)
+        public = {d.name: d for d in build_domains(self.schema, bins=cfg.bins)}
+        atoms = bool(self._atom_columns(public, cfg))  # the fit's own rule: one place
         delta_atoms = cost["delta"] * cfg.atom_delta_share if atoms else 0.0
         rho = epsilon_to_rho(cost["epsilon"], cost["delta"] - delta_atoms)
         return {**cost, "rho": rho, "delta_approx": delta_atoms}
