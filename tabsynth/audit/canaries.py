@@ -12,16 +12,15 @@ import polars as pl
 from tabsynth.data import build_domains, conform
 
 
-def canary(df: pl.DataFrame, schema: Any) -> pl.DataFrame:
-    """One record whose every modelled column sits in that column's emptiest cell."""
+def _record(df: pl.DataFrame, schema: Any, pick: Any) -> pl.DataFrame:
+    """One record whose every modelled column sits in the cell ``pick(counts, nullable,
+    rows)`` chooses from that column's cell counts; other columns copy the first row's, and
+    with a privacy unit the record is a new unit."""
     conformed, _ = conform(df, schema, modelled_only=True)
     row: dict[str, Any] = {}
     for dom in build_domains(schema):
         cells, _ = dom.encode(conformed.get_column(dom.name))
-        counts = np.bincount(cells, minlength=dom.n_cells)
-        if dom.nullable:
-            counts[0] = np.iinfo(np.int64).max  # a null canary is not an outlier
-        cell = int(np.argmin(counts))
+        cell = pick(np.bincount(cells, minlength=dom.n_cells), dom.nullable, len(cells))
         pos = np.array([0.5]) if dom.continuous else None
         row[dom.name] = dom.decode(np.array([cell]), pos)[0]
     for col in schema.columns:
@@ -31,27 +30,32 @@ def canary(df: pl.DataFrame, schema: Any) -> pl.DataFrame:
     return as_one_unit(one, schema)
 
 
+def _emptiest(counts: np.ndarray, nullable: bool, rows: int) -> int:
+    counts = counts.copy()
+    if nullable:
+        counts[0] = np.iinfo(np.int64).max  # a null canary is not an outlier
+    return int(np.argmin(counts))
+
+
+def _least_of_the_common(counts: np.ndarray, nullable: bool, rows: int) -> int:
+    counts = counts.astype(float)
+    if nullable:
+        counts[0] = 0
+    ok = counts >= 0.05 * rows
+    return int(np.argmin(np.where(ok, counts, np.inf))) if ok.any() else int(counts.argmax())
+
+
+def canary(df: pl.DataFrame, schema: Any) -> pl.DataFrame:
+    """One record whose every modelled column sits in that column's emptiest cell."""
+    return _record(df, schema, _emptiest)
+
+
 def group_canary(df: pl.DataFrame, schema: Any, size: int) -> pl.DataFrame:
     """``size`` copies of a record whose every modelled column sits in that column's least
     populated non-null cell among those holding at least 5% of the rows: common enough that
     no threshold drops it, rare enough that the group moves its share by almost ``size``
     rows, so a white-box attack on the released statistics sees what the group adds."""
-    conformed, _ = conform(df, schema, modelled_only=True)
-    row: dict[str, Any] = {}
-    for dom in build_domains(schema):
-        cells, _ = dom.encode(conformed.get_column(dom.name))
-        counts = np.bincount(cells, minlength=dom.n_cells).astype(float)
-        if dom.nullable:
-            counts[0] = 0
-        ok = counts >= 0.05 * len(cells)
-        cell = int(np.argmin(np.where(ok, counts, np.inf))) if ok.any() else int(counts.argmax())
-        pos = np.array([0.5]) if dom.continuous else None
-        row[dom.name] = dom.decode(np.array([cell]), pos)[0]
-    for col in schema.columns:
-        if col.name not in row:
-            row[col.name] = df.get_column(col.name)[0] if col.name in df.columns else None
-    one = pl.DataFrame([pl.Series(c, [row[c]], dtype=df.schema[c]) for c in df.columns])
-    return as_one_unit(pl.concat([one] * size), schema)
+    return pl.concat([_record(df, schema, _least_of_the_common)] * size)
 
 
 CANARY_UNIT = "tabsynth-canary-unit"
