@@ -1,6 +1,6 @@
 """The fault tour of issue #25, run against a tabsynth checkout, one JSON line per case.
 
-    python benchmarks/fault_tour.py /path/to/checkout /tmp/tour-work > cases.jsonl
+    python benchmarks/fault_tour.py ../old-checkout tour-work/ > cases.jsonl
 
 Each case is a bad input or a fault (an unknown model name, an empty streamed table, arrays
 replaced with their hashes recomputed, a 100 kB file-size limit, oversized or ill-typed
