@@ -134,6 +134,10 @@ class PrivacyLeakWarning(UserWarning):
     """Something was learnt from private data without paying privacy budget for it."""
 
 
+class RepeatedRowsWarning(UserWarning):
+    """Rows look like several per person, and the schema names no privacy unit."""
+
+
 class NotForReleaseWarning(UserWarning):
     """The model's privacy noise came from a known seed and must not be released."""
 

@@ -233,7 +233,8 @@ def conform(
     wanted = [
         c.name
         for c in schema.columns
-        if (c.modelled or not modelled_only) and (columns is None or c.name in columns)
+        if (c.modelled or not modelled_only or (columns is not None and c.name in columns))
+        and (columns is None or c.name in columns)
     ]
     probs += _column_set_problems(df, schema, wanted)
     rep = DomainReport(rows=df.height)

@@ -19,6 +19,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import polars as pl
 
 from tabsynth.data.io import _csv_separator
@@ -47,6 +48,8 @@ class TableSource(ABC):
     def __init__(self) -> None:
         self.domain_report: DomainReport | None = None
         self.passes = 0
+        # with a privacy unit: the global positions of the rows kept (``bound_units``)
+        self.keep: np.ndarray | None = None
 
     @abstractmethod
     def _run(self, fn: BatchFn, schema: Schema, columns: list[str] | None) -> Partial: ...
@@ -59,7 +62,11 @@ class TableSource(ABC):
         """One pass over every modelled column (or just ``columns``). The first pass also
         validates every batch: all problems are raised together after it, and its exact
         domain report is kept for the steward."""
-        if self.passes == 0 and columns is not None:
+        if (
+            self.passes == 0
+            and columns is not None
+            and set(modelled_columns(schema)) - set(columns)
+        ):
             raise ValueError("the first pass reads every modelled column (it validates them)")
         part = self._run(fn, schema, columns)
         if part.problems:
@@ -75,6 +82,31 @@ class TableSource(ABC):
 
     def fingerprint(self) -> str | None:
         return None
+
+    def bound_units(self, schema: Schema, key: int) -> None:
+        """The first pass with a privacy unit: read the unit and the modelled columns of
+        every batch (validating them), choose each unit's kept rows exactly as in memory
+        (``tabsynth.privacy.units``: a unit whose rows sit in several batches or partitions
+        is merged across them), and make every later pass skip the other rows."""
+        from tabsynth.engines.stats import unit_pass
+        from tabsynth.privacy.units import kept_positions
+
+        unit, k = schema.privacy_unit, schema.max_rows_per_unit
+        if unit is None or self.passes:
+            raise ValueError("bound_units is the first pass of a fit with a privacy unit")
+        modelled = modelled_columns(schema)
+        cols = [c.name for c in schema.columns if c.modelled or c.name == unit]
+        fn = functools.partial(unit_pass, unit=unit, k=k, key=key, modelled=modelled)
+        part = self.run(fn, schema, cols)
+        assert part.units is not None
+        self.keep = kept_positions(part.units)
+
+    def _keep_of(self, offset: int, rows: int) -> np.ndarray | None:
+        """The kept positions within rows [offset, offset + rows) (None: every row)."""
+        if self.keep is None:
+            return None
+        lo, hi = np.searchsorted(self.keep, [offset, offset + rows])
+        return self.keep[lo:hi]
 
 
 class FrameSource(TableSource):
@@ -176,7 +208,8 @@ class ScanSource(_FileSource):
     def _run(self, fn: BatchFn, schema: Schema, columns: list[str] | None) -> Partial:
         total = Partial()
         for offset, batch in self.batches(schema, columns):
-            total = combine(total, apply(fn, batch, offset, schema, columns))
+            keep = self._keep_of(offset, batch.height)
+            total = combine(total, apply(fn, batch, offset, schema, columns, keep))
         return total
 
 
@@ -270,8 +303,8 @@ class DaskSource(_FileSource):
         for n in lengths[:-1]:
             offsets.append(offsets[-1] + n)
         tasks = [
-            dask.delayed(apply)(fn, p, off, schema, columns)
-            for p, off in zip(parts, offsets, strict=True)
+            dask.delayed(apply)(fn, p, off, schema, columns, self._keep_of(off, n))
+            for p, off, n in zip(parts, offsets, lengths, strict=True)
         ]
         total = Partial()
         for part in self.compute(tasks):

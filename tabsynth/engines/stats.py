@@ -99,6 +99,9 @@ class Partial:
     values: dict[str, list[tuple[np.ndarray, np.ndarray]]] = field(default_factory=dict)
     report: dict[str, dict[str, int]] = field(default_factory=dict)
     problems: list[Problem] = field(default_factory=list)
+    # the privacy unit's kept-row candidates (``tabsynth.privacy.units``), merged as they come
+    units: pl.DataFrame | None = None
+    unit: tuple[str, int] | None = None  # (unit column, k)
 
 
 def combine(a: Partial, b: Partial) -> Partial:
@@ -115,7 +118,13 @@ def combine(a: Partial, b: Partial) -> Partial:
         for col, c in per_col.items():
             into[col] = into.get(col, 0) + c
     probs = _merge_problems(a.problems + b.problems)
-    return Partial(a.rows + b.rows, arrays, values, report, probs)
+    units, unit = a.units, a.unit or b.unit
+    if b.units is not None:
+        from tabsynth.privacy.units import merge_candidates
+
+        assert unit is not None
+        units = b.units if units is None else merge_candidates([units, b.units], *unit)
+    return Partial(a.rows + b.rows, arrays, values, report, probs, units, unit)
 
 
 def merged_counts(part: Partial, name: str) -> tuple[np.ndarray, np.ndarray]:
@@ -184,9 +193,17 @@ def apply(
     offset: int,
     schema: Schema,
     columns: list[str] | None = None,
+    keep: np.ndarray | None = None,
 ) -> Partial:
     """Prepare one raw batch (``prepare``) and run ``fn`` on it; validation problems come
-    back in the partial (to be reported all at once) instead of stopping the pass."""
+    back in the partial (to be reported all at once) instead of stopping the pass.
+    ``keep``: the global positions of the rows a privacy unit keeps (the others skipped)."""
+    if keep is not None:
+        frame = as_polars(batch)
+        local = keep[(keep >= offset) & (keep < offset + frame.height)] - offset
+        if local.size == 0:
+            return Partial()
+        batch = frame[local]
     try:
         frame, rep = prepare(batch, schema, columns)
     except DataValidationError as exc:
@@ -194,6 +211,21 @@ def apply(
     part = fn(frame, offset)
     part.report = _report(rep)
     return part
+
+
+def unit_pass(
+    frame: pl.DataFrame, offset: int, *, unit: str, k: int, key: int, modelled: list[str]
+) -> Partial:
+    """Rows, and the candidates for the rows each privacy unit keeps (``privacy/units.py``:
+    per unit, its k lowest keyed uniforms of this batch, with their global positions)."""
+    from tabsynth.privacy.units import hashed_columns, unit_candidates
+
+    try:
+        cols = hashed_columns(frame, unit, modelled)
+        cand = unit_candidates(frame.select(cols), unit, k, key, offset)
+    except DataValidationError as exc:
+        return Partial(rows=frame.height, problems=list(exc.problems))
+    return Partial(rows=frame.height, units=cand, unit=(unit, k))
 
 
 def atom_values(

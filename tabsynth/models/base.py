@@ -213,22 +213,20 @@ class Synthesizer(ABC):
         """At most ``max_rows_per_unit`` rows of each privacy unit (``privacy/units.py``)."""
         if self.schema.privacy_unit is None:
             return df
-        from tabsynth.privacy.keyed import fit_key
         from tabsynth.privacy.units import bound_units
 
-        key = fit_key(self.reproducible_noise_seed, salt=3)
-        return bound_units(df, self.schema.privacy_unit, self.schema.max_rows_per_unit, key)
+        unit, k = self.schema.privacy_unit, self.schema.max_rows_per_unit
+        modelled = [c.name for c in self.schema.columns if c.modelled]
+        return bound_units(df, unit, k, self._unit_key(), modelled)
+
+    def _unit_key(self) -> int:
+        from tabsynth.privacy.keyed import fit_key
+
+        return fit_key(self.reproducible_noise_seed, salt=3)
 
     def _fit_table_source(self, source: Any) -> Synthesizer:
-        """Fit on a streamed or distributed table (``tabsynth.scan``)."""
-        if self.schema.privacy_unit is not None:
-            from tabsynth.errors import EngineError
-
-            raise EngineError(
-                "a privacy unit is bounded in memory only in this version (a unit's rows may "
-                "sit in several batches). Fix: load the table (engine memory), or drop "
-                "privacy_unit"
-            )
+        """Fit on a streamed or distributed table (``tabsynth.scan``); with a privacy unit,
+        its first pass bounds each unit's rows as ``fit`` does in memory."""
         if not hasattr(self, "_fit_source"):
             from tabsynth.errors import EngineError
 
@@ -236,6 +234,9 @@ class Synthesizer(ABC):
                 f"model {self.name!r} fits in-memory tables only. Fix: use the copula "
                 "for tables larger than memory, or load the table (read_table) first."
             )
+        self._check_unit_support()
+        if self.schema.privacy_unit is not None:
+            source.bound_units(self.schema, self._unit_key())
         self.frame_kind_ = "polars"
         self._fit_source(source)
         self._withhold()

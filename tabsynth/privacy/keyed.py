@@ -90,13 +90,23 @@ class PoissonBatches:
     """DP-SGD's Poisson sampling: at step t every row joins the batch independently with
     probability ``q``, through a keyed hash of (step, row key).
 
+    With ``groups`` (one key per row: its privacy unit's), the units are sampled instead:
+    a unit joins a step's batch with probability ``q``, with all its rows, so the subsampled
+    Gaussian's analysis holds for the unit (whose clipped gradients sum to at most k times
+    the clipping norm).
+
     ``steps_per_epoch`` is ``int(1 / q)`` (as Opacus' ``DPDataLoader``); the accountant is
     told exactly ``q`` and the number of steps taken. Batch sizes are Binomial(n, q)."""
 
-    def __init__(self, keys: np.ndarray, q: float, key: int) -> None:
+    def __init__(
+        self, keys: np.ndarray, q: float, key: int, groups: np.ndarray | None = None
+    ) -> None:
         if not 0 < q <= 1:
             raise ValueError(f"sampling rate must be in (0, 1], got {q}")
         self.keys = np.asarray(keys, dtype=np.uint64)
+        self.groups = self.keys if groups is None else np.asarray(groups, dtype=np.uint64)
+        if self.groups.shape != self.keys.shape:
+            raise ValueError("one group key per row")
         self.q = float(q)
         self.key = int(key)
         self.steps_per_epoch = max(1, int(1 / self.q))
@@ -110,7 +120,7 @@ class PoissonBatches:
 
     def batch(self, step: int) -> np.ndarray:
         """Indices of the rows in step ``step``'s batch."""
-        return np.flatnonzero(hash_uniform(subkey(self.key, step, 1), self.keys) < self.q)
+        return np.flatnonzero(hash_uniform(subkey(self.key, step, 1), self.groups) < self.q)
 
     def uniforms(self, step: int, idx: np.ndarray, salt: int) -> np.ndarray:
         """Per-row uniforms of step ``step`` for the rows ``idx`` (e.g. their conditional

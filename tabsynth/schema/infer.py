@@ -13,7 +13,7 @@ from typing import Any
 
 import polars as pl
 
-from tabsynth.errors import PrivacyLeakWarning
+from tabsynth.errors import PrivacyLeakWarning, RepeatedRowsWarning
 from tabsynth.schema.checks import MAX_CATEGORIES
 from tabsynth.schema.model import Schema
 
@@ -318,6 +318,13 @@ def infer_schema(
             text = s.cast(pl.String)
             guess = None if pii and cname in pii else _dominant_type(cname, text, nullable)
             columns.append(guess or _string_column(cname, text, n, nullable))
+    unit = _privacy_unit(df, columns)
+    if not unit:
+        from tabsynth.schema.repeats import repeats_warning
+
+        hint = repeats_warning(df, columns)
+        if hint is not None:
+            warnings.warn(hint, RepeatedRowsWarning, stacklevel=2)
     return Schema.from_dict(
         {
             "name": name,
@@ -327,7 +334,7 @@ def infer_schema(
             "inferred_from_data": True,
             "description": "DRAFT inferred from private data: review every domain before release.",
             "columns": columns,
-            **_privacy_unit(df, columns),
+            **unit,
         }
     )
 

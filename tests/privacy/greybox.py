@@ -53,6 +53,7 @@ class CouplingNoise:
     # per sigma: squared L2 of pre-noise differences; per DP-SGD step: the largest L2
     sq_diffs: dict[float, float] = field(default_factory=lambda: defaultdict(float))
     step_diffs: dict[str, float] = field(default_factory=lambda: defaultdict(float))
+    step_sigmas: dict[str, set[float]] = field(default_factory=lambda: defaultdict(set))
     new_keys: int = 0
 
     def __post_init__(self) -> None:
@@ -107,6 +108,7 @@ class CouplingNoise:
             assert not where, "a value counted on D is missing on D' (a record was added)"
         if kind == "gradient":
             self.step_diffs[mechanism] = max(self.step_diffs[mechanism], diff**0.5)
+            self.step_sigmas[mechanism].add(round(float(sigma), 9))
         else:
             self.sq_diffs[float(sigma)] += diff
         return out
@@ -198,12 +200,15 @@ def assert_coupled(a: Run, b: Run) -> None:
 
 def check_sensitivities(b: Run) -> None:
     """Each mechanism's pre-noise distance between D and D' is within its declared L2
-    sensitivity: zCDP measurements summed over their calls, DP-SGD per step."""
+    sensitivity: zCDP measurements summed over their calls, DP-SGD per step; and every
+    DP-SGD step's noise has the std the certificate declares."""
     declared: dict[float, float] = {}
     sgd: dict[str, float] = {}
+    sgd_sigma: dict[str, float] = {}
     for m in b.privacy.mechanisms:
         if m.rho is None:
             sgd[m.name.split(":")[0]] = m.sensitivity
+            sgd_sigma[m.name.split(":")[0]] = round(m.sigma, 9)
         else:
             declared[round(m.sigma, 9)] = max(declared.get(round(m.sigma, 9), 0.0), m.sensitivity)
     for sigma, sq in b.noise.sq_diffs.items():
@@ -212,6 +217,8 @@ def check_sensitivities(b: Run) -> None:
         assert sq**0.5 <= sens * (1 + 1e-9) + 1e-9, f"moved {sq**0.5:.4g} > sensitivity {sens}"
     for mech, worst in b.noise.step_diffs.items():
         assert worst <= sgd[mech] * (1 + 1e-5) + 1e-7, f"{mech}: a step moved {worst} > {sgd[mech]}"
+    for mech, used in b.noise.step_sigmas.items():
+        assert used == {sgd_sigma[mech]}, f"{mech}: noise std {used} != declared {sgd_sigma[mech]}"
 
 
 def fixed_randomness(monkeypatch, value: int = 0x5EED) -> None:

@@ -73,6 +73,7 @@ def fit_label_model(
     priv_gen: Any,
     batches: Any = None,
     noise: Any = None,
+    group: int = 1,
 ) -> tuple[np.ndarray, np.ndarray, int]:
     """Weights (n_classes, d), intercepts (n_classes,) and the number of steps taken.
 
@@ -80,7 +81,9 @@ def fit_label_model(
     rows; by default keyed by row number with a key drawn from ``priv_gen``); with a noise
     multiplier, each row's gradient is clipped to ``clip`` (ghost clipping), Gaussian noise of
     std ``sigma * clip`` is added to the sum, which is divided by the public ``batch_size``.
-    The weights start at zero, so nothing but the private steps sets them.
+    ``group``: rows per privacy unit (the batches sample units; the noise is ``group`` times
+    larger, since a unit's clipped gradients sum to at most ``group * clip``). The weights
+    start at zero, so nothing but the private steps sets them.
     """
     import torch
 
@@ -104,7 +107,7 @@ def fit_label_model(
         model, opt, crit = private_module(
             lin,
             opt,
-            plan.sigma,
+            plan.sigma * group,
             clip,
             batch_size,
             priv_gen,

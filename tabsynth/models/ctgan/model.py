@@ -19,6 +19,12 @@ Privacy, add/remove-one neighbours, everything composed in Rényi DP (``tabsynth
    noise is calibrated. It draws each synthetic row's target from the generated columns
    (``label.py``).
 
+With a privacy unit (``privacy_unit`` with ``max_rows_per_unit: k``; ``privacy/units.py``)
+every sensitivity is one unit's: the count's and the histograms' are k times one row's, the
+batches sample units (all of a unit's kept rows together, ``PoissonBatches(groups=...)``), and
+DP-SGD's noise is k times larger for the same per-row clipping norm (a unit's clipped
+gradients sum to at most k times it); atoms are off.
+
 Post-processing at the end of ``fit``: each column's cell logits get a bias so that the
 generator's marginal matches the DP marginal (a few fixed-point steps on generated batches).
 
@@ -65,7 +71,14 @@ from tabsynth.models.ctgan.sample import LEVELS, _Sampler
 from tabsynth.models.ctgan.train import _Trainer
 from tabsynth.models.registry import register
 from tabsynth.privacy import gaussian_sigma
-from tabsynth.privacy.keyed import PoissonBatches, fit_key, hash_uniform, row_keys, subkey
+from tabsynth.privacy.keyed import (
+    PoissonBatches,
+    content_hashes,
+    fit_key,
+    hash_uniform,
+    row_keys,
+    subkey,
+)
 from tabsynth.privacy.records import Mechanism, PrivacyInfo
 
 torch = require_extra("torch", "ctgan")
@@ -87,6 +100,7 @@ class CTGANSynthesizer(_Planning, _Trainer, _Sampler, Synthesizer):
     """DP-CTGAN (see the module docstring for the mechanism)."""
 
     name = "ctgan"
+    unit_rows_supported = 1000
 
     def _config(self) -> CTGANConfig:
         return self._make_config(CTGANConfig, ("generator_dims", "discriminator_dims"))  # type: ignore[no-any-return]
@@ -144,13 +158,17 @@ class CTGANSynthesizer(_Planning, _Trainer, _Sampler, Synthesizer):
         key = fit_key(rep)
         priv_gen = _torch_generator(None if rep is None else rep + 1)  # DP-SGD noise
         keys = row_keys(df.select(layout.names))
+        unit = self.schema.privacy_unit
+        groups = None if unit is None else content_hashes(df.select(unit))
         jitter = np.stack(
             [hash_uniform(subkey(key, 1, j), keys) for j in range(len(layout.cells))], axis=1
         ) if len(keys) else np.zeros((0, len(layout.cells)))  # fmt: skip
         x = layout.encode(cells, pos, pmfs, jitter)
         self.label_plan_ = plan.label
-        self.label_ = self._fit_label(x, cells, plan, cfg, priv_gen, keys, key, noise)
-        self.net_ = self._train(x, cells, layout, pmfs, plan, cfg, key, keys, priv_gen, noise)
+        self.label_ = self._fit_label(x, cells, plan, cfg, priv_gen, keys, key, noise, groups)
+        self.net_ = self._train(
+            x, cells, layout, pmfs, plan, cfg, key, keys, priv_gen, noise, groups
+        )
         calib = subkey(key, 4) >> 1
         self.bias_, self.knots_ = self._calibrate(layout, pmfs, calib, cfg.calibrate)
         if self.label_ is not None:
@@ -167,6 +185,7 @@ class CTGANSynthesizer(_Planning, _Trainer, _Sampler, Synthesizer):
         keys: np.ndarray,
         key: int,
         noise: Any,
+        groups: np.ndarray | None = None,
     ) -> tuple[np.ndarray, np.ndarray] | None:
         """The label model's weights and intercepts (label.py), or None without one."""
         t = self.target_index_
@@ -187,8 +206,9 @@ class CTGANSynthesizer(_Planning, _Trainer, _Sampler, Synthesizer):
             batch_size=cfg.batch_size,
             lr=cfg.label_lr,
             priv_gen=priv_gen,
-            batches=PoissonBatches(keys, plan.label.q, subkey(key, 2)),
+            batches=PoissonBatches(keys, plan.label.q, subkey(key, 2), groups),
             noise=noise,
+            group=self.schema.max_rows_per_unit,
         )
         if steps != plan.label.steps:
             raise PrivacyError(
@@ -263,11 +283,12 @@ class CTGANSynthesizer(_Planning, _Trainer, _Sampler, Synthesizer):
             else "torch Gaussian from a known seed (NOT SECURE)"
         )
         d = len(self.layout_.domains)
+        k = self.schema.max_rows_per_unit  # every sensitivity is one unit's: k rows
         zcdp = []
         for h in plan.accountant.history:  # type: ignore[union-attr]
             if "rho" not in h:  # the label model's DP-SGD, listed below
                 continue
-            sens = {
+            sens = k * {
                 ATOM_MECHANISM: math.sqrt(len(self._atom_columns(cfg))),
                 COUNT_MECHANISM: 1.0,
             }.get(h["mechanism"], math.sqrt(d))
@@ -289,8 +310,8 @@ class CTGANSynthesizer(_Planning, _Trainer, _Sampler, Synthesizer):
                         f"{LABEL_MECHANISM}: rate {plan.label.q:.4g}, {plan.label.steps} "
                         f"steps, noise multiplier {plan.label.sigma:.4g}"
                     ),
-                    sensitivity=cfg.label_clip,
-                    sigma=float(plan.label.sigma) * cfg.label_clip,
+                    sensitivity=k * cfg.label_clip,
+                    sigma=float(plan.label.sigma) * k * cfg.label_clip,
                     rho=None,
                     noise=sgd_noise,
                 )
@@ -303,8 +324,8 @@ class CTGANSynthesizer(_Planning, _Trainer, _Sampler, Synthesizer):
                     f"{SGD_MECHANISM}: rate {plan.q:.4g}, {self.steps_} steps, "
                     f"noise multiplier {plan.sigma:.4g}"
                 ),
-                sensitivity=cfg.max_grad_norm,
-                sigma=float(plan.sigma) * cfg.max_grad_norm,  # type: ignore[arg-type]
+                sensitivity=k * cfg.max_grad_norm,
+                sigma=float(plan.sigma) * k * cfg.max_grad_norm,  # type: ignore[arg-type]
                 rho=None,
                 noise=sgd_noise,
             ),

@@ -67,6 +67,10 @@ class _Planning(_Fitted):
 
     # --- budget ---------------------------------------------------------------------------
     def _atom_columns(self, cfg: CTGANConfig) -> list[str]:
+        """Continuous columns whose point masses are discovered (none with a privacy unit
+        that may hold several rows: their thresholded histogram bounds one row's count)."""
+        if self.schema.max_rows_per_unit > 1:
+            return []
         public = build_domains(self.schema, bins=cfg.bins)
         return [
             d.name for d in public if cfg.discover_atoms and d.kind == "numerical" and d.continuous
@@ -76,7 +80,9 @@ class _Planning(_Fitted):
         self, eps: float, delta: float, d: int, n_atom_cols: int, cfg: CTGANConfig
     ) -> RDPAccountant:
         """The zCDP measurements' part of the budget (atoms, marginals), as an accountant
-        holding it; their noise scales are set here, before anything is measured."""
+        holding it; their noise scales are set here, before anything is measured (for a
+        privacy unit of up to k rows, every sensitivity k times one row's)."""
+        k = self.schema.max_rows_per_unit
         delta_atoms = delta * cfg.atom_delta_share if n_atom_cols else 0.0
         rho = epsilon_to_rho(eps, delta - delta_atoms)
         acct = RDPAccountant()
@@ -88,11 +94,11 @@ class _Planning(_Fitted):
             acct.spend(mechanism=ATOM_MECHANISM, rho=r, delta=delta_atoms)
         r = rho * cfg.count_share
         acct.spend(mechanism=COUNT_MECHANISM, rho=r)
-        self._count_rho, self._count_sigma = r, gaussian_sigma(sensitivity=1.0, rho=r)
+        self._count_rho, self._count_sigma = r, gaussian_sigma(sensitivity=float(k), rho=r)
         r = rho * (cfg.marginal_share - cfg.count_share)  # the count is carved out of it
         acct.spend(mechanism=MARGINAL_MECHANISM, rho=r)
         self._marginal_rho = r
-        self._marginal_sigma = gaussian_sigma(sensitivity=math.sqrt(d), rho=r)
+        self._marginal_sigma = gaussian_sigma(sensitivity=k * math.sqrt(d), rho=r)
         return acct
 
     def _has_label(self, cfg: CTGANConfig) -> bool:

@@ -121,6 +121,7 @@ class _Trainer(_Fitted):
         keys: np.ndarray,
         priv_gen: Any,
         noise: Any,
+        groups: np.ndarray | None = None,
     ) -> Any:
         g = _torch_generator(subkey(key, 3) >> 1)  # init, latent and generated rows' draws
         out_dim = layout.row_dim
@@ -131,14 +132,16 @@ class _Trainer(_Fitted):
         opt_g = torch.optim.Adam(gen.parameters(), lr=cfg.lr_generator, betas=(0.5, 0.9))
         opt_d = torch.optim.Adam(disc.parameters(), lr=cfg.lr_discriminator, betas=(0.5, 0.9))
         xt, ct = torch.as_tensor(x), torch.as_tensor(cells)
-        batches = PoissonBatches(keys, plan.q, subkey(key, 5))
+        # with a privacy unit the units are sampled, and the noise is k times one row's
+        batches = PoissonBatches(keys, plan.q, subkey(key, 5), groups)
+        k = self.schema.max_rows_per_unit
         d_model: Any = disc
         crit = None
         if plan.sigma is not None:
             self._charge(mechanism=SGD_MECHANISM, q=plan.q, sigma=plan.sigma,
                          steps=cfg.epochs * batches.steps_per_epoch)  # fmt: skip
             d_model, opt_d, crit = private_discriminator(
-                disc, opt_d, plan.sigma, cfg.max_grad_norm, cfg.batch_size, priv_gen, noise
+                disc, opt_d, plan.sigma * k, cfg.max_grad_norm, cfg.batch_size, priv_gen, noise
             )
         self._batches = batches
         nets = (gen, d_model, opt_g, opt_d, crit)
