@@ -413,6 +413,20 @@ def _averages(results: dict[str, Any]) -> list[str]:
     return lines + [""]
 
 
+def units_section() -> str:
+    """Person-level against row-level privacy (``benchmarks/units.py``'s last run), as a
+    section of RESULTS.md; empty when it has not run."""
+    path = HERE / "results" / "units.json"
+    if not path.exists():
+        return ""
+    from benchmarks.units import to_markdown as units_markdown
+
+    saved = json.loads(path.read_text())
+    meta = saved.pop("meta")
+    text = units_markdown(saved, meta).replace("# Person-level", "## Person-level", 1)
+    return "\n" + text
+
+
 def main(argv: list[str] | None = None) -> int:
     import os
 
@@ -437,7 +451,8 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
     if args.render:
         saved = json.loads(args.render.read_text())
-        (args.out / "RESULTS.md").write_text(to_markdown(saved["results"], saved["meta"]))
+        md = to_markdown(saved["results"], saved["meta"]) + units_section()
+        (args.out / "RESULTS.md").write_text(md)
         return 0
     tables = args.tables or (["health_insurance"] if args.quick else TABLES)
     epsilons: list[float | None] = [1.0] if args.quick else EPSILONS
@@ -483,7 +498,7 @@ def main(argv: list[str] | None = None) -> int:
     (args.out / "results" / f"{stamp}.json").write_text(
         json.dumps({"meta": meta, "results": results}, indent=2)
     )
-    md = to_markdown(results, meta)
+    md = to_markdown(results, meta) + ("" if args.quick else units_section())
     (args.out / ("RESULTS.quick.md" if args.quick else "RESULTS.md")).write_text(md)
     print(md)
     return 0

@@ -23,6 +23,7 @@ _LAZY = {
     "read_table": "tabsynth.data",
     "write_table": "tabsynth.data",
     "write_sample": "tabsynth.engines.sampling",
+    "release": "tabsynth.releases",
     "scan": "tabsynth.engines.sources",
     "evaluate": "tabsynth.evaluation",
     "PrivacyInfo": "tabsynth.models",
@@ -35,6 +36,7 @@ _LAZY = {
         for name in (
             "ArtifactError",
             "BudgetExceededError",
+            "ConfigError",
             "DataValidationError",
             "EngineError",
             "MissingExtraError",
@@ -43,6 +45,7 @@ _LAZY = {
             "PIILeakError",
             "PrivacyError",
             "PrivacyLeakWarning",
+            "RepeatedRowsWarning",
             "SchemaError",
             "TabsynthError",
             "UnsupportedFileError",
@@ -58,6 +61,7 @@ if TYPE_CHECKING:  # for type checkers and editors: the eager imports
     from tabsynth.errors import (
         ArtifactError,
         BudgetExceededError,
+        ConfigError,
         DataValidationError,
         EngineError,
         MissingExtraError,
@@ -66,12 +70,14 @@ if TYPE_CHECKING:  # for type checkers and editors: the eager imports
         PIILeakError,
         PrivacyError,
         PrivacyLeakWarning,
+        RepeatedRowsWarning,
         SchemaError,
         TabsynthError,
         UnsupportedFileError,
     )
     from tabsynth.evaluation import evaluate
     from tabsynth.models import PrivacyInfo, Synthesizer, available_models
+    from tabsynth.releases import release
     from tabsynth.schema import Schema, infer_schema
 
 
@@ -95,6 +101,7 @@ def __dir__() -> list[str]:
 __all__ = [
     "ArtifactError",
     "BudgetExceededError",
+    "ConfigError",
     "DataValidationError",
     "EngineError",
     "MissingExtraError",
@@ -104,6 +111,7 @@ __all__ = [
     "PrivacyError",
     "PrivacyInfo",
     "PrivacyLeakWarning",
+    "RepeatedRowsWarning",
     "Schema",
     "SchemaError",
     "Synthesizer",
@@ -111,12 +119,13 @@ __all__ = [
     "UnsupportedFileError",
     "__version__",
     "available_models",
-    "scan",
-    "write_sample",
     "evaluate",
     "fit",
     "infer_schema",
     "load",
     "read_table",
+    "release",
+    "scan",
+    "write_sample",
     "write_table",
 ]

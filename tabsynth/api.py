@@ -32,6 +32,7 @@ def fit(
     dataset: str | None = None,
     ledger: str | Path | None = None,
     allow_draft: bool = False,
+    ledger_details: dict[str, Any] | None = None,
     **options: Any,
 ) -> Synthesizer:
     """Fit a synthesizer on ``data`` under the public ``schema``.
@@ -54,6 +55,8 @@ def fit(
         ledger: the ledger file (default ``$TABSYNTH_LEDGER`` or ``~/.tabsynth``).
         allow_draft: fit a schema drafted from the data (``inferred_from_data: true``),
             which is refused by default; the model is then NOT FOR RELEASE everywhere.
+        ledger_details: public facts recorded with the ledger entry (e.g. the release and
+            version this fit is for); only with ``dataset``.
         **options: model options (e.g. ``bins=64`` for the copula).
 
     Returns:
@@ -81,13 +84,25 @@ def fit(
     if dataset is None:
         synth.fit(data)
     else:
-        _fit_charged(synth, data, dataset, ledger, seed if seed is not None else schema.seed)
+        _fit_charged(
+            synth,
+            data,
+            dataset,
+            ledger,
+            seed if seed is not None else schema.seed,
+            ledger_details or {},
+        )
     synth.seed_ = seed if seed is not None else schema.seed  # type: ignore[attr-defined]
     return synth
 
 
 def _fit_charged(
-    synth: Synthesizer, data: Any, dataset: str, path: str | Path | None, seed: int | None
+    synth: Synthesizer,
+    data: Any,
+    dataset: str,
+    path: str | Path | None,
+    seed: int | None,
+    extra: dict[str, Any],
 ) -> None:
     """Check and reserve the budget, fit, then record the actual spend (or cancel)."""
     from tabsynth.privacy.ledger import Cost, Ledger
@@ -103,7 +118,7 @@ def _fit_charged(
             stacklevel=3,
         )
     planned = synth.planned_cost()
-    details = {"model": synth.name, "schema_hash": synth.schema.hash()}
+    details = {**extra, "model": synth.name, "schema_hash": synth.schema.hash()}
     reservation = book.reserve(dataset, Cost(**planned), **details)
     try:
         synth.fit(data)

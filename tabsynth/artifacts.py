@@ -140,7 +140,8 @@ def _record_in_ledger(model: Any, path: Path, manifest_sha256: str, chash: str) 
         int(entry["entry"]),
         manifest_sha256=manifest_sha256,
         content_hash=chash,
-        location=str(path.resolve()),
+        # where the folder will live (a release saves it in a temporary folder first)
+        location=str(Path(getattr(model, "_artifact_location", None) or path).resolve()),
     )
 
 

@@ -84,6 +84,14 @@ class DataValidationError(TabsynthError, ValueError, _ProblemsMixin):
         super().__init__(self._init_problems(f"the data has {len(problems)} problem(s):", problems))
 
 
+class ConfigError(TabsynthError, ValueError, _ProblemsMixin):
+    """A release config is malformed; ``problems`` lists every issue."""
+
+    def __init__(self, problems: Iterable[Problem], *, source: str = "config") -> None:
+        problems = list(problems)
+        super().__init__(self._init_problems(f"{source} has {len(problems)} problem(s):", problems))
+
+
 class UnsupportedFileError(TabsynthError, ValueError):
     """A data path whose format tabsynth cannot read or write."""
 

@@ -53,17 +53,6 @@ def _summary_md(s: dict[str, Any]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _headline_utility(util: dict[str, Any] | None) -> dict[str, float] | None:
-    """The gradient-boosting TSTR AUC beside the real-trained one."""
-    if not util or "gradient boosting" not in util["models"]:
-        return None
-    gb = util["models"]["gradient boosting"]
-    real, syn = gb["real"]["scores"].get("auc"), gb["synthetic"]["scores"].get("auc")
-    if real is None or syn is None:
-        return None
-    return {"real_auc": real, "tstr_auc": syn, "ratio": syn / real}
-
-
 def _demo_ledger(path: Path, dataset: str) -> Any:
     """The demo's own ledger, with a cap of epsilon 10 for the example on first use."""
     from tabsynth.privacy.ledger import Ledger
@@ -86,6 +75,7 @@ def run_demo(
     from tabsynth.data import write_table
     from tabsynth.datasets import load_example, split
     from tabsynth.evaluation import evaluate
+    from tabsynth.evaluation.results import headline_utility
 
     step = progress or (lambda _: contextlib.nullcontext())
     t0 = time.perf_counter()
@@ -100,7 +90,8 @@ def run_demo(
         fit_s = time.perf_counter() - t
     # as many rows as the DP estimate of the training rows: sampling len(train) rows would
     # publish the exact private count in the release's size
-    n_out = max(1, round(float(model.rows_estimate_)))  # type: ignore[attr-defined]
+    assert model.rows_estimate_ is not None  # the copula always releases its noisy count
+    n_out = max(1, round(float(model.rows_estimate_)))
     with step(f"sampling {n_out} synthetic rows (the DP estimate of the row count)"):
         t = time.perf_counter()
         synthetic = model.sample(n_out, seed=0)
@@ -120,7 +111,7 @@ def run_demo(
             "rows": {"synthetic": len(synthetic), "estimate_dp": model.rows_estimate_},  # type: ignore[attr-defined]
             "timings": timings,
             "fidelity": {k: result.fidelity[k] for k in ("column_shapes", "pair_trends")},
-            "utility": _headline_utility(result.utility),
+            "utility": headline_utility(result.utility),
             "privacy_risk": {
                 k: result.privacy[k] for k in ("mia_auc", "dcr_share_closer_to_train")
             },

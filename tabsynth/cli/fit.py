@@ -140,7 +140,9 @@ def fit(
 
 @app.command()
 def verify(
-    model_path: Annotated[Path, typer.Argument(metavar="MODEL", help="Model folder.")],
+    model_path: Annotated[
+        Path, typer.Argument(metavar="PATH", help="Model folder, or a release version folder.")
+    ],
     ledger: Annotated[
         Path | None,
         typer.Option(
@@ -149,18 +151,30 @@ def verify(
         ),
     ] = None,
 ) -> None:
-    """Check every file of a saved MODEL, then print its guarantee and content hash.
+    """Check every file of a saved MODEL (or of a release version), then print its
+    guarantee and content hash.
 
     Exit 1 when any file was altered, added or removed, or (with --ledger) when the ledger's
     chain is broken or it holds no record of this content hash. Compare the printed hash
     with the one in the release notes or the ledger.
 
-    Example:
+    Examples:
 
         tabsynth verify model/ --ledger ledger.sqlite
+
+        tabsynth verify releases/claims/v2
     """
     from tabsynth.artifacts import verify_model
 
+    if (model_path / "release.json").is_file():
+        from tabsynth.errors import ArtifactError
+        from tabsynth.releases import verify_release
+
+        bad = verify_release(model_path)
+        if bad:
+            raise ArtifactError(f"{model_path}: " + "; ".join(bad))
+        typer.echo(f"release files: verified ({model_path / 'release.json'})")
+        model_path = model_path / "model"
     info = verify_model(model_path, ledger=ledger)
     typer.echo(f"files: {len(info['files'])} verified ({', '.join(info['files'])})")
     typer.echo(f"content hash: {info['content_hash']}")

@@ -12,8 +12,6 @@ sums; the model adds the noise once, to the totals.
 from __future__ import annotations
 
 import functools
-import hashlib
-import hmac
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -153,15 +151,9 @@ class _FileSource(TableSource):
     def fingerprint(self) -> str:
         """Keyed HMAC-SHA256 of the input files' bytes, read in 1 MiB blocks (the same for
         every engine, and for any partitioning)."""
-        from tabsynth.data.fingerprint import fingerprint_key
+        from tabsynth.data.fingerprint import file_fingerprint
 
-        mac = hmac.new(fingerprint_key(), digestmod=hashlib.sha256)
-        for f in self.files:
-            mac.update(f.name.encode() + b"\0")
-            with f.open("rb") as fh:
-                for block in iter(functools.partial(fh.read, 1 << 20), b""):
-                    mac.update(block)
-        return "hmac-sha256-files:" + mac.hexdigest()
+        return file_fingerprint(self.files)
 
     def column_names(self) -> list[str]:
         return self._lazy().collect_schema().names()

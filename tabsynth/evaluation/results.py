@@ -160,6 +160,17 @@ def evaluate(
     )
 
 
+def headline_utility(util: dict[str, Any] | None) -> dict[str, float] | None:
+    """The gradient-boosting TSTR AUC beside the real-trained one, and their ratio."""
+    if not util or "gradient boosting" not in util["models"]:
+        return None
+    gb = util["models"]["gradient boosting"]
+    real, syn = gb["real"]["scores"].get("auc"), gb["synthetic"]["scores"].get("auc")
+    if real is None or syn is None:
+        return None
+    return {"real_auc": real, "tstr_auc": syn, "ratio": syn / real}
+
+
 def pii_section(schema: Schema, scan: Any = None) -> dict[str, Any] | None:
     """What the report says about PII: the schema's policies, and the scan's findings (masked
     examples only), with the quasi-identifiers it found."""

@@ -25,6 +25,8 @@ class Synthesizer(ABC):
     name: ClassVar[str] = "base"
     # the most rows per privacy unit whose contribution the model's mechanisms bound
     unit_rows_supported: ClassVar[int] = 1
+    #: the released (noisy) row count, the default size of a release; None if unknown
+    rows_estimate_: float | None = None
     # the stress scenarios of ``tabsynth.sampling.scenarios`` the model can draw
     scenarios: ClassVar[tuple[str, ...]] = ()
 

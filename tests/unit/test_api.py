@@ -7,6 +7,7 @@ import tabsynth
 EXPECTED = {
     "ArtifactError",
     "BudgetExceededError",
+    "ConfigError",
     "DataValidationError",
     "EngineError",
     "MissingExtraError",
@@ -16,6 +17,7 @@ EXPECTED = {
     "PrivacyError",
     "PrivacyInfo",
     "PrivacyLeakWarning",
+    "RepeatedRowsWarning",
     "Schema",
     "SchemaError",
     "Synthesizer",
@@ -25,6 +27,7 @@ EXPECTED = {
     "available_models",
     "evaluate",
     "fit",
+    "release",
     "infer_schema",
     "scan",
     "write_sample",
@@ -50,6 +53,7 @@ def test_errors_are_value_or_type_errors():
         "UnsupportedFileError",
         "BudgetExceededError",
         "EngineError",
+        "ConfigError",
     ):
         assert issubclass(getattr(tabsynth, name), ValueError | TypeError), name
     assert issubclass(tabsynth.MissingExtraError, ImportError)

@@ -123,6 +123,7 @@ class CTGANSynthesizer(_Planning, _Trainer, _Sampler, Synthesizer):
             if atom_cols:
                 h = next(h for h in fixed.history if h["mechanism"] == ATOM_MECHANISM)
                 self._charge(mechanism=ATOM_MECHANISM, rho=h["rho"], delta=h["delta"])
+        self.rows_estimate_ = n_hat  # the DP row count (exact only in a non-private fit)
         self.atoms_ = discover_atoms(
             df,
             atom_cols,
@@ -349,7 +350,12 @@ class CTGANSynthesizer(_Planning, _Trainer, _Sampler, Synthesizer):
     array_format = "safetensors"
 
     def _state(self) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
-        meta = {"config": asdict(self.config_), "steps": self.steps_, "atoms": self.atoms_}
+        meta = {
+            "config": asdict(self.config_),
+            "steps": self.steps_,
+            "atoms": self.atoms_,
+            "rows_estimate": self.rows_estimate_,
+        }
         arrays = {f"net/{k}": v.detach().cpu().numpy() for k, v in self.net_.state_dict().items()}
         arrays["bias"] = self.bias_
         arrays["knots"] = self.knots_
@@ -407,6 +413,7 @@ class CTGANSynthesizer(_Planning, _Trainer, _Sampler, Synthesizer):
         net.eval()
         model.net_ = net
         model.steps_ = int(meta["steps"])
+        model.rows_estimate_ = meta.get("rows_estimate")
         model.bias_ = np.asarray(arrays["bias"], dtype=np.float32)
         model.knots_ = np.asarray(arrays["knots"], dtype=np.float64)
         model.pmfs_ = [np.asarray(arrays[f"pmf/{c}"], dtype=np.float64) for c in layout.names]
