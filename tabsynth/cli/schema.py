@@ -115,3 +115,83 @@ def schema_json(
         return
     atomic_write_text(output, text)
     typer.echo(f"wrote {output}")
+
+
+@schema_app.command("from-sdv")
+def schema_from_sdv(
+    metadata: Annotated[Path, typer.Argument(help="SDV metadata JSON (Metadata.save_to_json).")],
+    output: Annotated[Path, typer.Option("-o", "--output", help="Schema YAML to write.")],
+    table: Annotated[
+        str | None, typer.Option(help="The table, when the metadata holds several.")
+    ] = None,
+    data: Annotated[
+        Path | None,
+        typer.Option(help="The table itself: drafts the domains the metadata lacks (not DP)."),
+    ] = None,
+) -> None:
+    """Draft a schema from SDV metadata: sdtypes become kinds, SDV's PII sdtypes get a `pii`
+    entry (faked), and every public domain a DP schema still needs is listed for review.
+
+    SDV detects the ranges it writes (range_values, range_min, range_max) from the data, so a
+    schema built from them is a DRAFT (inferred_from_data: true) that `fit` refuses until a
+    reviewer replaces them with public knowledge. SDV is not needed: the metadata is JSON.
+
+    Example:
+
+        tabsynth schema from-sdv metadata.json -o schema.yaml
+    """
+    import yaml
+
+    from tabsynth._io import atomic_write_text
+    from tabsynth.schema.io import INFERRED_BANNER
+    from tabsynth.schema.sdv import from_sdv
+
+    frame = None
+    if data is not None:
+        from tabsynth.data import read_table
+
+        frame = read_table(data)
+    drafted, needs = from_sdv(metadata, table=table, data=frame)
+    body = yaml.safe_dump(drafted, sort_keys=False, allow_unicode=True)
+    head = INFERRED_BANNER if drafted["inferred_from_data"] else ""
+    if needs:
+        head += "# NEEDS REVIEW: public domains that SDV's metadata does not hold:\n"
+        head += "".join(f"#   {c}: {', '.join(n)}\n" for c, n in needs.items())
+    atomic_write_text(output, head + body)
+    for col, need in needs.items():
+        _say(f"  needs {', '.join(need)}: {col}")
+    if drafted["inferred_from_data"]:
+        _say("WARNING: its domains came from the data (SDV's ranges, or --data): review them")
+    typer.echo(
+        f"wrote {output} ({len(drafted['columns'])} columns"
+        + (
+            f"; {len(needs)} need a public domain before `schema validate` passes)"
+            if needs
+            else ")"
+        )
+    )
+
+
+@schema_app.command("to-sdv")
+def schema_to_sdv(
+    schema_path: Annotated[Path, typer.Argument(metavar="SCHEMA", help="Schema YAML/JSON.")],
+    output: Annotated[
+        Path | None, typer.Option("-o", "--output", help="JSON to write (default: stdout).")
+    ] = None,
+) -> None:
+    """Write SCHEMA as SDV metadata (one table; its public ranges as SDV's range fields).
+
+    Example:
+
+        tabsynth schema to-sdv schema.yaml -o metadata.json
+    """
+    from tabsynth._io import atomic_write_text
+    from tabsynth.schema import read_schema
+    from tabsynth.schema.sdv import to_sdv
+
+    text = json.dumps(to_sdv(read_schema(schema_path)), indent=2) + "\n"
+    if output is None:
+        typer.echo(text, nl=False)
+        return
+    atomic_write_text(output, text)
+    typer.echo(f"wrote {output}")
