@@ -113,6 +113,7 @@ def fidelity(
         "per_column": shapes,
         "per_pair": pairs,
         "coverage": _coverage(doms, r, s),
+        "correlations": _correlations(doms, r, s),
         "marginals": {dom.name: _marginal_table(dom, r, s) for dom in doms},
         "diversity": _diversity(r["frame"], s["frame"]),
         "note": "computed from the real data (not DP)",
@@ -194,6 +195,19 @@ def _marginal_table(
     dom: ColumnDomain, r: dict[str, Any], s: dict[str, Any], bins: int = 20
 ) -> dict[str, Any]:
     """Shares of real and synthetic rows per category, or per bin of the public range."""
+    if dom.is_numeric and dom.integer:
+        # integer-aligned bins (one value each when they fit): no bin straddles two integers
+        lo, hi = round(dom.edges[0]), round(dom.edges[-1])
+        width = max(1, -(-(hi - lo + 1) // bins))
+        n_bins = -(-(hi - lo + 1) // width)
+        shares = []
+        for x in (r["num"][dom.name], s["num"][dom.name]):
+            x = x[~np.isnan(x)]
+            idx = np.clip((np.rint(x) - lo) // width, 0, n_bins - 1).astype(int)
+            shares.append((np.bincount(idx, minlength=n_bins) / max(len(x), 1)).tolist())
+        starts = [lo + i * width for i in range(n_bins)]
+        labels = [str(a) if width == 1 else f"{a}-{min(a + width - 1, hi)}" for a in starts]
+        return {"labels": labels, "real": shares[0], "synthetic": shares[1], "numeric": True}
     if dom.is_numeric:
         edges = np.linspace(dom.edges[0], dom.edges[-1], bins + 1)
         shares = []
@@ -216,6 +230,7 @@ def _marginal_table(
 
 def _coverage(doms: list[ColumnDomain], r: dict[str, Any], s: dict[str, Any]) -> dict[str, Any]:
     cats, ranges = [], []
+    missing: dict[str, list[str]] = {}
     for dom in doms:
         if dom.is_numeric:
             rv, sv = r["num"][dom.name], s["num"][dom.name]
@@ -224,12 +239,31 @@ def _coverage(doms: list[ColumnDomain], r: dict[str, Any], s: dict[str, Any]) ->
                 lo, hi = max(rv.min(), sv.min()), min(rv.max(), sv.max())
                 ranges.append(max(hi - lo, 0) / (rv.max() - rv.min()))
         else:
-            seen = set(np.unique(r["cells"][dom.name]))
-            cats.append(len(seen & set(np.unique(s["cells"][dom.name]))) / max(len(seen), 1))
+            seen = set(np.unique(r["cells"][dom.name]).tolist())
+            made = set(np.unique(s["cells"][dom.name]).tolist())
+            cats.append(len(seen & made) / max(len(seen), 1))
+            names = dom.cell_names()
+            lost = [str(names[c]) for c in sorted(seen - made)]
+            if lost:
+                missing[dom.name] = lost
     return {
         "category_coverage": float(np.mean(cats)) if cats else 1.0,
         "range_coverage": float(np.mean(ranges)) if ranges else 1.0,
+        # categories the real table holds and the synthetic one never produces
+        "missing_categories": missing,
     }
+
+
+def _correlations(doms: list[ColumnDomain], r: dict[str, Any], s: dict[str, Any]) -> dict[str, Any]:
+    """Pearson correlations of the numeric columns, real and synthetic (for the heatmaps)."""
+    names = [d.name for d in doms if d.is_numeric]
+    out: dict[str, Any] = {"names": names}
+    for key, side in (("real", r), ("synthetic", s)):
+        mat = np.eye(len(names))
+        for i, j in combinations(range(len(names)), 2):
+            mat[i, j] = mat[j, i] = _corr(side["num"][names[i]], side["num"][names[j]])
+        out[key] = mat.tolist()
+    return out
 
 
 def _diversity(real: pl.DataFrame, syn: pl.DataFrame) -> dict[str, Any]:

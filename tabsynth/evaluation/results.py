@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from tabsynth._version import __version__
 from tabsynth.data import to_polars
 from tabsynth.errors import DataValidationError, Problem
 from tabsynth.schema.model import Schema
@@ -14,7 +15,7 @@ from tabsynth.schema.model import Schema
 MIN_HOLDOUT = 50
 
 
-@dataclass
+@dataclass(repr=False)
 class EvaluationResult:
     """Everything ``evaluate`` measured; renders inline in Jupyter and as an HTML report."""
 
@@ -38,6 +39,45 @@ class EvaluationResult:
             "collapse": self.collapse,
             "audit": self.audit,
         }
+
+    def summary(self) -> str:
+        """The headline figures in a few lines (``print(result)`` shows the same)."""
+        fid, risk = self.fidelity, self.privacy
+        head = headline_utility(self.utility)
+        cert = self.certificate
+        lines = [
+            f"tabsynth evaluation of {self.meta.get('schema', 'a table')}: "
+            + ", ".join(f"{v:,} {k}" for k, v in self.meta.get("rows", {}).items()),
+            f"  guarantee: {cert['label'] if cert else 'not stated (no model given)'}",
+            f"  fidelity:  quality {fid['quality']['score']:.3f}, column shapes "
+            f"{fid['column_shapes']:.3f}, pair trends {fid['pair_trends']:.3f}, 3-way TVD "
+            f"{fid['three_way_tvd']:.3f}",
+        ]
+        if head:
+            lines.append(
+                f"  utility:   TSTR AUC {head['tstr_auc']:.3f} against {head['real_auc']:.3f} "
+                f"trained on real (ratio {head['ratio']:.3f})"
+            )
+        lines.append(
+            f"  risk:      membership AUC {risk['mia_auc']:.3f} (0.5 = coin flip), copies of "
+            f"training rows {risk['exact_copies_of_train']:.3f}"
+        )
+        lost = fid.get("coverage", {}).get("missing_categories", {})
+        if lost:
+            lines.append(
+                "  missing:   " + "; ".join(f"{c}: {', '.join(v)}" for c, v in lost.items())
+            )
+        lines.append("  (figures from the real data: diagnostics, not part of the guarantee)")
+        return "\n".join(lines)
+
+    def __str__(self) -> str:
+        return self.summary()
+
+    def __repr__(self) -> str:
+        q = self.fidelity["quality"]["score"]
+        head = headline_utility(self.utility)
+        tstr = f" tstr_ratio={head['ratio']:.3f}" if head else ""
+        return f"<EvaluationResult quality={q:.3f}{tstr} mia_auc={self.privacy['mia_auc']:.3f}>"
 
     def to_json(self, path: str | Path | None = None) -> str:
         """JSON text of the results, written atomically when ``path`` is given."""
@@ -83,6 +123,7 @@ def _check_inputs(real: Any, synthetic: Any, holdout: Any, schema: Schema) -> No
         problems.append(
             Problem("holdout", f"lacks the target {schema.target!r}", "include the target column")
         )
+    problems += _overlap(to_polars(real)[0], to_polars(holdout)[0], schema)
     n_hold = to_polars(holdout)[0].height
     if n_hold < MIN_HOLDOUT:
         problems.append(
@@ -94,6 +135,45 @@ def _check_inputs(real: Any, synthetic: Any, holdout: Any, schema: Schema) -> No
         )
     if problems:
         raise DataValidationError(problems)
+
+
+def _overlap(real: Any, holdout: Any, schema: Schema) -> list[Problem]:
+    """A holdout that holds training rows measures nothing: refused. Rows are matched by the
+    schema's identifier columns when both tables have one (a shared id is the same record),
+    else the holdout is refused only when every one of its rows is also a training row."""
+    ids = [c.name for c in schema.columns if c.kind == "identifier" and c.pii is None]
+    for col in ids:
+        if col in real.columns and col in holdout.columns:
+            values = real.get_column(col).drop_nulls()
+            # a record id (unique per row) or the privacy unit names who a row is; codes
+            # that repeat (a diagnosis code kept as an identifier) do not
+            if col != schema.privacy_unit and values.n_unique() < values.len():
+                continue
+            shared = holdout.get_column(col).is_in(values.implode()).sum()
+            if shared:
+                return [
+                    Problem(
+                        "holdout",
+                        f"{shared} of its rows have a {col!r} that the training table holds "
+                        "too (the same records)",
+                        "keep the holdout apart: `tabsynth split DATA --holdout 0.2` (with "
+                        "--by for a privacy unit)",
+                    )
+                ]
+    cols = [c for c in holdout.columns if c in real.columns]
+    if holdout.height and cols:
+        inside = holdout.select(cols).join(
+            real.select(cols).unique(), on=cols, how="semi", nulls_equal=True
+        )
+        if inside.height == holdout.height and real.select(cols).n_unique() > 0.5 * real.height:
+            return [
+                Problem(
+                    "holdout",
+                    "every one of its rows is also a training row",
+                    "pass real rows kept out of training (`tabsynth split`)",
+                )
+            ]
+    return []
 
 
 def evaluate(
@@ -156,8 +236,16 @@ def evaluate(
             "schema_hash": schema.hash(),
             "rows": n,
             "evaluation_seed": seed,
+            "created": _now(),
+            "tabsynth_version": __version__,
         },
     )
+
+
+def _now() -> str:
+    import datetime as dt
+
+    return dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
 
 
 def headline_utility(util: dict[str, Any] | None) -> dict[str, float] | None:

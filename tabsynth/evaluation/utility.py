@@ -226,9 +226,12 @@ def _by_group(
     for col in protected:
         g = holdout[col].astype(str).to_numpy()
         groups[col] = {
-            v: _scores(
-                task, y[g == v], pred[g == v], None if proba is None else proba[g == v], classes
-            )
+            v: {
+                **_scores(
+                    task, y[g == v], pred[g == v], None if proba is None else proba[g == v], classes
+                ),
+                "n": int((g == v).sum()),  # holdout rows of the group
+            }
             for v in sorted(set(g))
         }
     return groups

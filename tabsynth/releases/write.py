@@ -102,11 +102,12 @@ def write_version(
         (tmp / "pii_scan.json").write_text(json.dumps(scan_report, indent=2) + "\n")
     with step("evaluating fidelity, utility and privacy risk"):
         result = evaluate(train, syn, holdout, schema, model=model, pii_scan=scan_report)
+        checks = [_releasable(model), leak_check, *run_checks(result.to_dict(), cfg.checks)]
+        passed = all(c.passed for c in checks)
         result.meta["release"] = {"name": cfg.name, "version": f"v{version}"}
+        result.meta["checks"] = [c.to_dict() for c in checks]  # the report's verdict
         result.to_html(tmp / "report.html")
         result.to_json(tmp / "report.json")
-    checks = [_releasable(model), leak_check, *run_checks(result.to_dict(), cfg.checks)]
-    passed = all(c.passed for c in checks)
     out_name = None
     if passed:
         fmt = cfg.format or ("parquet" if cfg.data.suffix.lower() == ".parquet" else "csv")

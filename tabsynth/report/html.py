@@ -5,12 +5,19 @@ It renders an ``EvaluationResult``: numbers that ``evaluate`` computed, never ra
 
 from __future__ import annotations
 
-import base64
 import html
-import io
 from typing import Any
 
-from tabsynth.errors import require_extra
+from tabsynth.report.plots import (
+    collapse_plot,
+    correlation_heatmaps,
+    distance_plot,
+    marginal_plots,
+    pair_heatmap,
+    plt_,
+    png,
+    tstr_plot,
+)
 
 CSS = """
 body{font-family:system-ui,-apple-system,Segoe UI,sans-serif;max-width:1100px;margin:2em auto;
@@ -21,6 +28,10 @@ text-align:left}th{background:#f3f5f9}.ok{color:#17663a}.warn{color:#a4361c;font
 .note{color:#5a6478;font-size:.9em}img{max-width:100%}.cards{display:flex;gap:1em;flex-wrap:wrap}
 .card{border:1px solid #d5dbe6;border-radius:8px;padding:.8em 1.2em;min-width:180px}
 .card b{font-size:1.5em;display:block}
+.statement{background:#f3f7fd;border-left:5px solid #5b7db1;padding:.6em 1.2em;margin:1em 0}
+.verdict{padding:.6em 1.2em;border-radius:8px;margin:1em 0;font-weight:600}
+.pass{background:#e3f4e8;color:#17663a}.fail{background:#fbe6e1;color:#a4361c}
+td.pass,td.fail{font-weight:600}
 """
 
 
@@ -29,131 +40,18 @@ def _esc(x: Any) -> str:
 
 
 def _fmt(x: Any, digits: int = 3) -> str:
+    """A value as a reader wants it: numbers rounded, no Python reprs (dicts, lists, None)."""
+    if x is None:
+        return "—"
+    if isinstance(x, bool):
+        return "yes" if x else "no"
     if isinstance(x, float):
         return f"{x:.{digits}f}" if x == 0 or abs(x) >= 0.01 else f"{x:.3g}"
+    if isinstance(x, dict):
+        return ", ".join(f"{_esc(k)} {_fmt(v, digits)}" for k, v in x.items())
+    if isinstance(x, list | tuple):
+        return ", ".join(_fmt(v, digits) for v in x)
     return _esc(x)
-
-
-def _png(fig: Any) -> str:
-    import matplotlib.pyplot as plt
-
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=90, bbox_inches="tight")
-    plt.close(fig)
-    data = base64.b64encode(buf.getvalue()).decode()
-    return f'<img alt="plot" src="data:image/png;base64,{data}">'
-
-
-def _plt() -> Any:
-    mpl = require_extra("matplotlib", "report")
-    mpl.use("Agg")
-    import matplotlib.pyplot as plt
-
-    return plt
-
-
-def _marginal_plots(fid: dict[str, Any], max_cols: int = 16) -> str:
-    plt = _plt()
-    items = list(fid.get("marginals", {}).items())[:max_cols]
-    if not items:
-        return ""
-    ncol = 4
-    nrow = (len(items) + ncol - 1) // ncol
-    fig, axes = plt.subplots(nrow, ncol, figsize=(4 * ncol, 2.6 * nrow), squeeze=False)
-    for ax, (name, m) in zip(axes.ravel(), items, strict=False):
-        x = range(len(m["labels"]))
-        width = 0.42
-        ax.bar([i - width / 2 for i in x], m["real"], width, label="real", color="#5b7db1")
-        ax.bar(
-            [i + width / 2 for i in x], m["synthetic"], width, label="synthetic", color="#e39a4b"
-        )
-        ax.set_title(f"{name} (score {fid['per_column'].get(name, float('nan')):.3f})", fontsize=9)
-        step = max(1, len(m["labels"]) // 6)
-        ax.set_xticks(list(x)[::step])
-        ax.set_xticklabels(m["labels"][::step], rotation=45, fontsize=7, ha="right")
-        ax.tick_params(axis="y", labelsize=7)
-    for ax in axes.ravel()[len(items) :]:
-        ax.axis("off")
-    axes[0][0].legend(fontsize=8)
-    fig.tight_layout()
-    return _png(fig)
-
-
-def _pair_heatmap(fid: dict[str, Any]) -> str:
-    import numpy as np
-
-    plt = _plt()
-    names = list(fid.get("per_column", {}))
-    if len(names) < 2:
-        return ""
-    idx = {n: i for i, n in enumerate(names)}
-    mat = np.ones((len(names), len(names)))
-    for key, score in fid["per_pair"].items():
-        a, b = key.split("|")
-        mat[idx[a], idx[b]] = mat[idx[b], idx[a]] = score
-    fig, ax = plt.subplots(figsize=(0.45 * len(names) + 2, 0.45 * len(names) + 1.5))
-    im = ax.imshow(mat, vmin=min(0.5, float(mat.min())), vmax=1, cmap="RdYlGn")
-    ax.set_xticks(range(len(names)))
-    ax.set_xticklabels(names, rotation=90, fontsize=7)
-    ax.set_yticks(range(len(names)))
-    ax.set_yticklabels(names, fontsize=7)
-    fig.colorbar(im, ax=ax, fraction=0.046, label="pair similarity (1 = identical)")
-    return _png(fig)
-
-
-def _tstr_plot(util: dict[str, Any]) -> str:
-    plt = _plt()
-    main = "r2" if util["task"] == "regression" else "auc"
-    labels, vals, los, his, colors = [], [], [], [], []
-    for name, entry in util["models"].items():
-        for source, color in (("real", "#5b7db1"), ("synthetic", "#e39a4b")):
-            v = entry[source]["scores"].get(main)
-            ci = entry[source]["ci95"].get(main, [v, v])
-            if v is None:
-                continue
-            labels.append(f"{name}\ntrained on {source}")
-            vals.append(v)
-            los.append(v - ci[0])
-            his.append(ci[1] - v)
-            colors.append(color)
-    fig, ax = plt.subplots(figsize=(1.6 * len(vals) + 1, 3))
-    ax.bar(range(len(vals)), vals, yerr=[los, his], color=colors, capsize=4)
-    ax.set_xticks(range(len(vals)))
-    ax.set_xticklabels(labels, fontsize=7)
-    ax.set_ylabel(f"{main.upper()} on the real holdout")
-    ax.set_ylim(min(0.5, min(vals) - 0.05) if main == "auc" else None, None)
-    return _png(fig)
-
-
-def _distance_plot(priv: dict[str, Any]) -> str:
-    plt = _plt()
-    h = priv.get("distance_histogram")
-    if not h:
-        return ""
-    edges = h["edges"]
-    mids = [(a + b) / 2 for a, b in zip(edges[:-1], edges[1:], strict=True)]
-    width = edges[1] - edges[0]
-    fig, ax = plt.subplots(figsize=(6, 3))
-    ax.bar(mids, h["to_train"], width, alpha=0.6, label="synthetic → nearest train row")
-    ax.bar(mids, h["to_holdout"], width, alpha=0.6, label="synthetic → nearest holdout row")
-    ax.set_xlabel("distance to the closest real record")
-    ax.set_ylabel("synthetic rows")
-    ax.legend(fontsize=8)
-    return _png(fig)
-
-
-def _collapse_plot(gens: list[dict[str, Any]]) -> str:
-    plt = _plt()
-    fig, ax = plt.subplots(figsize=(6, 3))
-    x = [g["generation"] for g in gens]
-    for key, label in (("column_shapes", "column shapes"), ("pair_trends", "pair trends")):
-        ax.plot(x, [g[key] for g in gens], marker="o", label=label)
-    ax.plot(x, [1 - g["three_way_tvd"] for g in gens], marker="o", label="1 - 3-way TVD")
-    ax.set_xlabel("generation (refits on the previous generation's output)")
-    ax.set_ylabel("fidelity to the real data")
-    ax.set_xticks(x)
-    ax.legend(fontsize=8)
-    return _png(fig)
 
 
 def _audit_section(audit: dict[str, Any]) -> str:
@@ -171,7 +69,7 @@ def _audit_section(audit: dict[str, Any]) -> str:
         )
         for r in runs
     ]
-    plt = _plt()
+    plt = plt_()
     fig, ax = plt.subplots(figsize=(6, 2.6))
     names = [r["model"] for r in runs]
     ax.barh(names, [r["epsilon_lower_bound"] for r in runs], color="#4c78a8", label="lower bound")
@@ -187,7 +85,8 @@ def _audit_section(audit: dict[str, Any]) -> str:
         + _table(rows, head)
         + f"<p class='note'><b>{_esc(audit.get('verdict', ''))}</b> Lower bounds at "
         f"{_fmt(runs[0]['confidence'])} confidence (Clopper-Pearson); an audit can prove a "
-        "claim wrong, never right.</p>" + _png(fig)
+        "claim wrong, never right.</p>"
+        + png(fig, "Bar chart of each model's empirical epsilon lower bound against its claim.")
     )
 
 
@@ -210,8 +109,19 @@ def _certificate(cert: dict[str, Any] | None) -> str:
         else "<span class='warn'>NOT releasable (non-private, or reproducible noise)</span>"
     )
     rows = [("guarantee", cert.get("label")), ("status", "")]
+    entry = cert.get("ledger_entry")
+    shown = {
+        "sampling_seed": "not set (fresh randomness)"
+        if cert.get("sampling_seed") is None
+        else cert.get("sampling_seed"),
+        "ledger_entry": "not charged to a ledger"
+        if not entry
+        else f"entry {entry.get('entry')} of dataset {entry.get('dataset')!r} "
+        f"({entry.get('ledger')})",
+        "rho": "—" if cert.get("rho") is None else cert.get("rho"),
+    }
     rows += [
-        (k, cert.get(k))
+        (k, shown.get(k, cert.get(k)))
         for k in (
             "epsilon",
             "delta",
@@ -257,21 +167,37 @@ def _utility_section(util: dict[str, Any] | None) -> str:
                 )
     groups = []
     for name, entry in util["models"].items():
-        for source in ("real", "synthetic"):
-            for col, by in entry[source]["by_group"].items():
-                for value, sc in by.items():
-                    main = sc.get("auc", sc.get("r2"))
-                    groups.append((name, source, col, value, main if main is not None else "-"))
+        real_by, syn_by = entry["real"]["by_group"], entry["synthetic"]["by_group"]
+        for col, by in real_by.items():
+            for value, sc in by.items():
+                other = syn_by.get(col, {}).get(value, {})
+                groups.append((name, col, value, sc.get("n"), _main(sc), _main(other)))
     ratios = ", ".join(
         f"{n}: {e['ratio']:.3f}" for n, e in util["models"].items() if e.get("ratio") is not None
     )
     return (
         f"<p>TSTR / TRTR ratio of the headline metric — {_esc(ratios)}</p>"
-        + _tstr_plot(util)
+        + tstr_plot(util)
         + _table(rows, ("model", "training data", "metric", "value", "95% interval"))
         + "<h3>By protected group (holdout subsets)</h3>"
-        + _table(groups, ("model", "trained on", "attribute", "group", "AUC / R²"))
+        + _table(
+            groups,
+            (
+                "model",
+                "attribute",
+                "group",
+                "holdout rows",
+                "trained on real",
+                "trained on synthetic",
+            ),
+        )  # fmt: skip
+        + "<p class='note'>AUC (R² for a numeric target) within each group of the holdout.</p>"
     )
+
+
+def _main(sc: dict[str, Any]) -> Any:
+    v = sc.get("auc", sc.get("r2"))
+    return "—" if v is None else v
 
 
 def _pii_section(pii: dict[str, Any]) -> str:
@@ -374,16 +300,36 @@ def _fidelity_table(fid: dict[str, Any]) -> str:
             ("synthetic rows copying a real row", fid["diversity"]["exact_copies_of_real_share"]),
         ],
         ("measure", "value"),
+    ) + _missing(fid["coverage"].get("missing_categories", {}))
+
+
+def _missing(missing: dict[str, list[str]]) -> str:
+    if not missing:
+        return "<p class='note'>Every category of the real table appears in the synthetic one.</p>"
+    rows = [(col, ", ".join(cats)) for col, cats in missing.items()]
+    return (
+        "<p class='warn'>Categories the real table holds and the synthetic one never produces "
+        "(rare cells the DP noise hid):</p>" + _table(rows, ("column", "missing categories"))
     )
 
 
 def _risk_table(priv: dict[str, Any]) -> str:
     mia_ci = priv["mia_auc_ci95"]
+    eq = priv.get("exact_copies_equal_size")
+    if eq:
+        size = f" ({eq['synthetic_rows']:,} synthetic rows against {eq['real_rows_each']:,} real)"
+        copies, base = eq["train"], eq["holdout"]
+    else:
+        size, copies, base = "", priv["exact_copies_of_train"], priv["exact_matches_of_holdout"]
     return _table(
         [
             ("synthetic rows closer to train than to holdout", priv["dcr_share_closer_to_train"]),
-            ("exact copies of train rows", priv["exact_copies_of_train"]),
-            ("exact matches of holdout rows (base rate)", priv["exact_matches_of_holdout"]),
+            (f"synthetic rows that copy a train row{size}", copies),
+            (
+                "synthetic rows that copy a holdout row: the base rate of copies a model that "
+                f"never saw those people makes{size}",
+                base,
+            ),
             (
                 "membership-inference AUC",
                 f"{priv['mia_auc']:.3f} [{mia_ci[0]:.3f}, {mia_ci[1]:.3f}]",
@@ -397,7 +343,7 @@ def _collapse_section(collapse: list[dict[str, Any]]) -> str:
     return (
         "<h2>Model collapse</h2><p class='note'>Each generation is fitted on the "
         "previous one's output and scored against the real data.</p>"
-        + _collapse_plot(collapse)
+        + collapse_plot(collapse)
         + _table(
             [
                 (g["generation"], g["column_shapes"], g["pair_trends"], g["three_way_tvd"])
@@ -408,27 +354,100 @@ def _collapse_section(collapse: list[dict[str, Any]]) -> str:
     )
 
 
+def _odds(eps: float) -> str:
+    """epsilon in odds: what an attacker's 1:10 prior can become at most."""
+    import math
+
+    after = 10 / math.exp(eps)
+    return f"1:{after:.2g}" if after < 10 else "1:10"
+
+
+def _statement(result: Any) -> str:
+    """The guarantee in plain language, first: who is protected, what epsilon means in odds,
+    what the public schema discloses."""
+    cert = result.certificate
+    meta = result.meta
+    made, version = meta.get("created", ""), meta.get("tabsynth_version", "")
+    when = f"Report of {_esc(made)}, tabsynth {_esc(version)}."
+    if cert is None or cert.get("epsilon") is None:
+        what = (
+            "<b>No differential-privacy guarantee is stated here</b>: no model was given, or it "
+            "was fitted without privacy."
+        )
+        return f"<div class='statement'><p>{what}</p><p class='note'>{when}</p></div>"
+    eps, delta = float(cert["epsilon"]), cert.get("delta") or 0.0
+    who = cert.get("neighbouring") or "add/remove one record"
+    unit = "each person (all of their rows)" if "all its rows" in who else "each row (one record)"
+    released = (
+        "" if cert.get("releasable") else " <b class='warn'>This model is NOT FOR RELEASE.</b>"
+    )
+    return (
+        "<div class='statement'>"
+        f"<p><b>What is protected:</b> {unit}: {_esc(who)}. Whatever an attacker knows "
+        f"besides, this release changes the odds of any conclusion about one of them by a "
+        f"factor of at most e<sup>ε</sup> = {2.718281828**eps:.3g} (ε = {eps:.3g}), except "
+        f"with probability δ = {delta:.2g}: odds of 1:10 that a person is in the table become "
+        f"at most {_odds(eps)}.{released}</p>"
+        "<p><b>What the schema discloses:</b> the schema is public and is released as written "
+        "(column names, kinds, category lists, bounds; hash "
+        f"{_esc(str(meta.get('schema_hash', ''))[:12])}…); the guarantee covers what the model "
+        "learned from the rows, not what the schema says.</p>"
+        f"<p class='note'>{when} The figures below the certificate were computed from the real "
+        "data: diagnostics for the data steward, not part of the guarantee.</p></div>"
+    )
+
+
+def _verdict(checks: list[dict[str, Any]] | None) -> str:
+    """The release's checks, colour-coded, with the overall verdict."""
+    if not checks:
+        return ""
+    ok = all(c["passed"] for c in checks)
+    rows = "".join(
+        f"<tr><td>{_esc(c['name'])}</td><td>{_esc(c['what'])}</td>"
+        f"<td>{_fmt(c['value'])}</td><td>{'≥' if c['direction'] == 'min' else '≤'} "
+        f"{_fmt(c['threshold'])}</td><td class='{'pass' if c['passed'] else 'fail'}'>"
+        f"{'pass' if c['passed'] else 'FAIL'}</td></tr>"
+        for c in checks
+    )
+    head = "<tr><th>check</th><th>what</th><th>value</th><th>required</th><th>result</th></tr>"
+    word = "Every check passed" if ok else "FAILED: a check is not met, nothing is released"
+    return (
+        f"<div class='verdict {'pass' if ok else 'fail'}'>{word}</div><table>{head}{rows}</table>"
+    )
+
+
+def _release(meta: dict[str, Any]) -> str:
+    rel = meta.get("release")
+    return f" — release {_esc(rel['name'])} {_esc(rel['version'])}" if rel else ""
+
+
+def _rows_line(rows: Any) -> str:
+    if not isinstance(rows, dict):
+        return _fmt(rows)
+    return ", ".join(f"{int(v):,} {_esc(k)}" for k, v in rows.items())
+
+
 def render(result: Any, *, fragment: bool = False) -> str:
     """The report as HTML text (a whole page, or a fragment for Jupyter)."""
     fid, priv, util = result.fidelity, result.privacy, result.utility
     body = f"""
-<h1>tabsynth release report: {_esc(result.meta.get("schema", ""))}</h1>
-<p class='note'>Rows: {_esc(result.meta.get("rows"))}. Schema hash
-{_esc(str(result.meta.get("schema_hash", ""))[:16])}…. All fidelity, utility and risk figures
-below were computed from the real data: they are diagnostics for the data steward, not part of
-the differential-privacy guarantee.</p>
+<h1>tabsynth release report: {_esc(result.meta.get("schema", ""))}{_release(result.meta)}</h1>
+{_statement(result)}
+{_verdict(result.meta.get("checks"))}
+<p class='note'>Rows: {_rows_line(result.meta.get("rows"))}.</p>
 <div class='cards'>{_cards(result)}</div>
 <h2>DP certificate</h2>{_certificate(result.certificate)}
 <h2>Fidelity</h2>
 {_fidelity_table(fid)}
-<h3>Marginals</h3>{_marginal_plots(fid)}
-<h3>Pairwise similarity</h3>{_pair_heatmap(fid)}
+<h3>Marginals</h3>{marginal_plots(fid)}
+<h3>Correlations of the numeric columns</h3>{correlation_heatmaps(fid)}
+<h3>Pairwise similarity</h3>{pair_heatmap(fid)}
 <h2>Utility: train on synthetic, test on real</h2>{_utility_section(util)}
 <h2>Privacy risk</h2>
 {_risk_table(priv)}
 <p class='note'>A share near 0.5 and an AUC near 0.5 mean an attacker holding the release
 cannot tell the people it was fitted on from fresh people.</p>
-{_distance_plot(priv)}
+{distance_plot(priv)}
 {_anonymeter_section(priv.get("anonymeter"))}
 """
     if result.collapse:

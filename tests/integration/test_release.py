@@ -80,6 +80,7 @@ def test_a_release_run_twice_gives_v1_and_v2_each_with_every_file_and_its_ledger
         assert man["rows"]["train"] == 2400 and man["rows"]["holdout"] == 600
         assert man["ledger"]["dataset"] == "health"
         assert verify_release(folder) == []
+        assert "Every check passed" in (folder / "report.html").read_text()
         synthetic = pl.read_csv(folder / "synthetic.csv")
         assert synthetic.height == man["rows"]["synthetic"]  # the DP estimate of the rows
         assert abs(synthetic.height - 2400) < 300
@@ -106,6 +107,8 @@ def test_a_check_out_of_reach_exits_1_and_keeps_the_report_but_no_synthetic_tabl
     man = json.loads((folder / "release.json").read_text())
     assert man["status"] == "failed" and man["synthetic"] is None
     assert not (folder / "synthetic.csv").exists() and (folder / "report.html").exists()
+    report = (folder / "report.html").read_text()
+    assert "class='verdict fail'" in report and "release health v1" in report
     assert [c["version"] for c in _commits(root)] == ["v1"]  # its fit was charged all the same
 
 

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
 import tempfile
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -16,6 +18,7 @@ import pytest
 import tabsynth
 from tabsynth.errors import DataValidationError
 from tabsynth.evaluation import evaluate
+from tabsynth.evaluation.fidelity import fidelity
 
 
 @pytest.fixture(scope="module")
@@ -125,9 +128,69 @@ def test_report_opens_in_headless_chromium_with_every_plot(split_health, tmp_pat
         text=True,
         timeout=120,
     )
-    assert 'data-probe="images=4;broken=0"' in out.stdout, out.stdout[-500:]
+    assert 'data-probe="images=5;broken=0"' in out.stdout, out.stdout[-500:]
     console = [ln for ln in out.stderr.splitlines() if "CONSOLE" in ln or "Uncaught" in ln]
     assert console == []
+    keep = os.environ.get("TABSYNTH_ARTIFACTS")  # CI keeps a screenshot of the report
+    if keep:
+        Path(keep).mkdir(parents=True, exist_ok=True)
+        shot = Path(keep) / "report.png"
+        subprocess.run(
+            [_chromium() or "chromium", "--headless", "--no-sandbox", "--disable-gpu",
+             f"--user-data-dir={tempfile.mkdtemp()}", "--hide-scrollbars",
+             "--window-size=1200,3000", f"--screenshot={shot}",
+             (tmp_path / "report.html").as_uri()],
+            capture_output=True, timeout=120, check=False,
+        )  # fmt: skip
+        assert shot.stat().st_size > 10_000
+
+
+def test_report_reads_as_prose_and_tables_not_python(split_health):
+    """The guarantee first in words, a verdict when there are checks, no Python reprs, every
+    plot described, missing categories named, integer columns binned on integers."""
+    train, holdout, schema = split_health
+    model = tabsynth.fit(train, schema, epsilon=1.0)
+    result = evaluate(train, model.sample(len(train), seed=0), holdout, schema, model=model)
+    result.meta["checks"] = [
+        {"name": "quality", "what": "quality score", "direction": "min", "threshold": 0.99,
+         "value": 0.95, "passed": False},
+    ]  # fmt: skip
+    html = result.to_html()
+    text = re.sub(r'src="data:[^"]+"', "", html)
+    assert "{'" not in text and "None" not in text and "[{" not in text
+    assert text.index("What is protected") < text.index("DP certificate")
+    assert "odds of 1:10 that a person is in the table become at most 1:3.7" in text
+    assert "class='verdict fail'" in text and "FAIL</td>" in text
+    assert 'alt="plot"' not in text and text.count("<img alt=") == 5
+    assert "sampling_seed</td><td>not set (fresh randomness)" in text
+    age = result.fidelity["marginals"]["age"]["labels"]
+    assert all(part.isdigit() for label in age for part in label.split("-"))
+    lost = result.fidelity["coverage"]["missing_categories"]
+    for col, cats in lost.items():
+        assert f"<td>{col}</td><td>{', '.join(cats)}" in html.replace("&lt;", "<").replace(
+            "&gt;", ">"
+        )
+
+
+def test_a_holdout_that_overlaps_the_training_rows_is_refused(split_health):
+    from tabsynth.errors import DataValidationError
+
+    train, holdout, schema = split_health
+    with pytest.raises(DataValidationError, match="every one of its rows is also a training row"):
+        evaluate(train, train, train.iloc[:400], schema, utility=False)
+    sch = tabsynth.Schema.from_dict(
+        {
+            **schema.model_dump(mode="json"),
+            "columns": [
+                *schema.model_dump(mode="json")["columns"],
+                {"name": "rid", "kind": "identifier"},
+            ],
+        }  # fmt: skip
+    )
+    tr = train.assign(rid=[f"r{i}" for i in range(len(train))])
+    ho = holdout.assign(rid=[f"r{i}" for i in range(len(holdout))])  # ids reused: same records
+    with pytest.raises(DataValidationError, match="have a 'rid' that the training table holds"):
+        evaluate(tr, tr, ho, sch, utility=False)
 
 
 def test_report_cli(tmp_path, split_health):
@@ -270,7 +333,7 @@ def test_quality_score_agrees_with_sdmetrics_quality_report(example):
     for eps in (1.0, None):
         model = tabsynth.fit(df, schema, epsilon=eps, seed=2, reproducible_noise=True)
         syn = model.sample(len(df), seed=0)
-        ours = evaluate(df, syn, df, schema, utility=False).fidelity["quality"]
+        ours = fidelity(df, syn, schema)["quality"]
         report = QualityReport()
         report.generate(df[names], syn[names], meta, verbose=False)
         props = report.get_properties().set_index("Property")["Score"]
@@ -351,3 +414,15 @@ def test_bootstrap_aucs_equal_the_rank_formula_on_each_resample():
     assert np.isnan(got[-1]) and want[-1] is None  # one class: no AUC
     assert got[:-1] == pytest.approx(want[:-1], abs=1e-12)
     assert 0.6 < np.mean(got[:-1]) < 0.95
+
+
+def test_summary_and_print_are_short_and_readable(split_health):
+    train, holdout, schema = split_health
+    model = tabsynth.fit(train, schema, epsilon=1.0)
+    res = evaluate(train, model.sample(len(train), seed=0), holdout, schema, model=model)
+    text = res.summary()
+    assert str(res) == text and len(text.splitlines()) <= 8
+    assert model.privacy.label() in text and "TSTR AUC" in text and "membership AUC" in text
+    assert f"{res.fidelity['quality']['score']:.3f}" in text
+    assert "{" not in text and "None" not in text
+    assert repr(res).startswith("<EvaluationResult quality=") and len(repr(res)) < 100
