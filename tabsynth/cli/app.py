@@ -23,6 +23,7 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    rich_markup_mode="markdown",
 )
 schema_app = typer.Typer(
     help="Draft, check and export table schemas (the public contract).", no_args_is_help=True
@@ -133,6 +134,37 @@ def _warning_line(message: Any, category: Any, *_: Any, **__: Any) -> str:
     return f"warning: {message}\n"
 
 
+_METAVARS = {"int": "N", "float": "NUMBER", "str": "TEXT", "Path": "PATH", "bool": ""}
+
+
+def _readable(cmd: Any) -> Any:
+    """``--help`` in words a reader knows: an option's value is PATH, N, NUMBER or TEXT (not
+    ``<int range> [x>=0]``), a flag shows none, and an argument is just its name (MODEL)."""
+    for param in getattr(cmd, "params", []):
+        if param.param_type_name == "argument":
+            param.display_type_rich = lambda ctx: None
+        elif param.metavar is None:
+            if param.is_flag:
+                param.metavar = ""
+                if param.default is False:  # an off-by-default switch: --x, not --x/--no-x
+                    param.secondary_opts = []
+            else:
+                bare = param.bare_type().removeprefix("list[").removesuffix("]")
+                param.metavar = _METAVARS.get(bare, bare.upper())
+    make_help = cmd.get_help_option
+
+    def help_option(ctx: Any) -> Any:
+        opt = make_help(ctx)
+        if opt is not None:
+            opt.metavar = ""
+        return opt
+
+    cmd.get_help_option = help_option
+    for sub in getattr(cmd, "commands", {}).values():
+        _readable(sub)
+    return cmd
+
+
 def main() -> None:
     """Entry point: map errors to exit codes (1 user error, 2 internal error)."""
     import warnings
@@ -140,7 +172,9 @@ def main() -> None:
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     warnings.formatwarning = _warning_line
     try:
-        code = app(standalone_mode=False)
+        code = _readable(typer.main.get_command(app)).main(
+            standalone_mode=False, prog_name="tabsynth"
+        )
     except TabsynthError as exc:
         _say(f"error: {exc}")
         sys.exit(1)

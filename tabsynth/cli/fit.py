@@ -23,9 +23,7 @@ _EpsilonOpt = Annotated[
 ]
 _SeedOpt = Annotated[
     int | None,
-    typer.Option(
-        help="Default sampling seed. Privacy noise stays secure unless --reproducible-noise."
-    ),
+    typer.Option(help="Default sampling seed (the fit's privacy noise stays secure)."),
 ]
 _ReproducibleNoiseOpt = Annotated[
     bool,

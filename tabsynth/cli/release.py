@@ -28,7 +28,6 @@ def release(
 
     A config (paths relative to its folder; only name, data and schema are required):
 
-    \b
         name: claims
         data: claims.csv
         schema: claims.schema.yaml

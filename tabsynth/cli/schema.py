@@ -53,10 +53,11 @@ def schema_infer(
         warnings.simplefilter("ignore", PrivacyLeakWarning)
         schema = infer_schema(df, name=name or data.stem, target=target, pii=found)
     schema.to_yaml(output)
-    for column in schema.columns:
-        note = column.description or ""
-        if note.startswith("DRAFT"):
-            _say(f"  review {column.name} ({column.kind}): {note.removeprefix('DRAFT: ')}")
+    import shutil
+
+    from tabsynth.schema.guesses import guess_table
+
+    _say(guess_table(schema, width=shutil.get_terminal_size((100, 24)).columns))
     _say("WARNING: this schema was DRAFTED FROM THE PRIVATE DATA. Its bounds and categories")
     _say("are not differentially private. Review every domain and replace it with public")
     _say("knowledge before a release, then set `inferred_from_data: false`.")

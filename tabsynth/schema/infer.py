@@ -85,8 +85,12 @@ def identifying_reason(name: str, vals: pl.Series) -> str | None:
         "codes or ids (letters and digits)": r"^[A-Za-z\-_/.]*\d[A-Za-z0-9\-_/.]{5,}$",
         "personal names": r"^[A-ZÀ-Ý][a-zà-ÿß'\-]+( [A-ZÀ-Ý][a-zà-ÿß'\-]+){1,2}$",
     }
+    # a shape identifies people only over many values: "Not Verified" / "Source Verified"
+    # (three values in a loan table) are words of a code list, not names
+    diverse = sample.n_unique() > 10 or sample.n_unique() >= 0.5 * sample.len()
     for what, pattern in shapes.items():
-        if float(sample.str.contains(pattern).mean() or 0.0) >= 0.6:  # type: ignore[arg-type]
+        share = float(sample.str.contains(pattern).mean() or 0.0)  # type: ignore[arg-type]
+        if diverse and share >= 0.6:
             return f"its values look like {what}"
     if sample.n_unique() >= 0.5 * sample.len() and sample.len() >= 20:
         return "its values are mostly unique"

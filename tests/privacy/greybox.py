@@ -144,6 +144,14 @@ _TIMING = re.compile(
 )
 
 
+def _screen(msgs: str) -> str:
+    """What the terminal showed, without the clock: timings masked, and a progress bar's
+    redraws (``\r``) collapsed where they repeat, since how often tqdm redraws depends on
+    the machine's load, not on the data (any change of content still shows)."""
+    parts = [_TIMING.sub("<t>", p) for p in re.split(r"[\r\n]+", msgs)]
+    return "\n".join(p for i, p in enumerate(parts) if p and (i == 0 or p != parts[i - 1]))
+
+
 def run_fit(fit, data, noise: CouplingNoise, tmp: Path, monkeypatch, name: str) -> Run:
     """Fit with the coupling noise and every other random source fixed; collect its outputs."""
     import tabsynth.privacy.noise as noise_mod
@@ -169,7 +177,7 @@ def run_fit(fit, data, noise: CouplingNoise, tmp: Path, monkeypatch, name: str) 
         manifest=json.loads(files["manifest.json"]),
         label=model.privacy.label(),
         sample=sample,
-        messages=_TIMING.sub("<t>", msgs),
+        messages=_screen(msgs),
         privacy=model.privacy,
         noise=noise,
     )
@@ -183,7 +191,12 @@ VOLATILE = ("created", "data_fingerprint", "content_hash", "files")
 
 def assert_coupled(a: Run, b: Run) -> None:
     """D' released exactly what D did, and each measurement moved within its sensitivity."""
-    assert b.messages == a.messages
+    if b.messages != a.messages:
+        import difflib
+
+        diff = "\n".join(difflib.unified_diff(a.messages.splitlines(), b.messages.splitlines(),
+                                              "D", "D'", lineterm="", n=0))  # fmt: skip
+        raise AssertionError(f"messages differ between D and D':\n{diff[:3000]}")
     assert b.label == a.label and b.privacy == a.privacy
     for name in a.files:
         if name != "manifest.json":

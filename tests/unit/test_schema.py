@@ -125,3 +125,29 @@ def test_json_schema_prints_to_stdout_and_writes_with_o(tmp_path):
     assert r.returncode == 0 and json.loads(r.stdout) == json_schema()
     w = run_cli("schema", "json-schema", "-o", str(tmp_path / "s.json"))
     assert w.returncode == 0 and json.loads((tmp_path / "s.json").read_text()) == json_schema()
+
+
+def test_infer_reports_each_guess_and_its_reason():
+    """`schema infer`'s table: column, kind, domain, PII entity, policy and why, one row each
+    (and a code list of Title-case words is not mistaken for personal names)."""
+    import warnings
+
+    import polars as pl
+
+    from tabsynth.datasets import load_example
+    from tabsynth.schema import infer_schema
+    from tabsynth.schema.guesses import guess_table, guesses
+
+    df = pl.from_pandas(load_example("loans")[0]).head(2000)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        draft = infer_schema(df, pii={"emp_title": "PERSON"})
+    rows = {r["column"]: r for r in guesses(draft)}
+    assert set(rows) == set(df.columns)
+    assert rows["verified_income"]["kind"] == "categorical"  # "Not Verified", "Verified", ...
+    assert rows["verified_income"]["domain"].endswith("categories")
+    assert rows["emp_title"]["pii"] == "PERSON" and rows["emp_title"]["policy"] == "fake"
+    assert rows["loan_amount"]["domain"].startswith("[") and "public" in rows["loan_amount"]["why"]
+    text = guess_table(draft, width=160)
+    assert text.splitlines()[0].split()[:6] == ["column", "kind", "domain", "pii", "policy", "why"]
+    assert all(len(line) <= 160 for line in text.splitlines())
