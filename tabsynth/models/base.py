@@ -284,6 +284,12 @@ class Synthesizer(ABC):
         out, self.last_sample_report_ = draw_rows(
             self, int(n), rng, where=where, rebalance=rebalance, scenario=scenario, drift=drift
         )
+        if any(
+            c.pii is not None and c.pii.policy.value == "generalize" for c in self.schema.columns
+        ):
+            from tabsynth.pii.policies import generalize
+
+            out = generalize(out, self.schema)  # released as coarse as fitted (year, ZIP3)
         kind: Any = as_frame or getattr(self, "frame_kind_", "polars")
         if kind not in ("pandas", "polars"):
             raise ValueError(f"as_frame must be 'pandas' or 'polars', got {kind!r}")

@@ -119,6 +119,8 @@ def generalize(df: pl.DataFrame, schema: Any) -> pl.DataFrame:
         s = df.get_column(col.name)
         e = pl.col(col.name)
         if col.kind == "datetime":
+            if s.dtype == pl.String:  # text dates (a CSV): parsed as conform will read them
+                e = e.str.strip_chars().str.to_datetime(format=col.format, strict=False)
             exprs.append(e.dt.truncate("1y"))
         elif col.kind == "numerical":
             exprs.append((e // 5 * 5).cast(s.dtype))

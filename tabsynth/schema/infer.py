@@ -261,12 +261,49 @@ def _dominant_type(name: str, text: pl.Series, nullable: bool) -> dict[str, Any]
     return col
 
 
-# what a PII column found by the scan gets in a draft: faked where Faker can make the entity
+# what a PII column found by the scan gets in a draft: ids become keyed pseudonyms (hash:
+# the same person keeps one pseudonym, so tables still join), dates of birth and ZIP codes are
+# generalized over public domains (year of birth, ZIP3), names and contacts are faked, free
+# text is dropped (nothing else fits it)
 DEFAULT_POLICY = {
     "FREE_TEXT_PII": "drop",
-    "DATE_OF_BIRTH": "drop",
-    "US_ZIP": "drop",
+    "DATE_OF_BIRTH": "generalize",
+    "US_ZIP": "generalize",
+    **{
+        e: "hash"
+        for e in (
+            "US_SSN",
+            "MEDICAL_RECORD_NUMBER",
+            "US_NPI",
+            "US_BANK_NUMBER",
+            "CREDIT_CARD",
+            "IBAN_CODE",
+            "ABA_ROUTING_NUMBER",
+        )  # fmt: skip
+    },
 }
+
+
+def _pii_column(name: str, entity: str, nullable: bool) -> dict[str, Any]:
+    """A PII column of a draft: its policy, and for a generalized one the public domain of
+    the generalized values (years since 1900; the 1,000 three-digit ZIP prefixes)."""
+    import datetime as dt
+
+    policy = DEFAULT_POLICY.get(entity, "fake")
+    col: dict[str, Any] = {
+        "name": name,
+        "kind": "text" if entity == "FREE_TEXT_PII" else "identifier",
+        "nullable": nullable,
+        "pii": {"entity": entity, "policy": policy},
+    }
+    if policy == "generalize" and entity == "DATE_OF_BIRTH":
+        today = dt.date.today()
+        col |= {"kind": "datetime", "lower": "1900-01-01", "upper": f"{today.year}-12-31"}
+        col["description"] = "DRAFT: generalized to the year of birth (public bounds 1900-now)"
+    elif policy == "generalize":
+        col |= {"kind": "categorical", "categories": [f"{i:03d}" for i in range(1000)]}
+        col["description"] = "DRAFT: generalized to ZIP3 (the public list of 3-digit prefixes)"
+    return col
 
 
 def infer_schema(
@@ -301,15 +338,7 @@ def infer_schema(
         s = df.get_column(cname)
         nullable = s.null_count() > 0
         if pii and cname in pii:
-            entity = pii[cname]
-            columns.append(
-                {
-                    "name": cname,
-                    "kind": "text" if entity == "FREE_TEXT_PII" else "identifier",
-                    "nullable": nullable,
-                    "pii": {"entity": entity, "policy": DEFAULT_POLICY.get(entity, "fake")},
-                }
-            )
+            columns.append(_pii_column(cname, pii[cname], nullable))
         elif s.dtype == pl.Boolean:
             columns.append({"name": cname, "kind": "boolean", "nullable": nullable})
         elif s.dtype in (pl.Date, pl.Datetime) or isinstance(s.dtype, pl.Datetime):

@@ -125,3 +125,78 @@ def test_the_leak_check_catches_real_integers_and_dates(exported, health):
         release = df.head(50).with_columns(pl.col(col))
         with pytest.raises(PIILeakError, match=col):
             leak_check(df, release, schema)
+
+
+def test_infer_writes_a_policy_for_every_finding_and_the_release_says_it():
+    """Names faked, ids hashed (keyed pseudonyms of fakes), the date of birth generalized to
+    the year and the ZIP to ZIP3 over public domains; the sample's manifest names each."""
+    from faker import Faker
+
+    from tabsynth.schema import infer_schema
+
+    fk = Faker("en_US")
+    Faker.seed(3)
+    rng = np.random.default_rng(3)
+    n = 500
+    df = pl.DataFrame(
+        {
+            "name": [fk.name() for _ in range(n)],
+            "ssn": [fk.ssn() for _ in range(n)],
+            "birth_date": [fk.date_of_birth(minimum_age=18, maximum_age=90) for _ in range(n)],
+            "zip": [fk.zipcode() for _ in range(n)],
+            "visits": rng.integers(0, 9, n),
+        }
+    )
+    found = scan(df, quasi=False).pii_columns()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        draft = infer_schema(df, pii=found)
+        policies = {c.name: c.pii.policy.value for c in draft.columns if c.pii}
+        assert policies == {"name": "fake", "ssn": "hash", "birth_date": "generalize",
+                            "zip": "generalize"}  # fmt: skip
+        assert draft.column("zip").categories[:2] == ["000", "001"]
+        import tabsynth
+
+        model = tabsynth.fit(df, draft, epsilon=2.0, allow_draft=True)
+    out = model.sample(300, seed=1, as_frame="polars")
+    assert out["birth_date"].dt.month().unique().to_list() == [1]  # years only
+    assert out["zip"].str.len_chars().max() == 3
+    assert not set(out["ssn"].to_list()) & set(df["ssn"].to_list())
+    from tabsynth.cli.sample import _pii_handling
+
+    said = _pii_handling(draft)
+    assert said["ssn"].startswith("US_SSN: hashed") and said["zip"].startswith("US_ZIP: general")
+
+
+def test_the_leak_check_finds_real_values_stored_as_integers_and_dates():
+    import datetime as dt
+
+    from tabsynth.errors import PIILeakError
+    from tabsynth.pii.leak import leak_check
+
+    schema = tabsynth_schema(
+        [
+            {"name": "card", "kind": "numerical", "lower": 0, "upper": 1e19, "integer": True,
+             "pii": {"entity": "CREDIT_CARD", "policy": "keep"}},
+            {"name": "dob", "kind": "datetime", "lower": "1900-01-01", "upper": "2026-12-31",
+             "pii": {"entity": "DATE_OF_BIRTH", "policy": "keep"}},
+        ]
+    )  # fmt: skip
+    real = pl.DataFrame(
+        {"card": [4111111111111111, 5500005555555559],
+         "dob": [dt.date(1961, 4, 2), dt.date(1980, 12, 31)]}
+    )  # fmt: skip
+    fresh = pl.DataFrame(
+        {"card": [4012888888881881, 4222222222222], "dob": [dt.date(1970, 1, 1)] * 2}
+    )
+    leak_check(real, fresh, schema)  # nothing real in it: passes
+    for col, value in (("card", 5500005555555559), ("dob", dt.date(1961, 4, 2))):
+        copied = fresh.with_columns(pl.lit(value).alias(col))
+        with pytest.raises(PIILeakError, match=col):
+            leak_check(real, copied, schema)
+
+
+def tabsynth_schema(columns):
+    import tabsynth
+
+    return tabsynth.Schema.from_dict({"name": "t", "columns": columns})
