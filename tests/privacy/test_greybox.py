@@ -115,6 +115,21 @@ def test_ctgan_without_label_model_releases_nothing_but_its_mechanisms(credit_sm
     assert_coupled(a, b)
 
 
+@pytest.mark.slow
+def test_ctgan_planner_releases_nothing_but_its_mechanisms(credit_small, tmp_path, monkeypatch):
+    """The training planner (600 rows at epsilon 1: the defaults would need more) chooses
+    epochs and batch size from the DP row count alone: D and D' (one record more) get the
+    same plan, and everything released is identical."""
+    df, schema, record = credit_small
+    df = df.head(600)
+    fit = lambda data: tabsynth.fit(data, schema, "ctgan", epsilon=1.0, label_epochs=1,  # noqa: E731
+                                    verbose=True)  # fmt: skip
+    a, b = coupled_pair(fit, df, insert_record(df, record, "middle"), tmp_path, monkeypatch)
+    assert_coupled(a, b)
+    assert any("training plan (planner)" in n for n in a.privacy.notes)
+    assert "DP-CTGAN plan (planner)" in a.messages
+
+
 # --- the harness has teeth: each leak from the review, put back once, is caught -----------
 def test_harness_catches_an_exact_count_in_a_message(credit_small, tmp_path, monkeypatch):
     import logging

@@ -367,3 +367,26 @@ def test_generator_average_and_extra_generator_steps_are_free(health):
     a, b = (m.net_.state_dict()["head.weight"] for m in (plain, extra))
     assert not torch.equal(a, b)
     assert extra.sample(200, seed=0).shape[1] == plain.sample(200, seed=0).shape[1]
+
+
+def test_the_planner_fits_small_tables_by_default_and_says_what_it_chose(health):
+    """800 rows at epsilon 1: the defaults (20 epochs of batch 500) would need more rows, so
+    the planner picks fewer, smaller steps; explicit settings are kept (and refused)."""
+    from tabsynth.models.ctgan.plan import PLAN_BATCHES, PLAN_EPOCHS
+
+    df, schema = health
+    small = df.head(800)
+    m = tabsynth.fit(small, schema, "ctgan", epsilon=1.0)
+    chosen = (m.config_.epochs, m.config_.batch_size)
+    assert m.plan_["chosen"] == "planner" and chosen != (20, 500)
+    assert m.config_.batch_size in PLAN_BATCHES and m.config_.epochs in PLAN_EPOCHS
+    assert m.steps_ <= 20 * max(1, int(800 / 500)) + 5  # never more steps than the defaults
+    note = next(n for n in m.privacy.notes if n.startswith("training plan"))
+    assert f"{m.config_.epochs} epochs of expected batch {m.config_.batch_size}" in note
+    assert m.privacy.epsilon <= 1.0 + 1e-9
+    with pytest.raises(PrivacyError, match="needs at least"):
+        tabsynth.fit(small, schema, "ctgan", epsilon=1.0, epochs=20)
+    big = tabsynth.fit(df, schema, "ctgan", epsilon=3.0, epochs=1)
+    assert big.plan_["chosen"] == "as configured" and big.config_.epochs == 1
+    with pytest.raises(PrivacyError, match="most lenient plan"):
+        tabsynth.fit(df.head(60), schema, "ctgan", epsilon=0.1)

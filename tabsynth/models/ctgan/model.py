@@ -119,7 +119,18 @@ class CTGANSynthesizer(_Planning, _Trainer, _Sampler, Synthesizer):
             self._charge(mechanism=COUNT_MECHANISM, rho=self._count_rho, delta=0.0)
             n_hat = max(1.0, float(noise.gaussian_counts(np.array([df.height]),
                                                          self._count_sigma)[0]))  # fmt: skip
-            private_plan = self._plan_sgd(eps, delta, n_hat, cfg, fixed)  # refused: count only
+            # the plan (epochs, batch size, noise) from the DP count only; refused below it
+            cfg, private_plan = self._choose_plan(eps, delta, n_hat, cfg, fixed)
+            if self.verbose:
+                import sys
+
+                print(
+                    f"DP-CTGAN plan ({self.plan_['chosen']}): {cfg.epochs} epochs of expected "
+                    f"batch {cfg.batch_size}, {cfg.epochs * private_plan.steps_per_epoch} steps "
+                    f"at rate {private_plan.q:.4g}, noise multiplier {private_plan.sigma:.3g}, "
+                    f"for epsilon {eps:g}",
+                    file=sys.stderr,
+                )
             if atom_cols:
                 h = next(h for h in fixed.history if h["mechanism"] == ATOM_MECHANISM)
                 self._charge(mechanism=ATOM_MECHANISM, rho=h["rho"], delta=h["delta"])
@@ -343,6 +354,9 @@ class CTGANSynthesizer(_Planning, _Trainer, _Sampler, Synthesizer):
             notes=(
                 f"target epsilon {eps}",
                 f"sampling rate {plan.q:.6g} = batch_size / noisy row count",
+                f"training plan ({self.plan_['chosen']}): {cfg.epochs} epochs of expected "
+                f"batch {cfg.batch_size}, {self.steps_} steps, noise multiplier "
+                f"{plan.sigma:.4g}",
             ),
         )
 

@@ -3,6 +3,7 @@ measurements (atoms, row count, histograms) and DP-SGD, and the fewest rows a pl
 
 from __future__ import annotations
 
+import dataclasses
 import math
 
 from tabsynth.data.domain import build_domains
@@ -41,7 +42,10 @@ def minimum_rows(
         steps = cfg.epochs * max(1, int(1 / q))
         rdp = base + sgm_rdp(q, cfg.max_noise_multiplier, steps)
         if label:
-            lp = plan_label(eps, delta, n, cfg.batch_size, cfg.label_epochs, cfg.label_share)
+            try:
+                lp = plan_label(eps, delta, n, cfg.batch_size, cfg.label_epochs, cfg.label_share)
+            except PrivacyError:  # the label model alone cannot be planned at n rows
+                return False
             rdp = rdp + sgm_rdp(lp.q, lp.sigma, lp.steps)  # type: ignore[arg-type]
         return rdp_to_epsilon(rdp, left) <= eps
 
@@ -60,6 +64,11 @@ def minimum_rows(
         else:
             lo = mid
     return hi
+
+
+#: the planner's candidates when epochs and batch size are left to it
+PLAN_BATCHES = (500, 250, 100, 50)
+PLAN_EPOCHS = (20, 10, 5, 2, 1)
 
 
 class _Planning(_Fitted):
@@ -101,6 +110,65 @@ class _Planning(_Fitted):
         self._marginal_sigma = gaussian_sigma(sensitivity=k * math.sqrt(d), rho=r)
         return acct
 
+    def _choose_plan(
+        self, eps: float, delta: float, n_rows: float, cfg: CTGANConfig, fixed: RDPAccountant
+    ) -> tuple[CTGANConfig, _Training]:
+        """The training plan, from the DP row count ``n_rows`` and public settings only.
+
+        With ``epochs`` or ``batch_size`` given (options or the schema's model_options), the
+        plan is those settings, refused if infeasible. Otherwise: the defaults (20 epochs of
+        expected batch 500) when their noise multiplier stays within ``max_noise_multiplier``;
+        else, of the candidates (batches 500, 250, 100, 50 x epochs 20, 10, 5, 2, 1) that take
+        no more steps than the defaults would, the feasible one with the most steps, ties to
+        the least noise per averaged gradient (sigma / batch). Below every candidate: a refusal
+        naming the fewest rows the most lenient one needs.
+        """
+        given = {**self.schema.model_options, **self.options}
+        if "epochs" in given or "batch_size" in given:
+            plan = self._plan_sgd(eps, delta, n_rows, cfg, fixed)
+            self.plan_ = {"chosen": "as configured", "epochs": cfg.epochs,
+                          "batch_size": cfg.batch_size}  # fmt: skip
+            return cfg, plan
+        try:
+            plan = self._plan_sgd(eps, delta, n_rows, cfg, fixed, explain=False)
+            self.plan_ = {"chosen": "defaults", "epochs": cfg.epochs, "batch_size": cfg.batch_size}
+            return cfg, plan
+        except PrivacyError:
+            pass
+        budget = cfg.epochs * max(1, int(n_rows / cfg.batch_size))
+        cands = []
+        for batch in PLAN_BATCHES:
+            q = min(1.0, batch / max(n_rows, 1.0))
+            for epochs in PLAN_EPOCHS:
+                steps = epochs * max(1, int(1 / q))
+                if steps <= budget:
+                    cands.append((steps, batch, epochs))
+        best: tuple[tuple[int, float], CTGANConfig, _Training] | None = None
+        # the most steps first: once one is feasible, only its equals in steps can beat it
+        for steps, batch, epochs in sorted(cands, key=lambda c: (-c[0], -c[1])):
+            if best is not None and steps < best[0][0]:
+                break
+            trial = dataclasses.replace(cfg, epochs=epochs, batch_size=batch)
+            try:
+                plan = self._plan_sgd(eps, delta, n_rows, trial, fixed, explain=False)
+            except PrivacyError:
+                continue
+            score = (steps, -float(plan.sigma or 0.0) / batch)
+            if best is None or score > best[0]:
+                best = (score, trial, plan)
+        if best is None:
+            lenient = dataclasses.replace(cfg, epochs=PLAN_EPOCHS[-1], batch_size=PLAN_BATCHES[-1])
+            need = minimum_rows(eps, delta, lenient, fixed, label=self._has_label(lenient))
+            raise PrivacyError(
+                f"too few rows for DP-CTGAN at epsilon={eps:g}, delta={delta:g}: even its most "
+                f"lenient plan (1 epoch of batch {PLAN_BATCHES[-1]}) needs at least {need} rows, "
+                "and the DP row count (charged to the budget) is below that. Fix: raise "
+                "epsilon, or use model='copula'."
+            )
+        _, cfg, plan = best
+        self.plan_ = {"chosen": "planner", "epochs": cfg.epochs, "batch_size": cfg.batch_size}
+        return cfg, plan
+
     def _has_label(self, cfg: CTGANConfig) -> bool:
         """Whether the label model runs: a target that is one-hot with few cells (decided
         from the schema's public domains, before anything is measured)."""
@@ -112,7 +180,13 @@ class _Planning(_Fitted):
         return dom is not None and not is_scalar(dom) and dom.n_cells <= cfg.max_target_cells
 
     def _plan_sgd(
-        self, eps: float, delta: float, n_rows: float, cfg: CTGANConfig, fixed: RDPAccountant
+        self,
+        eps: float,
+        delta: float,
+        n_rows: float,
+        cfg: CTGANConfig,
+        fixed: RDPAccountant,
+        explain: bool = True,
     ) -> _Training:
         """Both DP-SGD runs: the label model's noise first (its own share), then the
         discriminator's, calibrated so that everything together meets (eps, delta)."""
@@ -136,6 +210,8 @@ class _Planning(_Fitted):
                 max_sigma=cfg.max_noise_multiplier,
             )
         except PrivacyError:
+            if not explain:  # the planner tries another candidate: no message needed
+                raise
             need = minimum_rows(eps, delta, cfg, fixed, label=label is not None)
             raise PrivacyError(
                 f"too few rows for DP-CTGAN at epsilon={eps:g}, delta={delta:g}, "
