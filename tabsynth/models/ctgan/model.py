@@ -351,13 +351,15 @@ class CTGANSynthesizer(_Planning, _Trainer, _Sampler, Synthesizer):
             mechanisms=mechs,
             noise_source=sgd_noise,
             releasable=secure,
-            notes=(
-                f"target epsilon {eps}",
-                f"sampling rate {plan.q:.6g} = batch_size / noisy row count",
-                f"training plan ({self.plan_['chosen']}): {cfg.epochs} epochs of expected "
-                f"batch {cfg.batch_size}, {self.steps_} steps, noise multiplier "
-                f"{plan.sigma:.4g}",
-            ),
+            notes=self._notes(eps, plan, cfg),
+        )
+
+    def _notes(self, eps: float, plan: _Training, cfg: CTGANConfig) -> tuple[str, ...]:
+        return (
+            f"target epsilon {eps}",
+            f"sampling rate {plan.q:.6g} = batch_size / noisy row count",
+            f"training plan ({self.plan_['chosen']}): {cfg.epochs} epochs of expected batch "
+            f"{cfg.batch_size}, {self.steps_} steps, noise multiplier {plan.sigma:.4g}",
         )
 
     # --- state ----------------------------------------------------------------------------
