@@ -111,6 +111,10 @@ def fit(
             df: Any = read_table(data)
     else:
         df = tabsynth.scan(data, engine=engine, batch_rows=batch_rows, scheduler=scheduler)
+    if progress:  # DP-CTGAN's training plan, logged before training starts
+        import logging
+
+        logging.getLogger("tabsynth.models.ctgan").setLevel(logging.INFO)
     with _Step(f"fitting {model or sch.model}" + ("" if engine == "memory" else f" ({engine})")):
         m = tabsynth.fit(
             df,

@@ -41,7 +41,7 @@ class EvaluationResult:
         }
 
     def summary(self) -> str:
-        """The headline figures in a few lines (``print(result)`` shows the same)."""
+        """The headline figures in a few lines (``str(result)`` is the same text)."""
         fid, risk = self.fidelity, self.privacy
         head = headline_utility(self.utility)
         cert = self.certificate

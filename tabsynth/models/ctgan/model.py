@@ -43,6 +43,7 @@ Gaussian noise is Opacus' float draw from a ``torch.Generator`` seeded with 63 b
 
 from __future__ import annotations
 
+import logging
 import math
 from dataclasses import asdict
 from typing import Any
@@ -121,16 +122,12 @@ class CTGANSynthesizer(_Planning, _Trainer, _Sampler, Synthesizer):
                                                          self._count_sigma)[0]))  # fmt: skip
             # the plan (epochs, batch size, noise) from the DP count only; refused below it
             cfg, private_plan = self._choose_plan(eps, delta, n_hat, cfg, fixed)
-            if self.verbose:
-                import sys
-
-                print(
-                    f"DP-CTGAN plan ({self.plan_['chosen']}): {cfg.epochs} epochs of expected "
-                    f"batch {cfg.batch_size}, {cfg.epochs * private_plan.steps_per_epoch} steps "
-                    f"at rate {private_plan.q:.4g}, noise multiplier {private_plan.sigma:.3g}, "
-                    f"for epsilon {eps:g}",
-                    file=sys.stderr,
-                )
+            logging.getLogger(__name__).info(
+                "DP-CTGAN plan (%s): %d epochs of expected batch %d, %d steps at rate %.4g, "
+                "noise multiplier %.3g, for epsilon %g",
+                self.plan_["chosen"], cfg.epochs, cfg.batch_size,
+                cfg.epochs * private_plan.steps_per_epoch, private_plan.q, private_plan.sigma, eps,
+            )  # fmt: skip
             if atom_cols:
                 h = next(h for h in fixed.history if h["mechanism"] == ATOM_MECHANISM)
                 self._charge(mechanism=ATOM_MECHANISM, rho=h["rho"], delta=h["delta"])
