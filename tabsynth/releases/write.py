@@ -115,7 +115,7 @@ def write_version(
         write_table(syn, tmp / out_name)
     (tmp / "config.yaml").write_text(config_text, encoding="utf-8")
     (tmp / f"schema{cfg.schema_path.suffix or '.yaml'}").write_bytes(cfg.schema_path.read_bytes())
-    manifest = _manifest(cfg, schema, model, tmp, version, train, holdout, syn, out_name)
+    manifest = _manifest(cfg, schema, model, tmp, version, syn, out_name)
     manifest |= {
         "config_sha256": _sha256_text(config_text),
         "pii_scan": "pii_scan.json" if scan_report is not None else "not run (pii_scan: false)",
@@ -131,8 +131,6 @@ def _manifest(
     model: Any,
     tmp: Path,
     version: int,
-    train: Any,
-    holdout: Any,
     syn: Any,
     out_name: str | None,
 ) -> dict[str, Any]:
@@ -162,7 +160,20 @@ def _manifest(
         "ledger": getattr(model, "ledger_entry_", None),
         "input": {"file": cfg.data.name, "fingerprint": file_fingerprint([cfg.data])},
         "split": {"holdout": cfg.holdout, "seed": cfg.split_seed, "by": schema.privacy_unit},
-        "rows": {"train": train.height, "holdout": holdout.height, "synthetic": syn.height},
+        # the synthetic table's size only: the exact training count is private (the model
+        # sampled its DP estimate instead); the report, for the steward, has the exact ones
+        "rows": {"synthetic": syn.height},
+        "files_to_share": [
+            "release.json",
+            "config.yaml",
+            f"schema{cfg.schema_path.suffix}",
+            "model/",
+            *([out_name] if out_name else []),
+        ],  # fmt: skip
+        "files_internal": {
+            name: "computed from the real data, not differentially private: for the steward"
+            for name in ("report.html", "report.json", "pii_scan.json")
+        },
         "model": {
             "name": model.name,
             "folder": "model",
