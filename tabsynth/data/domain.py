@@ -193,7 +193,43 @@ class ColumnDomain:
         lo, hi, _ = self._layout
         idx = np.minimum(idx, len(lo) - 1)
         x = lo[idx] if pos is None else lo[idx] + np.nan_to_num(pos, nan=0.0) * (hi[idx] - lo[idx])
+        if pos is not None and self.intervals and self._step is not None:
+            x = self._grid_within(idx, np.nan_to_num(pos, nan=0.0), x, self._step)
         return self._from_number(x, null)
+
+    @property
+    def _step(self) -> float | None:
+        """The grid values are released on: 1 for integers, 10**-precision, else None."""
+        if self.integer:
+            return 1.0
+        return None if self.precision is None else 10.0 ** (-self.precision)
+
+    def _grid_within(
+        self, idx: np.ndarray, pos: np.ndarray, x: np.ndarray, step: float
+    ) -> np.ndarray:
+        """Values on the release grid (integers, or the column's precision) inside each
+        interval cell, spread by ``pos``: rounding a position near an edge would move the
+        value into the neighbouring cell, or onto a point cell's value (cells the model
+        may give probability 0)."""
+        lo, hi, pt = self._layout
+
+        def val(k: np.ndarray) -> np.ndarray:  # the value released for grid index k
+            return k if self.integer else np.round(k * step, int(self.precision or 0))
+
+        first = np.ceil(lo / step - 1e-6)
+        first += (val(first) < lo).astype(float)
+        # that edge value is its own point cell
+        first += ((val(first) == lo) & np.isin(lo, lo[pt]) & ~pt).astype(float)
+        last = np.floor(hi / step + 1e-6)
+        last -= (val(last) >= hi).astype(float)
+        last -= (val(last) >= hi).astype(float)
+        count = last - first + 1
+        iv = ~pt[idx]
+        inside = iv & (count[idx] >= 1)
+        v = first[idx] + np.minimum(np.floor(pos * count[idx]), count[idx] - 1)
+        # a cell narrower than the grid holds no value of its own: its left edge (rounded:
+        # the point there, where there is one) rather than a value in the next cell
+        return np.where(inside, v * step, np.where(iv, lo[idx], x))
 
 
 def _numeric_domain(col: Any, bins: int, extra_atoms: Sequence[float] = ()) -> ColumnDomain:
