@@ -25,6 +25,7 @@ _LAZY = {
     "write_sample": "tabsynth.engines.sampling",
     "release": "tabsynth.releases",
     "scan": "tabsynth.engines.sources",
+    "stress_options": "tabsynth.sampling.stress_file",
     "evaluate": "tabsynth.evaluation",
     "PrivacyInfo": "tabsynth.models",
     "Synthesizer": "tabsynth.models",
@@ -78,6 +79,7 @@ if TYPE_CHECKING:  # for type checkers and editors: the eager imports
     from tabsynth.evaluation import evaluate
     from tabsynth.models import PrivacyInfo, Synthesizer, available_models
     from tabsynth.releases import release
+    from tabsynth.sampling.stress_file import stress_options
     from tabsynth.schema import Schema, infer_schema
 
 
@@ -126,6 +128,7 @@ __all__ = [
     "read_table",
     "release",
     "scan",
+    "stress_options",
     "write_sample",
     "write_table",
 ]

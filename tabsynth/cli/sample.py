@@ -26,7 +26,25 @@ _RebalanceOpt = Annotated[
 ]
 _ScenarioOpt = Annotated[
     str | None,
-    typer.Option(help="Stress test: tails (extreme quantiles) or rare (rare combinations)."),
+    typer.Option(
+        help="Stress test: rare (rows in pair-of-columns cells under 1% of the model's "
+        "distribution made 5x as common; rare:factor=8,below=0.02 to change) or tails "
+        "(the outer 5% quantiles of numbers; tails:share=0.1)."
+    ),
+]
+_ScenarioFileOpt = Annotated[
+    Path | None,
+    typer.Option(
+        help="YAML stress set (scenario, fixed values, shifts, seed) that regenerates the "
+        "same rows: see tabsynth.sampling.stress_file."
+    ),
+]
+_FairOpt = Annotated[
+    str | None,
+    typer.Option(
+        help="TARGET:PROTECTED[,PROTECTED]: the target has the same distribution in every "
+        "protected group (statistical parity); the rest is drawn given group and target."
+    ),
 ]
 _DriftOpt = Annotated[
     list[str] | None,
@@ -61,6 +79,8 @@ def sample(
     where: _WhereOpt = None,
     rebalance: _RebalanceOpt = None,
     scenario: _ScenarioOpt = None,
+    scenario_file: _ScenarioFileOpt = None,
+    fair: _FairOpt = None,
     drift: _DriftOpt = None,
     leak_check: _LeakCheckOpt = None,
     engine: _EngineOpt = "memory",
@@ -77,6 +97,10 @@ def sample(
         tabsynth sample model/ -n 10000 -o synthetic.parquet --seed 1
 
         tabsynth sample model/ -n 5000 -o s.csv --rebalance sex=uniform --leak-check train.csv
+
+        tabsynth sample model/ -n 100000 -o fair.parquet --fair default:sex,ethnicity
+
+        tabsynth sample model/ -n 10000 -o stress.csv --scenario-file stress.yaml
     """
 
     import tabsynth
@@ -88,39 +112,27 @@ def sample(
         raise typer.BadParameter("use memory, stream or dask", param_hint="--engine")
     if engine != "dask":
         _suffix(output)  # refuse an unsupported output type before doing any work
-    cond = dict(_key_value(w, "--where") for w in where or [])
-    balance = _parse_rebalance(rebalance) if rebalance else None
+    options: dict[str, Any] = {
+        "where": dict(_key_value(w, "--where") for w in where or []) or None,
+        "rebalance": _parse_rebalance(rebalance) if rebalance else None,
+        "scenario": _parse_scenario(scenario) if scenario else None,
+        "drift": drift or None,
+        "fair": fair,
+    }
+    seed = _from_file(scenario_file, options, seed)
     m = tabsynth.load(model_path)
     if engine != "memory":
         _sample_chunked(
-            m,
-            model_path,
-            n,
-            output,
-            seed,
-            engine,
-            chunk_rows,
-            scheduler,
-            leak_check,
-            where=cond or None,
-            rebalance=balance,
-            scenario=scenario,
-            drift=drift,
+            m, model_path, n, output, seed, engine, chunk_rows, scheduler, leak_check, **options
         )
         return
     with _Step(f"sampling {n} rows"):
-        df = m.sample(
-            n,
-            seed=seed,
-            as_frame="polars",
-            where=cond or None,
-            rebalance=balance,
-            scenario=scenario,
-            drift=drift,
-        )
+        df = m.sample(n, seed=seed, as_frame="polars", **options)
     df, leaks = _leak_checked(m, df, leak_check)
     write_table(df, output)
-    manifest = _manifest(m, model_path, df, seed, cond, balance, scenario, drift, leaks)
+    manifest = _manifest(m, model_path, df, seed, options, leaks)
+    if scenario_file is not None:
+        manifest["scenario_file"] = _file_record(scenario_file)
     atomic_write_text(Path(f"{output}.manifest.json"), json.dumps(manifest, indent=2) + "\n")
     _say_release(m)
     typer.echo(f"wrote {output} ({df.height} rows x {df.width} columns) and its manifest")
@@ -147,20 +159,55 @@ def _leak_checked(m: Any, df: Any, leak_check: Path | None) -> tuple[Any, Any]:
     return df, leaks
 
 
-def _manifest(
-    m: Any,
-    model_path: Path,
-    df: Any,
-    seed: int | None,
-    cond: dict[str, Any],
-    balance: Any,
-    scenario: str | None,
-    drift: list[str] | None,
-    leaks: Any,
-) -> dict[str, Any]:
-    """What OUT.manifest.json records about a release drawn in memory."""
+def _parse_scenario(text: str) -> Any:
+    """``rare`` or ``rare:factor=8,below=0.02`` as a name or a mapping."""
+    name, sep, rest = text.partition(":")
+    if not sep:
+        return name.strip()
+    out: dict[str, Any] = {"name": name.strip()}
+    for part in rest.split(","):
+        key, value = _key_value(part, "--scenario")
+        try:
+            out[key] = float(value)
+        except ValueError:
+            out[key] = [v for v in value.split("+") if v]  # tails:columns=age+income
+    return out
+
+
+def _from_file(path: Path | None, options: dict[str, Any], seed: int | None) -> int | None:
+    """Fill ``options`` (and the seed) from a scenario file; a flag given twice is refused."""
+    if path is None:
+        return seed
+    from tabsynth.sampling.stress_file import stress_options
+
+    declared = stress_options(path)
+    both = [k for k in declared if (options.get(k) if k != "seed" else seed) is not None]
+    if both:
+        raise typer.BadParameter(
+            f"{', '.join(both)} set both in {path} and on the command line. Fix: keep one.",
+            param_hint="--scenario-file",
+        )
+    seed = declared.pop("seed", seed)
+    options.update(declared)
+    return seed
+
+
+def _file_record(path: Path) -> dict[str, str]:
     import hashlib
 
+    text = path.read_bytes()
+    return {"path": str(path), "sha256": hashlib.sha256(text).hexdigest()}
+
+
+def _manifest(
+    m: Any, model_path: Path, df: Any, seed: int | None, options: dict[str, Any], leaks: Any
+) -> dict[str, Any]:
+    """What OUT.manifest.json records about a release drawn in memory: the request, and
+    what fair sampling or a scenario changed (with every parameter)."""
+    import hashlib
+
+    report = dict(getattr(m, "last_sample_report_", {}))
+    changed = {k: report.pop(k) for k in ("scenario", "fair") if k in report}
     return {
         "model": str(model_path),
         "model_manifest_sha256": hashlib.sha256(
@@ -168,14 +215,11 @@ def _manifest(
         ).hexdigest(),
         "rows": df.height,
         "seed": seed,
-        "where": cond,
-        "rebalance": balance,
-        "scenario": scenario,
-        "drift": drift,
-        "constraints": {
-            "rules": list(m.schema.constraints),
-            **getattr(m, "last_sample_report_", {}),
-        },
+        "where": options["where"] or {},
+        "rebalance": options["rebalance"],
+        "drift": options["drift"],
+        **{k: changed.get(k, options[k]) for k in ("scenario", "fair")},
+        "critic": {"constraints": list(m.schema.constraints), **report},
         "pii_columns": _pii_handling(m.schema),
         "pii_leak_check": leaks.to_dict() if leaks is not None else "not run",
         "privacy": m.privacy.label(),

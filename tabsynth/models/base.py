@@ -29,6 +29,9 @@ class Synthesizer(ABC):
     rows_estimate_: float | None = None
     # the stress scenarios of ``tabsynth.sampling.scenarios`` the model can draw
     scenarios: ClassVar[tuple[str, ...]] = ()
+    # True when the sampler draws every cell from a DP marginal, so that no row can hold a
+    # value the marginal puts at zero (the critic's implausibility check is then moot)
+    draws_in_support: ClassVar[bool] = False
 
     def __init__(
         self,
@@ -254,8 +257,9 @@ class Synthesizer(ABC):
         as_frame: str | None = None,
         where: dict[str, Any] | None = None,
         rebalance: dict[str, Any] | None = None,
-        scenario: str | None = None,
+        scenario: Any = None,
         drift: list[str] | None = None,
+        fair: Any = None,
     ) -> Any:
         """Draw ``n`` synthetic rows (post-processing: no privacy cost).
 
@@ -266,8 +270,14 @@ class Synthesizer(ABC):
             where: ``{column: value}``: sample from the model's conditional distribution.
             rebalance: ``{column: {value: share, ...}}`` or ``{column: "uniform"}``: the
                 output holds each value in that share (each part drawn conditionally).
-            scenario: a stress test: "tails" (extreme quantiles of numerical columns),
-                "rare" (rare category combinations as common as frequent ones).
+            scenario: a stress test, a name or a mapping with its parameters: "rare"
+                (``{"name": "rare", "factor": 5, "below": 0.01}``: rows in a cell of a pair
+                of columns below 1% of the model's distribution made 5 times as common) or
+                "tails" (``{"name": "tails", "share": 0.05, "columns": [...]}``: rows in
+                the outer 5% quantiles of numerical columns).
+            fair: ``{"target": T, "protected": [A, ...]}`` (or ``"T:A,B"``): the target
+                has the same distribution in every protected group (statistical parity);
+                group shares and everything else given group and target are the model's.
             drift: shifted marginals, e.g. ``["age+5", "insurance=no:0.4"]``: numbers are
                 moved (and clipped to the schema's bounds), one category gets a new share
                 and the others keep their relative sizes.
@@ -282,7 +292,14 @@ class Synthesizer(ABC):
             seed = getattr(self, "seed_", None)
         rng = np.random.default_rng(seed)
         out, self.last_sample_report_ = draw_rows(
-            self, int(n), rng, where=where, rebalance=rebalance, scenario=scenario, drift=drift
+            self,
+            int(n),
+            rng,
+            where=where,
+            rebalance=rebalance,
+            scenario=scenario,
+            drift=drift,
+            fair=fair,
         )
         if any(
             c.pii is not None and c.pii.policy.value == "generalize" for c in self.schema.columns
@@ -333,6 +350,21 @@ class Synthesizer(ABC):
     def marginal(self, column: str) -> dict[Any, float]:
         """The model's marginal distribution of a categorical column."""
         raise SamplingError(f"{self.name} does not report marginals yet")
+
+    def _can_condition(self, columns: list[str]) -> bool:
+        """Whether ``_sample(where=...)`` draws exactly given all of ``columns`` at once."""
+        return len(columns) <= 1
+
+    def _cell_domain(self, column: str) -> Any:
+        """The public cells ``_joint`` counts ``column`` in."""
+        from tabsynth.data.domain import build_domain
+
+        return build_domain(self.schema.column(column))
+
+    def _joint(self, columns: list[str]) -> np.ndarray | None:
+        """The model's exact joint pmf of ``columns`` over their public cells (an array of
+        their cell counts' shape), or None where it is known only through samples."""
+        return None
 
     # --- to implement ---------------------------------------------------------------------
     @abstractmethod

@@ -1,10 +1,12 @@
-"""The constraint critic: rejects sampled rows that violate the schema's constraints and
-resamples, reporting the rejection rate. Constraints are public, so this costs no privacy;
-their language is documented in ``tabsynth.schema.expressions``."""
+"""The critic: rejects sampled rows that violate the schema's constraints, or that are
+implausible (a value in a cell the model's DP marginal puts at zero), and resamples,
+reporting the rejection rate. Constraints are public and the marginals DP, so this costs
+no privacy; the constraints' language is documented in ``tabsynth.schema.expressions``."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -20,6 +22,8 @@ class Critic:
 
     constraints: list[str]
     columns: set[str] | dict[str, str]
+    #: rows -> True where plausible (``plausible.plausibility``); None checks nothing
+    plausible: Callable[[pl.DataFrame], np.ndarray] | None = field(default=None)
 
     def __post_init__(self) -> None:
         problems = constraint_problems(self.constraints, self.columns)
@@ -51,6 +55,7 @@ class Critic:
         kept: list[pl.DataFrame] = []
         have = drawn = 0
         violations = np.zeros(len(self._exprs))
+        implausible = 0
         batch = n
         for _ in range(max_rounds):
             if have >= n:
@@ -60,6 +65,10 @@ class Critic:
             drawn += rows.height
             violations += (~ok).sum(axis=0)
             good = ok.all(axis=1)
+            if self.plausible is not None:
+                fits = self.plausible(rows)
+                implausible += int((~fits).sum())
+                good &= fits
             kept.append(rows.filter(pl.Series(good)))
             have += int(good.sum())
             rate = have / max(drawn, 1)
@@ -77,6 +86,7 @@ class Critic:
         report = {
             "rejection_rate": 1 - have / drawn,
             "rows_drawn": drawn,
+            "implausible_rate": implausible / drawn,
             "violations": {
                 c: float(v / drawn) for c, v in zip(self.constraints, violations, strict=True)
             },

@@ -1,6 +1,7 @@
-"""One sampling request, start to end: conditions, drift, rebalancing or a scenario, the
-constraint critic, then the PII columns a policy adds. Post-processing of a fitted model:
-it reads only the model's public state (``Samplable``) and the public schema."""
+"""One sampling request, start to end: conditions, drift, rebalancing, fair sampling or a
+scenario, the critic (constraints and implausible values), then the PII columns a policy
+adds. Post-processing of a fitted model: it reads only the model's public state
+(``Samplable``) and the public schema."""
 
 from __future__ import annotations
 
@@ -11,9 +12,10 @@ import numpy as np
 from tabsynth.errors import SamplingError
 from tabsynth.sampling.conditions import conditions
 from tabsynth.sampling.drift import apply_shifts, drift_shares, parse_drift
+from tabsynth.sampling.fair import fair_rows, parse_fair
 from tabsynth.sampling.protocol import Samplable
 from tabsynth.sampling.rebalance import rebalanced
-from tabsynth.sampling.scenarios import scenario_rows
+from tabsynth.sampling.scenarios import parse_scenario, scenario_rows
 
 SCENARIOS = ("tails", "rare")
 
@@ -25,10 +27,12 @@ def draw_rows(
     *,
     where: dict[str, Any] | None = None,
     rebalance: dict[str, Any] | None = None,
-    scenario: str | None = None,
+    scenario: Any = None,
     drift: list[str] | None = None,
+    fair: Any = None,
 ) -> tuple[Any, dict[str, Any]]:
-    """``n`` rows (polars, schema columns) and the critic's report (its rejection rate)."""
+    """``n`` rows (polars, schema columns) and the report: the critic's rejection rates,
+    and what fair sampling or a scenario changed."""
     schema = model.schema
     cond = conditions(schema, where or {})
     shifts, shares = parse_drift(schema, drift or [])
@@ -39,31 +43,56 @@ def draw_rows(
                 "a column. Fix: use one of them."
             )
         rebalance = drift_shares(model, *shares)
-    if scenario is not None and (scenario not in SCENARIOS or rebalance):
+    sc = parse_scenario(scenario) if scenario is not None else None
+    fr = parse_fair(schema, fair) if fair is not None else None
+    asked = [k for k, v in (("rebalance", rebalance), ("scenario", sc), ("fair", fr)) if v]
+    if len(asked) > 1 or (fr is not None and cond):
         raise SamplingError(
-            f"unknown scenario {scenario!r} (or combined with "
-            "rebalancing). Fix: scenario='tails' or 'rare'"
+            f"{' and '.join(asked + (['where'] if fr is not None and cond else []))} cannot "
+            "be combined: each sets the distribution of the rows drawn. Fix: use one of them."
         )
+    changed: dict[str, Any] = {}
 
     def draw(m: int) -> Any:
-        if scenario is not None:
-            out = scenario_rows(model, m, rng, cond, scenario)
+        if sc is not None:
+            out, changed["scenario"] = scenario_rows(model, m, rng, cond, sc)
+        elif fr is not None:
+            out, changed["fair"] = fair_rows(model, m, rng, fr)
         elif rebalance:
             out = rebalanced(model, m, rng, cond, rebalance)
         else:
             out = model._sample(m, rng, where=cond) if cond else model._sample(m, rng)
         return apply_shifts(schema, out, shifts)
 
-    report: dict[str, Any]
-    if schema.constraints and n > 0:
-        from tabsynth.sampling.constraints import Critic
-
-        critic = Critic(list(schema.constraints), {c.name: c.kind for c in schema.columns})
+    critic = _critic(model, set(shifts))
+    if n > 0 and (critic.constraints or critic.plausible is not None):
         out, report = critic.enforce(draw, int(n))
     else:
         out, report = draw(int(n)), {"rejection_rate": 0.0}
+    if critic.plausible is None:
+        report["implausible_check"] = (
+            f"not needed: {model.name} draws every cell within its DP marginals' support"
+            if getattr(model, "draws_in_support", False)
+            else "no cell of a DP marginal is zero"
+        )
+    report.update(changed)
     if any(c.pii is not None and c.pii.policy.value in ("fake", "hash") for c in schema.columns):
         from tabsynth.pii.policies import add_pii_columns
 
         out = add_pii_columns(schema, out, rng)
     return out, report
+
+
+def _critic(model: Samplable, shifted: set[str]) -> Any:
+    """The critic: the schema's constraints, and implausible values (cells the model's DP
+    marginals put at zero) in every column a drift did not move on purpose."""
+    from tabsynth.sampling.constraints import Critic
+    from tabsynth.sampling.plausible import plausibility
+
+    schema = model.schema
+    in_support = getattr(model, "draws_in_support", False)
+    return Critic(
+        list(schema.constraints),
+        {c.name: c.kind for c in schema.columns},
+        plausible=None if in_support else plausibility(model, shifted),
+    )

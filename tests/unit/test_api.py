@@ -30,6 +30,7 @@ EXPECTED = {
     "release",
     "infer_schema",
     "scan",
+    "stress_options",
     "write_sample",
     "load",
     "read_table",

@@ -302,6 +302,14 @@ def test_conditional_and_rebalanced_sampling_through_the_conditional_vector(heal
     assert (out["insurance"] == "no").mean() == pytest.approx(0.7, abs=0.01)
     with pytest.raises(SamplingError, match="outside the domain"):
         model.sample(10, where={"insurance": "maybe"})
+    # fair: drawn given the target through the conditional vector, kept by group
+    fair = model.sample(20_000, seed=0, fair="insurance:ethnicity")
+    assert model.last_sample_report_["fair"]["exact"] == "rejection on the groups"
+    shares = pd.crosstab(fair.ethnicity, fair.insurance, normalize="index")["yes"]
+    overall = (fair.insurance == "yes").mean()
+    for group, share in shares.items():
+        se = np.sqrt(overall * (1 - overall) / (fair.ethnicity == group).sum())
+        assert abs(share - overall) < 4.5 * se, group
 
 
 def test_marginals_match_their_dp_estimate(health):
@@ -310,6 +318,12 @@ def test_marginals_match_their_dp_estimate(health):
     df, schema = health
     model = tabsynth.fit(df, schema, "ctgan", epsilon=2.0, **FAST)
     out = model.sample(40_000, seed=1)
+    # the critic re-draws rows with a value in a cell the DP marginal puts at zero
+    from tabsynth.sampling.plausible import plausibility
+
+    check = plausibility(model, set())
+    assert check is not None and check(model.sample(40_000, seed=1, as_frame="polars")).all()
+    assert 0 <= model.last_sample_report_["implausible_rate"] < 0.01
     for col in ("ethnicity", "region", "insurance"):
         want = model.marginal(col)
         got = out[col].value_counts(normalize=True)

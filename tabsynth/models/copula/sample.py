@@ -91,6 +91,8 @@ class _Sampler(_Fitted):
 
     # --- what the scenarios of ``tabsynth.sampling.scenarios`` draw from -----------------
     scenarios: ClassVar[tuple[str, ...]] = ("tails", "rare")
+    # strata by their DP weights, each cell by its stratum's DP pmf: never a zero cell
+    draws_in_support: ClassVar[bool] = True
 
     def _strata_count(self) -> int:
         """How many strata the model samples from (the rare scenario evens them out)."""
@@ -115,6 +117,36 @@ class _Sampler(_Fitted):
             probs = self.weights_ @ self.pmfs_[self.others_.index(column)]
         labels = (["<null>"] if dom.nullable else []) + list(dom.labels)
         return {label: float(p) for label, p in zip(labels, probs, strict=True)}
+
+    def _cell_domain(self, column: str) -> ColumnDomain:
+        return self._domains()[column]
+
+    def _can_condition(self, columns: list[str]) -> bool:
+        """Exact on the strata plus one other column (``_sample``)."""
+        return sum(c not in self.strata_ for c in columns) <= 1
+
+    def _joint(self, columns: list[str]) -> np.ndarray | None:
+        """Exact joint pmf of strata columns and at most one other column: the stratum
+        weights times that column's per-stratum pmf, summed over the other strata."""
+        rest = [c for c in columns if c not in self.strata_]
+        if len(rest) > 1:
+            return None
+        doms = self._domains()
+        k = len(self.weights_)
+        mass = self.weights_[:, None] * (
+            self.pmfs_[self.others_.index(rest[0])] if rest else np.ones((k, 1))
+        )
+        m = mass.shape[1]
+        cells = _stratum_cells(np.arange(k), [doms[s].n_cells for s in self.strata_])
+        index = tuple(
+            np.repeat(cells[self.strata_.index(c)], m)
+            if c in self.strata_
+            else np.tile(np.arange(m), k)
+            for c in columns
+        )
+        out = np.zeros([doms[c].n_cells for c in columns])
+        np.add.at(out, index, mass.ravel())
+        return out
 
     def _strata_weights(self, where: dict[str, int], radices: list[int]) -> np.ndarray:
         weights = self.weights_.astype(float).copy()
