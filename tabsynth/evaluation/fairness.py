@@ -1,6 +1,7 @@
 """Fairness of a release, per protected attribute: group shares, and how a downstream model
-trained on real, synthetic or rebalanced synthetic data treats each group on the real holdout
-(AUC per group, demographic-parity and equalized-odds gaps). Binary targets only.
+trained on real, synthetic, rebalanced or fair synthetic data treats each group on the real
+holdout (AUC overall and per group, demographic-parity and equalized-odds gaps). Binary
+targets only.
 Computed from real data: a diagnostic, not part of the DP guarantee.
 """
 
@@ -29,12 +30,19 @@ def _gaps(y: np.ndarray, pred: np.ndarray, groups: np.ndarray) -> dict[str, floa
 
     return {
         "demographic_parity_gap": spread(rates),
+        "equal_opportunity_gap": spread(tprs),
         "equalized_odds_gap": max(spread(tprs), spread(fprs)),
     }
 
 
 def fairness(
-    real: Any, synthetic: Any, holdout: Any, schema: Any, *, rebalanced: Any = None
+    real: Any,
+    synthetic: Any,
+    holdout: Any,
+    schema: Any,
+    *,
+    rebalanced: Any = None,
+    fair: Any = None,
 ) -> dict[str, Any]:
     """Group shares and downstream fairness for every protected attribute of ``schema``."""
     require_extra("sklearn", "report")
@@ -53,8 +61,9 @@ def fairness(
             ]
         )
     frames = {"real": _pandas(real), "synthetic": _pandas(synthetic)}
-    if rebalanced is not None:
-        frames["rebalanced"] = _pandas(rebalanced)
+    for name, frame in (("rebalanced", rebalanced), ("fair", fair)):
+        if frame is not None:
+            frames[name] = _pandas(frame)
     hold = _pandas(holdout)
     classes = sorted(hold[target].dropna().astype(str).unique())
     if len(classes) != 2:
@@ -90,6 +99,10 @@ def fairness(
                 str(g): _rank_auc(proba[groups == g], y[groups == g] == 1)
                 for g in np.unique(groups)
             }
-            entry["models"][name] = {"auc_by_group": auc, **_gaps(y, pred, groups)}
+            entry["models"][name] = {
+                "auc": _rank_auc(proba, y == 1),
+                "auc_by_group": auc,
+                **_gaps(y, pred, groups),
+            }
         out["attributes"][col] = entry
     return out

@@ -265,9 +265,12 @@ def test_fairness_shares_and_gaps(split_health):
     model = tabsynth.fit(train, schema, epsilon=3.0)
     syn = model.sample(len(train), seed=0)
     reb = model.sample(len(train), seed=0, rebalance={"ethnicity": "uniform"})
-    res = fairness(train, syn, holdout, schema, rebalanced=reb)
+    fair = model.sample(len(train), seed=0, fair="insurance:ethnicity")
+    res = fairness(train, syn, holdout, schema, rebalanced=reb, fair=fair)
     eth = res["attributes"]["ethnicity"]
-    assert set(eth["models"]) == {"real", "synthetic", "rebalanced"}
+    assert set(eth["models"]) == {"real", "synthetic", "rebalanced", "fair"}
+    for m in eth["models"].values():
+        assert 0.5 < m["auc"] <= 1 and m["equal_opportunity_gap"] <= m["equalized_odds_gap"]
     assert eth["shares"]["rebalanced"]["other"] == pytest.approx(1 / 3, abs=0.03)
     assert eth["shares"]["real"]["other"] < 0.1
     for m in eth["models"].values():
