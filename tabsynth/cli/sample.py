@@ -35,8 +35,8 @@ _ScenarioOpt = Annotated[
 _ScenarioFileOpt = Annotated[
     Path | None,
     typer.Option(
-        help="YAML stress set (scenario, fixed values, shifts, seed) that regenerates the "
-        "same rows: see tabsynth.sampling.stress_file."
+        help="YAML stress set that regenerates the same rows, with keys scenario ({name: "
+        "rare, factor: 5}), fixed ({region: west}), shifts ([age+5]) and seed."
     ),
 ]
 _FairOpt = Annotated[
@@ -98,7 +98,7 @@ def sample(
 
         tabsynth sample model/ -n 5000 -o s.csv --rebalance sex=uniform --leak-check train.csv
 
-        tabsynth sample model/ -n 100000 -o fair.parquet --fair default:sex,ethnicity
+        tabsynth sample model/ -n 100000 -o fair.parquet --fair insurance:gender,ethnicity
 
         tabsynth sample model/ -n 10000 -o stress.csv --scenario-file stress.yaml
     """
