@@ -26,11 +26,13 @@ def smartnoise_sample(
     schema: Any,
     eps: float,
     timeout: float | None = None,
+    runner: str = "smartnoise_run.py",
 ) -> tuple[pd.DataFrame, dict[str, Any]]:
-    """One SmartNoise fit and sample (``len(train)`` rows) in the venv of ``python``, given
-    the schema's categorical/continuous split and public bounds. Returns the sample with the
-    real table's dtypes, and the runner's timings (``fit_s``, ``sample_s``, ``peak_mb``,
-    ``wall_s``)."""
+    """One peer fit and sample (``len(train)`` rows) in the venv of ``python`` by the script
+    ``peers/<runner>`` (SmartNoise's by default, ``dpmm_run.py`` for dpmm), given the
+    schema's categorical/continuous split, categories and public bounds. Returns the sample
+    with the real table's dtypes, and the runner's timings (``fit_s``, ``sample_s``,
+    ``peak_mb``, ``wall_s``)."""
     cats = [c.name for c in schema.columns if c.kind in ("categorical", "boolean")]
     conts = [c.name for c in schema.columns if c.kind == "numerical"]
     with tempfile.TemporaryDirectory() as tmp:
@@ -47,12 +49,17 @@ def smartnoise_sample(
             "rows": len(train),
             "options": {},
             "bounds": {c.name: [c.lower, c.upper] for c in schema.columns if c.name in conts},
+            "categories": {
+                c.name: list(c.domain) if c.kind == "categorical" else [False, True]
+                for c in schema.columns
+                if c.name in cats
+            },
         }
         (Path(tmp) / "spec.json").write_text(json.dumps(spec))
         t0 = time.perf_counter()
         try:
             proc = subprocess.run(
-                [python, str(HERE / "peers" / "smartnoise_run.py"), str(Path(tmp) / "spec.json")],
+                [python, str(HERE / "peers" / runner), str(Path(tmp) / "spec.json")],
                 capture_output=True,
                 text=True,
                 timeout=timeout,

@@ -46,6 +46,9 @@ CTGAN_EPSILONS: list[float | None] = [0.3, 1.0, 3.0, None]
 SDV_CTGAN_EPOCHS = 100
 PEERS = ("mst", "aim", "dpctgan")
 PEER_LABELS = {"mst": "SmartNoise MST", "aim": "SmartNoise AIM", "dpctgan": "SmartNoise DPCTGAN"}
+# dpmm (its own venv, named by $DPMM_PYTHON: `pip install dpmm`), given the same bounds
+DPMM_PEERS = ("mst", "aim", "privbayes")
+DPMM_LABELS = {"mst": "dpmm MST", "aim": "dpmm AIM", "privbayes": "dpmm PrivBayes"}
 SPEED_ROWS = 1_000_000
 
 
@@ -184,10 +187,11 @@ def run_smartnoise(
     eps: float,
     real_auc: float,
     timeout: float,
+    runner: str = "smartnoise_run.py",
 ) -> dict[str, Any]:
-    """One SmartNoise fit in its own venv, given the schema's public bounds."""
+    """One SmartNoise (or dpmm) fit in its own venv, given the schema's public bounds."""
     try:
-        syn, times = smartnoise_sample(python, synth, train, schema, eps, timeout)
+        syn, times = smartnoise_sample(python, synth, train, schema, eps, timeout, runner)
     except PeerError as exc:
         return {"error": str(exc)}
     return {
@@ -225,6 +229,8 @@ def benchmark(
     peer_timeout: float = 900.0,
     sdv_ctgan_epochs: int = SDV_CTGAN_EPOCHS,
     checkpoint: Callable[[dict[str, Any]], None] | None = None,
+    dpmm: str | None = None,
+    dpmm_peers: tuple[str, ...] = DPMM_PEERS,
 ) -> dict[str, Any]:
     results: dict[str, Any] = {}
     ctgan_epsilons = CTGAN_EPSILONS if ctgan_epsilons is None else ctgan_epsilons
@@ -240,7 +246,7 @@ def benchmark(
             lambda: checkpoint(results) if checkpoint is not None else None,
             epsilons=epsilons, ctgan_epsilons=ctgan_epsilons, repeats=repeats, quick=quick,
             smartnoise=smartnoise, peers=peers, peer_timeout=peer_timeout,
-            sdv_ctgan_epochs=sdv_ctgan_epochs,
+            sdv_ctgan_epochs=sdv_ctgan_epochs, dpmm=dpmm, dpmm_peers=dpmm_peers,
         )  # fmt: skip
     return results
 
@@ -262,6 +268,8 @@ def _table_systems(
     peers: tuple[str, ...],
     peer_timeout: float,
     sdv_ctgan_epochs: int,
+    dpmm: str | None = None,
+    dpmm_peers: tuple[str, ...] = (),
 ) -> None:
     """Every system on one table; each result is saved as soon as it is measured."""
 
@@ -297,6 +305,13 @@ def _table_systems(
             f"{PEER_LABELS[peer]} eps=1.0",
             lambda p=peer: run_smartnoise(
                 smartnoise, p, train, holdout, schema, 1.0, real_auc, peer_timeout
+            ),
+        )
+    for peer in dpmm_peers if dpmm else ():
+        record(
+            f"{DPMM_LABELS[peer]} eps=1.0",
+            lambda p=peer: run_smartnoise(
+                dpmm, p, train, holdout, schema, 1.0, real_auc, peer_timeout, "dpmm_run.py"
             ),
         )
 
@@ -436,6 +451,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--no-ctgan", action="store_true", help="skip tabsynth's DP-CTGAN rows")
     ap.add_argument("--peers", default=",".join(PEERS), help="SmartNoise synthesizers to run")
+    ap.add_argument(
+        "--dpmm-peers", default=",".join(DPMM_PEERS), help="dpmm synthesizers ($DPMM_PYTHON)"
+    )
     ap.add_argument("--peer-timeout", type=float, default=900.0, help="seconds per peer fit")
     ap.add_argument(
         "--sdv-ctgan-epochs", type=int, default=SDV_CTGAN_EPOCHS, help="0 skips SDV's CTGAN"
@@ -468,6 +486,7 @@ def main(argv: list[str] | None = None) -> int:
         "repeats": repeats,
         "quick": args.quick,
         "smartnoise": bool(smartnoise),
+        "dpmm": bool(os.environ.get("DPMM_PYTHON")),
         "peer_timeout": args.peer_timeout,
         "sdv_ctgan_epochs": 2 if args.quick else args.sdv_ctgan_epochs,
     }
@@ -491,6 +510,8 @@ def main(argv: list[str] | None = None) -> int:
         peer_timeout=args.peer_timeout,
         sdv_ctgan_epochs=(2 if args.quick else args.sdv_ctgan_epochs),
         checkpoint=checkpoint,
+        dpmm=os.environ.get("DPMM_PYTHON"),
+        dpmm_peers=tuple(p for p in args.dpmm_peers.split(",") if p),
     )
     partial_path.unlink(missing_ok=True)
     if args.reuse:
