@@ -13,13 +13,11 @@ This file imports nothing from tabsynth: it runs with dpmm's dependencies only.
 from __future__ import annotations
 
 import json
-import resource
 import sys
-import time
-import warnings
 
 import pandas as pd
 from dpmm.pipelines import AIMPipeline, MSTPipeline, PrivBayesPipeline
+from timed import fit_and_sample  # beside this file (the script's folder is on sys.path)
 
 PIPELINES = {"mst": MSTPipeline, "aim": AIMPipeline, "privbayes": PrivBayesPipeline}
 
@@ -40,18 +38,11 @@ def main(spec_path: str) -> int:
         n_bins=spec.get("bins", 20),
         n_jobs=1,
     )
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        t0 = time.perf_counter()
-        pipe.fit(df[cats + conts], domain=domain)
-        fit_s = time.perf_counter() - t0
-        t0 = time.perf_counter()
-        out = pipe.generate(n_records=spec["rows"])
-        sample_s = time.perf_counter() - t0
-    out.to_csv(spec["out"], index=False)
-    with open(spec["out"] + ".json", "w") as fh:
-        peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-        json.dump({"fit_s": fit_s, "sample_s": sample_s, "peak_mb": peak_mb}, fh)
+    fit_and_sample(
+        lambda: pipe.fit(df[cats + conts], domain=domain),
+        lambda: pipe.generate(n_records=spec["rows"]),
+        spec["out"],
+    )
     return 0
 
 

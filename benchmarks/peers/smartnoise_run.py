@@ -12,13 +12,11 @@ imports nothing from tabsynth: it runs with SmartNoise's dependencies only.
 from __future__ import annotations
 
 import json
-import resource
 import sys
-import time
-import warnings
 
 import pandas as pd
 from snsynth import Synthesizer
+from timed import fit_and_sample  # beside this file (the script's folder is on sys.path)
 
 
 def main(spec_path: str) -> int:
@@ -61,18 +59,11 @@ def main(spec_path: str) -> int:
     elif conts:
         fit_kw["preprocessor_eps"] = spec["epsilon"] * spec.get("preprocessor_share", 0.1)
         fit_kw["nullable"] = nullable
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        t0 = time.perf_counter()
-        synth.fit(df[cats + conts], **fit_kw)
-        fit_s = time.perf_counter() - t0
-        t0 = time.perf_counter()
-        out = synth.sample(spec["rows"])
-        sample_s = time.perf_counter() - t0
-    out.to_csv(spec["out"], index=False)
-    with open(spec["out"] + ".json", "w") as fh:
-        peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-        json.dump({"fit_s": fit_s, "sample_s": sample_s, "peak_mb": peak_mb}, fh)
+    fit_and_sample(
+        lambda: synth.fit(df[cats + conts], **fit_kw),
+        lambda: synth.sample(spec["rows"]),
+        spec["out"],
+    )
     return 0
 
 
