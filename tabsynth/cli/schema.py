@@ -44,7 +44,7 @@ def schema_infer(
             from tabsynth.pii import scan
 
             with _Step("scanning for PII"):
-                found = scan(df, quasi=False).pii_columns()
+                found = scan(df, quasi=False).findings()
             for col, entity in found.items():
                 _say(f"  PII: {col} holds {entity}")
         except ImportError:

@@ -4,8 +4,9 @@
   downloaded), saved once under ``$TABSYNTH_HOME/spacy-blank-en`` and loaded from there.
 * Recognizers: Presidio's pattern recognizers (with their checksums: credit cards, IBAN, ABA
   routing, SSN, email, phone, IP, URL, dates) and tabsynth's own for what healthcare and
-  finance tables hold (``tabsynth.pii.recognizers``). Presidio's NER recognizers need a
-  trained model and are left out.
+  finance tables hold (``tabsynth.pii.recognizers``), with the national ids, postal codes
+  and street addresses of the European locales (``tabsynth.pii.national``). Presidio's NER
+  recognizers need a trained model and are left out.
 * ``tldextract`` (used by Presidio's email and URL recognizers) is pointed at its bundled
   public-suffix snapshot, so it never tries the network.
 """
@@ -34,6 +35,22 @@ PRESIDIO_PATTERN_RECOGNIZERS = (
 )
 
 
+def presidio_recognizers() -> list[Any]:
+    """Presidio's pattern recognizers as the scan uses them: for its one language ("en"),
+    phone numbers of the supported locales' regions, and the European national ids."""
+    from presidio_analyzer import predefined_recognizers as pre
+
+    from tabsynth.pii.national import PHONE_REGIONS, PRESIDIO_LOCALE_RECOGNIZERS
+
+    out = []
+    for name in PRESIDIO_PATTERN_RECOGNIZERS:
+        kw = {"supported_regions": PHONE_REGIONS} if name == "PhoneRecognizer" else {}
+        out.append(getattr(pre, name)(**kw))
+    for name in PRESIDIO_LOCALE_RECOGNIZERS:
+        out.append(getattr(pre, name)(supported_language="en"))
+    return out
+
+
 def _offline_tldextract() -> None:
     import tldextract
 
@@ -60,7 +77,6 @@ def _blank_spacy_path() -> Path:
 def analyzer() -> Any:
     """The shared offline AnalyzerEngine (built once per process)."""
     presidio = require_extra("presidio_analyzer", "pii")
-    from presidio_analyzer import predefined_recognizers as pre
     from presidio_analyzer.nlp_engine import NlpEngineProvider
 
     from tabsynth.pii.recognizers import tabsynth_recognizers
@@ -74,8 +90,8 @@ def analyzer() -> Any:
         }
     ).create_engine()
     registry = presidio.RecognizerRegistry(supported_languages=["en"])
-    for name in PRESIDIO_PATTERN_RECOGNIZERS:
-        registry.add_recognizer(getattr(pre, name)())
+    for rec in presidio_recognizers():
+        registry.add_recognizer(rec)
     for rec in tabsynth_recognizers():
         registry.add_recognizer(rec)
     return presidio.AnalyzerEngine(registry=registry, nlp_engine=nlp, supported_languages=["en"])

@@ -6,8 +6,9 @@
 * ``hash``: not modelled; the release gets keyed HMAC-SHA256 pseudonyms of fake values. The key
   comes from ``$TABSYNTH_PII_KEY`` or ``$TABSYNTH_HOME/pii.key`` and is never written to an
   artifact.
-* ``generalize``: modelled after coarsening before the fit: ZIP codes to ZIP3, dates to the
-  year, numbers (ages) down to 5-unit bands. The schema declares the coarse domain.
+* ``generalize``: modelled after coarsening before the fit: ZIP codes to ZIP3, other postal
+  codes to their first two characters, dates to the year, numbers (ages) down to 5-unit
+  bands. The schema declares the coarse domain.
 * ``keep``: modelled as declared (the steward accepts the risk; the leak check still runs).
 """
 
@@ -49,6 +50,8 @@ def fakers(fake: Any, rng: np.random.Generator) -> dict[str, Callable[[], Any]]:
         "US_NPI": lambda: fake_npi(rng),
         "DATE_OF_BIRTH": lambda: fake.date_of_birth(minimum_age=18, maximum_age=90).isoformat(),
         "US_ZIP": fake.zipcode,
+        "POSTAL_CODE": fake.postcode,
+        "PERSON_LINKED_DATE": lambda: fake.date_between("-30y").isoformat(),
         "IP_ADDRESS": fake.ipv4,
         "URL": fake.url,
         "US_BANK_NUMBER": fake.bban,
@@ -65,7 +68,7 @@ def fake_values(
     fake = faker.Faker(locale)
     fake.seed_instance(int(rng.integers(2**31)))
     makers = fakers(fake, rng)
-    make = makers.get(entity, fake.uuid4)
+    make = makers.get(entity, fake.uuid4)  # ids without a maker are hashed: any fake will do
     size = max(1, min(n, POOL))
     blocked = set(exclude)
     pool: list[Any] = []
@@ -124,9 +127,11 @@ def generalize(df: pl.DataFrame, schema: Any) -> pl.DataFrame:
             exprs.append(e.dt.truncate("1y"))
         elif col.kind == "numerical":
             exprs.append((e // 5 * 5).cast(s.dtype))
-        else:  # ZIP codes and other codes: their first three characters
+        else:  # ZIP codes: ZIP3; other postal codes: their region (first two characters)
             text = e.cast(pl.String)
-            if col.pii.entity == "US_ZIP" and s.dtype.is_numeric():
+            if col.pii.entity in ("US_ZIP", "POSTAL_CODE") and s.dtype.is_numeric():
                 text = text.str.zfill(5)  # a CSV reader took 02139 for the number 2139
-            exprs.append(text.str.slice(0, 3))
+            if col.pii.entity == "POSTAL_CODE":
+                text = text.str.to_uppercase().str.replace_all(r"\s", "")
+            exprs.append(text.str.slice(0, 2 if col.pii.entity == "POSTAL_CODE" else 3))
     return df.with_columns(exprs) if exprs else df

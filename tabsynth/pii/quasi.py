@@ -45,17 +45,41 @@ def candidates(df: pl.DataFrame, report: Any = None) -> list[str]:
     found = [c for c in df.columns if re.search(QI_NAMES, c.lower())]
     if report is not None:
         for col in report.columns:
-            if col.entity in ("DATE_OF_BIRTH", "US_ZIP") and col.column not in found:
+            linked = col.entity in ("DATE_OF_BIRTH", "US_ZIP", "POSTAL_CODE") or col.quasi
+            if linked and col.column not in found:
                 found.append(col.column)
     # columns unique per row are identifiers, not quasi-identifiers
     n = max(df.height, 1)
     return [c for c in found if df.get_column(c).n_unique() < 0.9 * n][:MAX_CANDIDATES]
 
 
-def quasi_identifiers(df: pl.DataFrame, report: Any = None, min_share: float = 0.01) -> list[dict]:
-    """Combinations of 2-3 candidate columns where at least ``min_share`` of rows are unique."""
-    cols = candidates(df, report)
+def _person_dates(df: pl.DataFrame, report: Any) -> list[dict]:
+    """One entry per person-linked date the scan found (admission, discharge, death), however
+    many rows it singles out: such a date is a quasi-identifier on its own."""
     out = []
+    n = max(df.height, 1)
+    for col in report.columns if report is not None else ():
+        if col.quasi != "PERSON_LINKED_DATE" or col.column not in df.columns:
+            continue
+        sizes = df.group_by(col.column).len().get_column("len")
+        out.append(
+            {
+                "columns": [col.column],
+                "unique_rows": int((sizes == 1).sum()),
+                "unique_share": int((sizes == 1).sum()) / n,
+                "k": int(sizes.min()),  # type: ignore[arg-type]
+                "suggestion": f"{col.column}: a person-linked date; generalize to the year "
+                "(or 5-year bands)",
+            }
+        )
+    return out
+
+
+def quasi_identifiers(df: pl.DataFrame, report: Any = None, min_share: float = 0.01) -> list[dict]:
+    """Person-linked dates, and combinations of 2-3 candidate columns where at least
+    ``min_share`` of rows are unique."""
+    cols = candidates(df, report)
+    out = _person_dates(df, report)
     n = max(df.height, 1)
     for size in (2, 3):
         for combo in itertools.combinations(cols, size):
@@ -71,4 +95,4 @@ def quasi_identifiers(df: pl.DataFrame, report: Any = None, min_share: float = 0
                         "suggestion": _suggest(combo),
                     }
                 )
-    return sorted(out, key=lambda q: -q["unique_share"])
+    return sorted(out, key=lambda q: (len(q["columns"]) > 1, -q["unique_share"]))

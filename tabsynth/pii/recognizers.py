@@ -160,4 +160,14 @@ def tabsynth_recognizers() -> list[Any]:
         patterns=[Pattern("zip", r"\b\d{5}(?:-\d{4})?\b", 0.05)],
         context=["zip", "postal"],
     )
-    return [PersonNameRecognizer(), NpiRecognizer(), CardNumberRecognizer(), address, mrn, zip_code]
+    from tabsynth.pii.national import locale_recognizers
+
+    return [
+        PersonNameRecognizer(),
+        NpiRecognizer(),
+        CardNumberRecognizer(),
+        address,
+        mrn,
+        zip_code,
+        *locale_recognizers(),
+    ]

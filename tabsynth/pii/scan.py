@@ -4,8 +4,13 @@ Each column is judged from up to ``sample_rows`` non-null cells (rows drawn with
 and from its name. A structured column gets the entity whose recognizer covers most of its
 cells; a free-text column gets per-entity counts of cells with a finding. Numeric columns are
 classified from their digits alone only when a checksum proves the entity (payment cards,
-NPIs: 90% of distinct-enough cells pass); other numbers (IDs and amounts look like phone or
-account numbers) need a name hint, in English, German, French, Spanish, Italian or Dutch.
+NPIs, NHS numbers, German tax ids, NIRs, BSNs: 90% of distinct-enough cells pass); other
+numbers (IDs and amounts look like phone or account numbers) need a name hint, in English,
+German, French, Spanish, Italian or Dutch. The European national ids, postal codes and street
+addresses are in ``tabsynth.pii.national``. Dates of a person's life other than the birth
+(admission, discharge, death; named so in any of those languages) are not PII by themselves
+but quasi-identifiers: ``ColumnScan.quasi`` says so, and ``ScanReport.findings()`` lists them
+with the PII columns for ``schema infer``, which generalizes them to the year.
 Raw values are never printed or stored: examples are masked to their
 shape (``Xxxx Xxxxx``, ``999-99-9999``).
 """
@@ -20,11 +25,14 @@ from typing import Any
 import numpy as np
 import polars as pl
 
+from tabsynth.pii.national import ID_HINTS, NUMERIC_IDS, PERSON_DATE_HINT, POSTAL_SHAPE
+
 MAX_CELL_CHARS = 2000
 MIN_COVER = 0.6  # a finding must cover this share of a structured cell
 
-# column-name hints (on the lower-cased name with separators as "_")
+# column-name hints (on the lower-cased name with separators as "_"), the European ids first
 NAME_HINTS: tuple[tuple[str, str], ...] = (
+    *ID_HINTS,
     (r"(^|_)(ssn|social_security(_number)?|sin)($|_)", "US_SSN"),
     (r"(^|_)(e_?mail)(_address)?($|_)", "EMAIL_ADDRESS"),
     (
@@ -50,8 +58,12 @@ NAME_HINTS: tuple[tuple[str, str], ...] = (
     (r"(^|_)(credit_?card|card_number|cc_?num(ber)?|pan)($|_)", "CREDIT_CARD"),
     (r"(^|_)(ip|ip_address|ipv4|ipv6)($|_)", "IP_ADDRESS"),
     (r"(^|_)(url|website|homepage|web)($|_)", "URL"),
-    (r"(^|_)(zip|zip_?code|postal_?code|postcode)($|_)", "US_ZIP"),
-    (r"(^|_)(address|street|street_address|addr|address_line_?\d?)($|_)", "STREET_ADDRESS"),
+    (r"(^|_)(zip|zip_?code|zipcode)($|_)", "US_ZIP"),
+    (
+        r"(^|_)(address|street|street_address|addr|address_line_?\d?|adresse|anschrift|"
+        r"stra(ss|ß)e|direcci(o|ó)n|domicilio|indirizzo|adres|straat|woonadres)($|_)",
+        "STREET_ADDRESS",
+    ),
     (
         r"(^|_)(name|first_?name|last_?name|full_?name|surname|given_?name|patient_?name|"
         r"customer_?name|fname|lname|middle_?name|given|family_?name|forename|vorname|"
@@ -65,6 +77,17 @@ CONTENT_ENTITIES = (
     "EMAIL_ADDRESS",
     "CREDIT_CARD",
     "IBAN_CODE",
+    # checksummed national ids before phone numbers (an NHS number also reads as a phone)
+    "UK_NHS",
+    "UK_NINO",
+    "DE_TAX_ID",
+    "DE_SOCIAL_SECURITY",
+    "FR_NIR",
+    "ES_NIF",
+    "ES_NIE",
+    "IT_FISCAL_CODE",
+    "NL_BSN",
+    "POSTAL_CODE",
     "US_SSN",
     "PHONE_NUMBER",
     "IP_ADDRESS",
@@ -83,18 +106,32 @@ HINT_SHAPES = {
     "ABA_ROUTING_NUMBER": r"\d{9}",
     "PHONE_NUMBER": r"[+()\d][\d ().+-]{6,20}",
     "US_SSN": r"\d{3}-?\d{2}-?\d{4}",
+    "POSTAL_CODE": POSTAL_SHAPE,
 }
 SUGGEST = {
     "DATE_OF_BIRTH": "generalize to the year (or age bands)",
     "US_ZIP": "generalize to ZIP3 (first three digits)",
     "PERSON": "fake (Faker names, consistent per value within a release)",
     "STREET_ADDRESS": "fake or drop",
+    "POSTAL_CODE": "generalize to its first two characters (region)",
+    "PERSON_LINKED_DATE": "generalize to the year (or 5-year bands): a quasi-identifier",
 }
+
+
+def _key(column: str) -> str:
+    return re.sub(
+        r"[^a-z0-9éèóíáàòñßäöü]+", "_", re.sub(r"([a-z])([A-Z])", r"\1_\2", column).lower()
+    )
+
+
+def person_date_hint(column: str) -> bool:
+    """Whether a column's name says it is a date of a person's life other than the birth."""
+    return re.search(PERSON_DATE_HINT, _key(column)) is not None
 
 
 def name_hint(column: str) -> str | None:
     """The entity a column's name suggests, if any."""
-    key = re.sub(r"[^a-z0-9]+", "_", re.sub(r"([a-z])([A-Z])", r"\1_\2", column).lower())
+    key = _key(column)
     for pattern, entity in NAME_HINTS:
         if re.search(pattern, key):
             return entity
@@ -123,6 +160,7 @@ class ColumnScan:
     examples: list[str] = field(default_factory=list)
     suggestion: str | None = None
     note: str | None = None
+    quasi: str | None = None  # "PERSON_LINKED_DATE": a quasi-identifier, not PII by itself
 
 
 @dataclass
@@ -136,6 +174,12 @@ class ScanReport:
     def pii_columns(self) -> dict[str, str]:
         """{column: entity} of the columns classified as PII."""
         return {c.column: c.entity for c in self.columns if c.entity is not None}
+
+    def findings(self) -> dict[str, str]:
+        """The PII columns and the person-linked dates (``PERSON_LINKED_DATE``): what
+        ``schema infer`` writes a policy for."""
+        quasi = {c.column: c.quasi for c in self.columns if c.quasi and c.entity is None}
+        return self.pii_columns() | quasi  # type: ignore[operator]
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -197,6 +241,8 @@ def _coverage(analyzer: Any, cells: list[str]) -> tuple[dict[str, int], dict[str
         seen_c: set[str] = set()
         seen_a: set[str] = set()
         for r in found:
+            if r.entity_type == "PHONE_NUMBER" and _digit_count(text[r.start : r.end]) < 9:
+                continue  # "BP 120/80" is no phone: every supported locale's has 9+ digits
             seen_a.add(r.entity_type)
             if (r.end - r.start) >= MIN_COVER * len(text):
                 seen_c.add(r.entity_type)
@@ -205,6 +251,34 @@ def _coverage(analyzer: Any, cells: list[str]) -> tuple[dict[str, int], dict[str
         for e in seen_a:
             anywhere[e] = anywhere.get(e, 0) + 1
     return cover, anywhere
+
+
+def _digit_count(text: str) -> int:
+    return sum(ch.isdigit() for ch in text)
+
+
+def _free_text(
+    cells: list[str], words: float, examples: list[str], analyzer: Any, base: dict[str, Any]
+) -> ColumnScan:
+    """A column of longer text: free text with per-entity cell counts, or whole addresses."""
+    n = len(cells)
+    _, anywhere = _coverage(analyzer, cells)
+    anywhere.pop("DATE_TIME", None)
+    anywhere.pop("US_ZIP", None)
+    anywhere.pop("US_BANK_NUMBER", None)
+    hit = max(anywhere.values()) if anywhere else 0
+    street, postal = anywhere.get("STREET_ADDRESS", 0), anywhere.get("POSTAL_CODE", 0)
+    if words <= 12 and (street >= 0.7 * n or postal >= 0.8 * n):
+        # whole postal addresses ("Kerkstraat 3, 1234 AB Delft"): a structured column
+        share = max(street, postal) / n
+        return ColumnScan(entity="STREET_ADDRESS", confidence=share, share=share,
+                          kind="structured", examples=examples,
+                          suggestion=SUGGEST["STREET_ADDRESS"], **base)  # fmt: skip
+    entity = "FREE_TEXT_PII" if hit else None
+    return ColumnScan(entity=entity, confidence=hit / n, share=hit / n, kind="free_text",
+                      cell_counts=dict(sorted(anywhere.items())), examples=examples,
+                      suggestion="drop, or keep out of the model (text)" if hit else None,
+                      **base)  # fmt: skip
 
 
 def _classify(name: str, cells: list[str], kind: str, analyzer: Any) -> ColumnScan:
@@ -221,16 +295,7 @@ def _classify(name: str, cells: list[str], kind: str, analyzer: Any) -> ColumnSc
     mean_len = float(np.mean([len(c) for c in cells]))
     words = float(np.mean([len(c.split()) for c in cells]))
     if kind == "string" and mean_len > 30 and words >= 4 and hint not in ("STREET_ADDRESS",):
-        _, anywhere = _coverage(analyzer, cells)
-        anywhere.pop("DATE_TIME", None)
-        anywhere.pop("US_ZIP", None)
-        anywhere.pop("US_BANK_NUMBER", None)
-        hit = max(anywhere.values()) if anywhere else 0
-        entity = "FREE_TEXT_PII" if hit else None
-        return ColumnScan(entity=entity, confidence=hit / n, share=hit / n, kind="free_text",
-                          cell_counts=dict(sorted(anywhere.items())), examples=examples,
-                          suggestion="drop, or keep out of the model (text)" if hit else None,
-                          **base)  # fmt: skip
+        return _free_text(cells, words, examples, analyzer, base)
     if kind == "numeric":
         cells = [_integer_text(c) for c in cells]
         examples = [mask(c) for c in cells[:3]]
@@ -243,10 +308,15 @@ def _classify(name: str, cells: list[str], kind: str, analyzer: Any) -> ColumnSc
         return ColumnScan(entity=None, confidence=0.0, share=0.0, kind="numeric", **base)
     if kind == "date":
         entity = "DATE_OF_BIRTH" if hint == "DATE_OF_BIRTH" else None
-        return ColumnScan(entity=entity, confidence=1.0 if entity else 0.0, share=1.0,
-                          kind="date", examples=examples, suggestion=SUGGEST.get(entity or ""),
-                          **base)  # fmt: skip
-    cover, _ = _coverage(analyzer, cells)
+        quasi = "PERSON_LINKED_DATE" if entity is None and person_date_hint(name) else None
+        return ColumnScan(entity=entity, confidence=1.0 if entity or quasi else 0.0, share=1.0,
+                          kind="date", examples=examples, quasi=quasi,
+                          suggestion=SUGGEST.get(entity or quasi or ""), **base)  # fmt: skip
+    if hint is None and person_date_hint(name) and _date_share(cells) >= 0.5:
+        return ColumnScan(entity=None, confidence=1.0, share=_date_share(cells),
+                          kind="structured", examples=examples, quasi="PERSON_LINKED_DATE",
+                          suggestion=SUGGEST["PERSON_LINKED_DATE"], **base)  # fmt: skip
+    cover, anywhere = _coverage(analyzer, cells)
     shares = {e: c / n for e, c in cover.items()}
     if hint is not None:
         share = shares.get(hint, 0.0)
@@ -254,6 +324,8 @@ def _classify(name: str, cells: list[str], kind: str, analyzer: Any) -> ColumnSc
             share = max(share, shares.get("DATE_TIME", 0.0), _date_share(cells))
         if hint == "PERSON":
             share = max(share, _name_shape_share(cells))
+        if hint == "STREET_ADDRESS":  # a whole address: the street is a part of the cell
+            share = max(share, anywhere.get(hint, 0) / n)
         if hint in HINT_SHAPES:
             rx = re.compile(HINT_SHAPES[hint])
             share = max(share, sum(bool(rx.fullmatch(c.strip())) for c in cells) / n)
@@ -268,6 +340,8 @@ def _classify(name: str, cells: list[str], kind: str, analyzer: Any) -> ColumnSc
     digits_only = sum(c.strip().isdigit() for c in cells) / n
     if best in ("PHONE_NUMBER",) and digits_only > 0.5:
         share = 0.0  # bare digit strings: codes and IDs, not phone numbers without a hint
+    if best == "PERSON" and len({c.lower() for c in cells}) < min(20, 0.3 * n):
+        share = 0.0  # a few capitalised words repeated ("English", "Spanish"): a category
     if share >= 0.7:
         return ColumnScan(entity=best, confidence=share, share=share, kind="structured",
                           examples=examples, suggestion=SUGGEST.get(best), **base)  # fmt: skip
@@ -281,7 +355,8 @@ def _integer_text(cell: str) -> str:
 
 def _checksummed_numbers(cells: list[str]) -> tuple[str | None, float]:
     """An entity that numbers alone prove by their checksum: payment cards (13-19 digits,
-    Luhn) and NPIs (10 digits from 1 or 2, Luhn over 80840). A random number passes Luhn
+    Luhn), NPIs (10 digits from 1 or 2, Luhn over 80840), NHS numbers, German tax ids, French
+    NIRs and Dutch BSNs (``national.NUMERIC_IDS``). A random number passes such a check about
     one time in ten, so a column needs 90% of its cells passing and many distinct values
     (order and lab codes, amounts and counts pass by chance far less often)."""
     from tabsynth.pii.recognizers import luhn_ok
@@ -292,7 +367,10 @@ def _checksummed_numbers(cells: list[str]) -> tuple[str | None, float]:
     card = sum(c.isdigit() and 13 <= len(c) <= 19 and luhn_ok(c) for c in cells) / n
     npi = sum(len(c) == 10 and c[0] in "12" and c.isdigit() and luhn_ok("80840" + c)
               for c in cells) / n  # fmt: skip
-    best, share = max((("CREDIT_CARD", card), ("US_NPI", npi)), key=lambda t: t[1])
+    shares = [("CREDIT_CARD", card), ("US_NPI", npi)]
+    for entity, ok, lengths in NUMERIC_IDS:
+        shares.append((entity, sum(len(c) in lengths and ok(c) for c in cells) / n))
+    best, share = max(shares, key=lambda t: t[1])
     return (best, share) if share >= 0.9 else (None, share)
 
 

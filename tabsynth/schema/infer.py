@@ -268,7 +268,9 @@ def _dominant_type(name: str, text: pl.Series, nullable: bool) -> dict[str, Any]
 DEFAULT_POLICY = {
     "FREE_TEXT_PII": "drop",
     "DATE_OF_BIRTH": "generalize",
+    "PERSON_LINKED_DATE": "generalize",
     "US_ZIP": "generalize",
+    "POSTAL_CODE": "generalize",
     **{
         e: "hash"
         for e in (
@@ -279,12 +281,28 @@ DEFAULT_POLICY = {
             "CREDIT_CARD",
             "IBAN_CODE",
             "ABA_ROUTING_NUMBER",
+            "UK_NINO",
+            "UK_NHS",
+            "DE_TAX_ID",
+            "DE_SOCIAL_SECURITY",
+            "FR_NIR",
+            "ES_NIF",
+            "ES_NIE",
+            "IT_FISCAL_CODE",
+            "NL_BSN",
         )  # fmt: skip
     },
 }
+_ALNUM = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 
 
-def _pii_column(name: str, entity: str, nullable: bool) -> dict[str, Any]:
+def _leads_with_digits(s: pl.Series) -> bool:
+    """Whether every value starts with a digit (a draft's shape, no value kept)."""
+    head = s.drop_nulls().cast(pl.String).str.strip_chars().str.slice(0, 1)
+    return bool(head.str.contains(r"^\d$").all())
+
+
+def _pii_column(name: str, entity: str, nullable: bool, lead_digit: bool = True) -> dict[str, Any]:
     """A PII column of a draft: its policy, and for a generalized one the public domain of
     the generalized values (years since 1900; the 1,000 three-digit ZIP prefixes)."""
     import datetime as dt
@@ -296,10 +314,21 @@ def _pii_column(name: str, entity: str, nullable: bool) -> dict[str, Any]:
         "nullable": nullable,
         "pii": {"entity": entity, "policy": policy},
     }
-    if policy == "generalize" and entity == "DATE_OF_BIRTH":
+    if policy == "generalize" and entity in ("DATE_OF_BIRTH", "PERSON_LINKED_DATE"):
         today = dt.date.today()
         col |= {"kind": "datetime", "lower": "1900-01-01", "upper": f"{today.year}-12-31"}
-        col["description"] = "DRAFT: generalized to the year of birth (public bounds 1900-now)"
+        what = "of birth" if entity == "DATE_OF_BIRTH" else "(a person-linked date)"
+        col["description"] = f"DRAFT: generalized to the year {what} (public bounds 1900-now)"
+    elif policy == "generalize" and entity == "POSTAL_CODE":
+        # numeric codes (DE, FR, ES, IT, NL): the 100 two-digit regions; UK postcodes: a
+        # letter and a letter or digit (936 pairs, the postcode areas among them)
+        lead = _ALNUM[:10] if lead_digit else _ALNUM[10:]
+        cats = [a + b for a in lead for b in (_ALNUM[:10] if lead_digit else _ALNUM)]
+        col |= {"kind": "categorical", "categories": cats}
+        col["description"] = (
+            f"DRAFT: generalized to the postal code's first two characters ({len(cats)} "
+            "public pairs; narrow them to your country's regions)"
+        )
     elif policy == "generalize":
         col |= {"kind": "categorical", "categories": [f"{i:03d}" for i in range(1000)]}
         col["description"] = "DRAFT: generalized to ZIP3 (the public list of 3-digit prefixes)"
@@ -323,7 +352,8 @@ def infer_schema(
         target: the target column, if any.
         epsilon: the budget written into the draft.
         delta: the delta written into the draft.
-        pii: ``{column: entity}`` from a PII scan; those columns get a ``pii`` entry and no
+        pii: ``{column: entity}`` from a PII scan (``ScanReport.findings()``: the person-linked
+            dates too); those columns get a ``pii`` entry and no
             domain (no raw value of theirs goes into the draft).
     """
     warnings.warn(
@@ -338,7 +368,8 @@ def infer_schema(
         s = df.get_column(cname)
         nullable = s.null_count() > 0
         if pii and cname in pii:
-            columns.append(_pii_column(cname, pii[cname], nullable))
+            lead_digit = _leads_with_digits(df.get_column(cname))
+            columns.append(_pii_column(cname, pii[cname], nullable, lead_digit))
         elif s.dtype == pl.Boolean:
             columns.append({"name": cname, "kind": "boolean", "nullable": nullable})
         elif s.dtype in (pl.Date, pl.Datetime) or isinstance(s.dtype, pl.Datetime):
