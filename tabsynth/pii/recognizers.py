@@ -1,7 +1,8 @@
 """tabsynth's own Presidio recognizers for healthcare and finance tables.
 
 Person names are recognised from Faker's name lists (thousands of first and last names of
-several English-speaking locales, shipped with Faker: no download); the others are patterns,
+the English-speaking and the European locales, shipped with Faker: no download); the scan
+adds the cells' shape as a second signal for names outside the lists. The others are patterns,
 with checksums where the identifier has one (NPI: Luhn over the 80840 prefix).
 """
 
@@ -13,7 +14,10 @@ from typing import Any
 
 from presidio_analyzer import EntityRecognizer, Pattern, PatternRecognizer, RecognizerResult
 
-NAME_LOCALES = ("en_US", "en_GB", "en_CA", "en_AU", "en_IE", "en_NZ", "en_IN")
+NAME_LOCALES = (
+    *("en_US", "en_GB", "en_CA", "en_AU", "en_IE", "en_NZ", "en_IN"),
+    *("de_DE", "fr_FR", "es_ES", "it_IT", "nl_NL"),
+)
 _TOKEN = re.compile(r"[A-Z][a-z]+(?:['-][A-Z]?[a-z]+)?")
 
 

@@ -42,7 +42,8 @@ NAME_HINTS: tuple[tuple[str, str], ...] = (
         "PHONE_NUMBER",
     ),
     (
-        r"(^|_)(dob|birth_?date|date_of_birth|birthday|birth|born|geburts\w*|geburtstag|"
+        r"(^|_)(dob|birth_?date|date_of_birth|birthday|birth|born|geburts\w*|geburtstag|geb|"
+        r"geb_?dat(um)?|date_naiss(ance)?|f_?nac(imiento)?|fecha_nac|data_nasc|geb_?datum|"
         r"date_de_naissance|naissance|date_naissance|fecha_de_nacimiento|nacimiento|"
         r"data_di_nascita|nascita|geboortedatum|geboorte\w*)($|_)",
         "DATE_OF_BIRTH",
@@ -58,7 +59,7 @@ NAME_HINTS: tuple[tuple[str, str], ...] = (
     (r"(^|_)(credit_?card|card_number|cc_?num(ber)?|pan)($|_)", "CREDIT_CARD"),
     (r"(^|_)(ip|ip_address|ipv4|ipv6)($|_)", "IP_ADDRESS"),
     (r"(^|_)(url|website|homepage|web)($|_)", "URL"),
-    (r"(^|_)(zip|zip_?code|zipcode)($|_)", "US_ZIP"),
+    (r"(^|_)(zip\d?|zip_?code|zipcode|zip_5)($|_)", "US_ZIP"),
     (
         r"(^|_)(address|street|street_address|addr|address_line_?\d?|adresse|anschrift|"
         r"stra(ss|ß)e|direcci(o|ó)n|domicilio|indirizzo|adres|straat|woonadres)($|_)",
@@ -68,9 +69,17 @@ NAME_HINTS: tuple[tuple[str, str], ...] = (
         r"(^|_)(name|first_?name|last_?name|full_?name|surname|given_?name|patient_?name|"
         r"customer_?name|fname|lname|middle_?name|given|family_?name|forename|vorname|"
         r"nachname|familienname|rufname|nom|prenom|prénom|nom_de_famille|nombre|apellidos?|"
-        r"cognome|nome|voornaam|achternaam|naam|tussenvoegsel)($|_)",
+        r"cognome|nome|voornaam|achternaam|naam|tussenvoegsel|roepnaam|geslachtsnaam|"
+        r"(first|last|given|family|sur|middle|full|fore|pat|patient|cust)_?nme?)($|_)",
         "PERSON",
     ),
+)
+# "name" qualified by a thing that is not a person: no PERSON hint ("animal_name", "drug_name")
+NOT_PERSON_NAME = (
+    r"(animal|pet|dog|cat|breed|species|product|company|business|brand|drug|medication|"
+    r"file|host|domain|team|school|hospital|facility|clinic|plan|item|street|city|town|"
+    r"country|state|region|county|place|project|program|course|device|model|song|book|"
+    r"test|lab|event|hurricane|storm|ship|variable|column|table|field)_(name|nm)($|_)"
 )
 # entities that content alone (without a name hint) may assign: checksums or distinctive shapes
 CONTENT_ENTITIES = (
@@ -133,6 +142,8 @@ def name_hint(column: str) -> str | None:
     """The entity a column's name suggests, if any."""
     key = _key(column)
     for pattern, entity in NAME_HINTS:
+        if entity == "PERSON" and re.search(NOT_PERSON_NAME, key):
+            continue
         if re.search(pattern, key):
             return entity
     return None
@@ -342,6 +353,11 @@ def _classify(name: str, cells: list[str], kind: str, analyzer: Any) -> ColumnSc
         share = 0.0  # bare digit strings: codes and IDs, not phone numbers without a hint
     if best == "PERSON" and len({c.lower() for c in cells}) < min(20, 0.3 * n):
         share = 0.0  # a few capitalised words repeated ("English", "Spanish"): a category
+    if share < 0.7 and kind == "string":
+        full = _full_name_share(cells)
+        best, share = ("PERSON", full) if full >= 0.8 else (best, share)
+    if best == "PERSON" and re.search(NOT_PERSON_NAME, _key(name)):
+        share = 0.0  # "animal_name": Bella and Max are pets here
     if share >= 0.7:
         return ColumnScan(entity=best, confidence=share, share=share, kind="structured",
                           examples=examples, suggestion=SUGGEST.get(best), **base)  # fmt: skip
@@ -378,7 +394,8 @@ DATE_FORMATS = ("%Y-%m-%d", "%d.%m.%Y", "%d/%m/%Y", "%m/%d/%Y", "%Y/%m/%d", "%d-
 
 
 def _date_share(cells: list[str]) -> float:
-    """Share of cells that read as a date in the best of the usual formats."""
+    """Share of cells that read as a date in one of the usual formats (an export may mix
+    them in one column: ``31.12.1970`` beside ``1970-12-31``)."""
     import datetime as dt
 
     def parses(cell: str, fmt: str) -> bool:
@@ -389,10 +406,34 @@ def _date_share(cells: list[str]) -> float:
         return True
 
     n = max(len(cells), 1)
-    return max(sum(parses(c, f) for c in cells) / n for f in DATE_FORMATS)
+    return sum(any(parses(c, f) for f in DATE_FORMATS) for c in cells) / n
 
 
-_NAME_SHAPE = re.compile(r"[^\W\d_][^\W\d_'’\-]*(?:[ '’\-][^\W\d_]+){0,2}")
+_CAP_WORD = re.compile(r"[^\W\d_a-zà-ÿ][^\W\d_]*(?:['’\-][^\W\d_]+)?")
+
+
+def _full_name_share(cells: list[str]) -> float:
+    """Without a hint: cells of two or three capitalised words whose first is a listed first
+    name or whose last is a listed last name ("Yoann Vallée", "Talha Vander Laan"), in a
+    column whose values vary like names do; the other word may be outside the lists."""
+    from tabsynth.pii.recognizers import name_lists
+
+    if len(set(cells)) < 0.5 * len(cells):
+        return 0.0
+    first, last = name_lists()
+
+    def full(cell: str) -> bool:
+        words = cell.split()
+        shaped = 2 <= len(words) <= 3 and all(_CAP_WORD.fullmatch(w) for w in words)
+        return shaped and (words[0] in first or words[-1] in last)
+
+    return sum(full(c) for c in cells) / max(len(cells), 1)
+
+
+# one to three alphabetic words, or "Last, First" / "Last, F" / "F. Last" as rosters write them
+_NAME_SHAPE = re.compile(
+    r"[^\W\d_][^\W\d_'’\-]*\.?(?:(?:, ?| |['’\-])[^\W\d_][^\W\d_'’\-]*\.?){0,2}"
+)
 
 
 def _name_shape_share(cells: list[str]) -> float:

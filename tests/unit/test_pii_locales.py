@@ -87,7 +87,32 @@ def european():
         "address_line_1": many(fk["en_GB"].street_address),
         "aufnahmedatum": pl.Series(many(lambda: fk["de_DE"].date_between("-20y")), dtype=pl.Date),
         "date_deces": [d.strftime("%d/%m/%Y") for d in many(lambda: fk["fr_FR"].date_between())],
+        # the first fresh corpus's misses (fixed since): a German abbreviation, dates in
+        # mixed formats, a French header, an accented Spanish one, names outside the lists
+        # without a hint, the international number-first street layout
+        "Geb.-Datum": [
+            d.strftime(("%d.%m.%Y", "%Y-%m-%d", "%d/%m/%Y")[i % 3])
+            for i, d in enumerate(many(lambda: fk["de_DE"].date_of_birth()))
+        ],  # fmt: skip
+        "Date d'hospitalisation": pl.Series(
+            many(lambda: fk["fr_FR"].date_between("-9y")), dtype=pl.Date
+        ),  # fmt: skip
+        "Código postal": many(fk["es_ES"].postcode),
+        "contact": [
+            f"{fk['it_IT'].first_name()} {w.capitalize()}ini"
+            for w in rng.choice(["abr", "qelt", "vorz", "tund", "mipp"], N)
+        ],  # fmt: skip
+        "residenza": [f"{rng.integers(1, 300)} Via {fk['it_IT'].last_name()}" for _ in range(N)],
+        # the second fresh corpus's misses (fixed since): Dutch and abbreviated headers, a
+        # roster's "Last, F", a spaced tax id, a German discharge date, a ZIP5 header
+        "roepnaam": many(fk["nl_NL"].first_name),
+        "FIRST_NM": many(fk["en_GB"].first_name),
+        "name": [f"{fk['en_GB'].last_name()}, {fk['en_GB'].first_name()[0]}" for _ in range(N)],
+        "Steuerliche IdNr": [f"{v[:2]} {v[2:5]} {v[5:8]} {v[8:]}" for v in tax],
+        "Entlassdatum": pl.Series(many(lambda: fk["de_DE"].date_between("-9y")), dtype=pl.Date),
+        "ZIP5": pl.Series(rng.integers(1000, 99950, N)),
         # decoys
+        "animal_name": many(fk["en_GB"].first_name),  # pets: names from the name lists
         "clinical_note": notes,
         "event_ts": pl.Series(
             [
@@ -119,6 +144,17 @@ EXPECTED = {
     "address_line_1": "STREET_ADDRESS",
     "aufnahmedatum": "PERSON_LINKED_DATE",
     "date_deces": "PERSON_LINKED_DATE",
+    "Geb.-Datum": "DATE_OF_BIRTH",
+    "Date d'hospitalisation": "PERSON_LINKED_DATE",
+    "Código postal": "POSTAL_CODE",
+    "contact": "PERSON",
+    "residenza": "STREET_ADDRESS",
+    "roepnaam": "PERSON",
+    "FIRST_NM": "PERSON",
+    "name": "PERSON",
+    "Steuerliche IdNr": "DE_TAX_ID",
+    "Entlassdatum": "PERSON_LINKED_DATE",
+    "ZIP5": "US_ZIP",
 }
 
 
@@ -133,7 +169,7 @@ def test_european_ids_postal_codes_addresses_and_person_dates_are_found(european
     assert not missed, missed
     assert set(found) == set(EXPECTED), set(found) - set(EXPECTED)  # the decoys stay clean
     linked = {c.column for c in european_scan.columns if c.quasi == "PERSON_LINKED_DATE"}
-    assert linked == {"aufnahmedatum", "date_deces"}
+    assert linked == {"aufnahmedatum", "date_deces", "Date d'hospitalisation", "Entlassdatum"}
     assert not set(european_scan.pii_columns()) & linked  # quasi-identifiers, not PII
     single = [q["columns"] for q in european_scan.quasi_identifiers if len(q["columns"]) == 1]
     assert ["aufnahmedatum"] in single and ["date_deces"] in single
