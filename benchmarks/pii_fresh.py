@@ -7,8 +7,9 @@
 Three rounds in session 11: the first set was scored untuned (0.970 / 0.882), its misses'
 causes were fixed; the second set (written before that score) was scored once (0.991 /
 0.913), its misses' causes were fixed; the third set, real published columns only, was
-scored once after that and is the headline. A set whose misses were looked at is a tuning
-set from then on; the next round needs a new one.
+scored once after that (0.333 / 0.556: bare "name" headers over storms, animals and
+companies, rosters with titles), and its misses' causes were fixed too. A set whose misses
+were looked at is a tuning set from then on: the next round needs a fourth, untouched one.
 
 The first set:
 

@@ -24,8 +24,6 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from presidio_analyzer import Pattern, PatternRecognizer
-
 # Presidio's own locale recognizers: (class name, entity)
 PRESIDIO_LOCALE_RECOGNIZERS = (
     "UkNinoRecognizer",
@@ -133,9 +131,11 @@ _CAP = r"[A-ZÀ-ÖØ-Þ][\w'’.\-]*"
 _PARTICLE = r"(?:de|del|la|las|los|di|della|delle|dei|degli|des|du|le|les|d'|l'|y|e|van|der)"
 
 
-def street_patterns() -> list[Pattern]:
+def street_patterns() -> list[Any]:
     """Street addresses of the European locales (a case-sensitive recognizer; scoped
     ``(?i:...)`` where a language writes the word in lower case)."""
+    from presidio_analyzer import Pattern
+
     number = r"\d{1,5}(?:\s?[a-zA-Z])?(?:\s?[-/]\s?\d{1,4})?"
     street = rf"(?:{_CAP}|{_PARTICLE})"
     return [
@@ -181,24 +181,26 @@ def street_patterns() -> list[Pattern]:
     ]
 
 
-class _Checked(PatternRecognizer):  # type: ignore[misc]
-    """A pattern recognizer whose matches must pass ``check``."""
-
-    def __init__(self, entity: str, name: str, regex: str, check: Any, context: list[str]):
-        super().__init__(
-            supported_entity=entity,
-            name=name,
-            patterns=[Pattern(name, regex, 0.4)],
-            context=context,
-        )
-        self._check = check
-
-    def validate_result(self, pattern_text: str) -> bool:
-        return bool(self._check(pattern_text))
-
-
 def locale_recognizers() -> list[Any]:
-    """tabsynth's recognizers for what Presidio lacks in the European locales."""
+    """tabsynth's recognizers for what Presidio lacks in the European locales (Presidio is
+    imported here only: the hints and validators above serve without the pii extra)."""
+    from presidio_analyzer import Pattern, PatternRecognizer
+
+    class _Checked(PatternRecognizer):  # type: ignore[misc]
+        """A pattern recognizer whose matches must pass ``check``."""
+
+        def __init__(self, entity: str, name: str, regex: str, check: Any, context: list[str]):
+            super().__init__(
+                supported_entity=entity,
+                name=name,
+                patterns=[Pattern(name, regex, 0.4)],
+                context=context,
+            )
+            self._check = check
+
+        def validate_result(self, pattern_text: str) -> bool:
+            return bool(self._check(pattern_text))
+
     nir = _Checked(
         "FR_NIR",
         "tabsynth NIR",

@@ -25,6 +25,13 @@ from typing import Any
 import numpy as np
 import polars as pl
 
+from tabsynth.pii.names import (
+    NOT_PERSON_NAME,
+    WEAK_PERSON,
+    full_name_share,
+    listed_share,
+    name_shape_share,
+)
 from tabsynth.pii.national import ID_HINTS, NUMERIC_IDS, PERSON_DATE_HINT, POSTAL_SHAPE
 
 MAX_CELL_CHARS = 2000
@@ -73,13 +80,13 @@ NAME_HINTS: tuple[tuple[str, str], ...] = (
         r"(first|last|given|family|sur|middle|full|fore|pat|patient|cust)_?nme?)($|_)",
         "PERSON",
     ),
-)
-# "name" qualified by a thing that is not a person: no PERSON hint ("animal_name", "drug_name")
-NOT_PERSON_NAME = (
-    r"(animal|pet|dog|cat|breed|species|product|company|business|brand|drug|medication|"
-    r"file|host|domain|team|school|hospital|facility|clinic|plan|item|street|city|town|"
-    r"country|state|region|county|place|project|program|course|device|model|song|book|"
-    r"test|lab|event|hurricane|storm|ship|variable|column|table|field)_(name|nm)($|_)"
+    # a person's role as the whole header ("Player", "contestant"), never "patient_id"
+    (
+        r"^(player|passenger|contestant|patient|member|employee|customer|client|author|"
+        r"athlete|physician|doctor|nurse|guest|applicant|borrower|respondent|student|owner)"
+        r"(_\d+)?$",
+        "PERSON",
+    ),
 )
 # entities that content alone (without a name hint) may assign: checksums or distinctive shapes
 CONTENT_ENTITIES = (
@@ -333,8 +340,11 @@ def _classify(name: str, cells: list[str], kind: str, analyzer: Any) -> ColumnSc
         share = shares.get(hint, 0.0)
         if hint == "DATE_OF_BIRTH":
             share = max(share, shares.get("DATE_TIME", 0.0), _date_share(cells))
-        if hint == "PERSON":
-            share = max(share, _name_shape_share(cells))
+        if hint == "PERSON" and re.search(WEAK_PERSON, _key(name)):
+            share = listed_share(cells)  # ... and their words must be names people have
+            share = share if share >= 0.4 else 0.0
+        elif hint == "PERSON":
+            share = max(share, name_shape_share(cells))
         if hint == "STREET_ADDRESS":  # a whole address: the street is a part of the cell
             share = max(share, anywhere.get(hint, 0) / n)
         if hint in HINT_SHAPES:
@@ -354,7 +364,7 @@ def _classify(name: str, cells: list[str], kind: str, analyzer: Any) -> ColumnSc
     if best == "PERSON" and len({c.lower() for c in cells}) < min(20, 0.3 * n):
         share = 0.0  # a few capitalised words repeated ("English", "Spanish"): a category
     if share < 0.7 and kind == "string":
-        full = _full_name_share(cells)
+        full = full_name_share(cells)
         best, share = ("PERSON", full) if full >= 0.8 else (best, share)
     if best == "PERSON" and re.search(NOT_PERSON_NAME, _key(name)):
         share = 0.0  # "animal_name": Bella and Max are pets here
@@ -407,41 +417,6 @@ def _date_share(cells: list[str]) -> float:
 
     n = max(len(cells), 1)
     return sum(any(parses(c, f) for f in DATE_FORMATS) for c in cells) / n
-
-
-_CAP_WORD = re.compile(r"[^\W\d_a-zà-ÿ][^\W\d_]*(?:['’\-][^\W\d_]+)?")
-
-
-def _full_name_share(cells: list[str]) -> float:
-    """Without a hint: cells of two or three capitalised words whose first is a listed first
-    name or whose last is a listed last name ("Yoann Vallée", "Talha Vander Laan"), in a
-    column whose values vary like names do; the other word may be outside the lists."""
-    from tabsynth.pii.recognizers import name_lists
-
-    if len(set(cells)) < 0.5 * len(cells):
-        return 0.0
-    first, last = name_lists()
-
-    def full(cell: str) -> bool:
-        words = cell.split()
-        shaped = 2 <= len(words) <= 3 and all(_CAP_WORD.fullmatch(w) for w in words)
-        return shaped and (words[0] in first or words[-1] in last)
-
-    return sum(full(c) for c in cells) / max(len(cells), 1)
-
-
-# one to three alphabetic words, or "Last, First" / "Last, F" / "F. Last" as rosters write them
-_NAME_SHAPE = re.compile(
-    r"[^\W\d_][^\W\d_'’\-]*\.?(?:(?:, ?| |['’\-])[^\W\d_][^\W\d_'’\-]*\.?){0,2}"
-)
-
-
-def _name_shape_share(cells: list[str]) -> float:
-    """With a name hint: the share of cells shaped like names (one to three alphabetic words
-    in any script and case), when they vary like names do (not a short code list)."""
-    if len(set(c.lower() for c in cells)) < min(20, 0.3 * len(cells)):
-        return 0.0
-    return sum(bool(_NAME_SHAPE.fullmatch(c.strip())) for c in cells) / max(len(cells), 1)
 
 
 def scan(

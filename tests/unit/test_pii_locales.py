@@ -5,6 +5,9 @@ finding here was missed (or the release refused) on the main of 2026-12-02."""
 from __future__ import annotations
 
 import datetime as dt
+import subprocess
+import sys
+import textwrap
 import warnings
 
 import numpy as np
@@ -216,3 +219,62 @@ def test_a_generalized_date_of_birth_on_new_year_is_no_leak_but_a_copied_one_is(
     assert report.ok and report.checked == ["birth_date"]
     with pytest.raises(PIILeakError, match="birth_date: 300 row"):
         leak_check(real, real, schema)  # the June birthdays are finer than a year
+
+
+ANIMALS = (
+    "Cheetah Owl monkey Mountain beaver Greater short-tailed shrew Cow Three-toed sloth "
+    "Northern fur seal Vesper mouse Dog Roe deer Goat Guinea pig Grivet Chinchilla Star-nosed "
+    "mole African giant pouched rat Lesser short-tailed shrew Long-nosed armadillo Tree hyrax "
+    "North American Opossum Asian elephant Big brown bat Horse Donkey European hedgehog "
+    "Patas monkey Western american chipmunk Domestic cat Gray seal"
+).split(" ")
+
+
+def test_rosters_and_bare_name_headers_need_names_people_have():
+    """Real published tables (issue #18's third fresh set) write people as rosters do
+    (``Allen, Miss. Elisabeth Walton``, ``-Andy Allanson``) under headers such as ``Name`` or
+    ``Player``, and keep animals, storms and companies under ``name`` too: a bare header
+    needs listed names in the values, a roster's titles and punctuation are set aside."""
+    fk = faker.Faker("en_GB")
+    fk.seed_instance(9)
+    rng = np.random.default_rng(9)
+    titles = ("Mr.", "Mrs.", "Miss.", "Master.", "Dr.")
+    animals = [" ".join(rng.choice(ANIMALS, 2)) for _ in range(N)]
+    df = pl.DataFrame(
+        {
+            "Name": [
+                f"{fk.last_name()}, {titles[i % 5]} {fk.first_name()} {fk.first_name()}"
+                for i in range(N)
+            ],  # fmt: skip
+            "Player": [f"-{fk.first_name()} {fk.last_name()}" for _ in range(N)],
+            "name": animals,  # a decoy: animals under a bare "name"
+            "patient_id": [f"P{v}" for v in rng.integers(10**5, 10**6, N)],
+        }
+    )
+    found = scan(df, sample_rows=N, quasi=False).pii_columns()
+    assert found == {"Name": "PERSON", "Player": "PERSON"}, found
+
+
+def test_generalize_and_the_hints_need_no_presidio():
+    """A schema with a generalize policy fits without the pii extra: the policies, the hints
+    and the validators import no Presidio (it is loaded by the scan only)."""
+    code = textwrap.dedent(
+        """
+        import sys
+        sys.modules["presidio_analyzer"] = None  # as if the pii extra were not installed
+        import polars as pl
+        from tabsynth.pii.national import nl_bsn_ok
+        from tabsynth.pii.policies import generalize
+        from tabsynth.pii.scan import name_hint
+        from tabsynth.schema import Schema
+        schema = Schema.from_dict({"name": "t", "inferred_from_data": False, "columns": [
+            {"name": "plz", "kind": "categorical", "categories": ["01", "10"],
+             "pii": {"entity": "POSTAL_CODE", "policy": "generalize"}}]})
+        out = generalize(pl.DataFrame({"plz": [1067, 10115]}), schema)
+        assert out["plz"].to_list() == ["01", "10"], out
+        assert name_hint("plz") == "POSTAL_CODE" and nl_bsn_ok("111222333")
+        print("ok")
+        """
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.returncode == 0 and "ok" in done.stdout, done.stderr[-2000:]

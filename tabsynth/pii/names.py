@@ -1,0 +1,92 @@
+"""Person names in columns: the cells' shape and Faker's name lists as signals, rosters'
+titles set aside, and headers that need the values' evidence (a bare ``name`` over storms,
+animals and companies; ``animal_name``)."""
+
+from __future__ import annotations
+
+import re
+
+# headers that say "name" or a person's role but not which name: the values must show it too
+# (storms, animals, companies and towns have names; a "patient" column may hold ids)
+WEAK_PERSON = (
+    r"^(names?|nom|nombre|nome|naam|player|passenger|contestant|patient|member|employee|"
+    r"customer|client|author|athlete|physician|doctor|nurse|guest|applicant|borrower|"
+    r"respondent|student|owner)(_\d+)?$"
+)
+# "name" qualified by a thing that is not a person: no PERSON hint ("animal_name", "drug_name")
+NOT_PERSON_NAME = (
+    r"(animal|pet|dog|cat|breed|species|product|company|business|brand|drug|medication|"
+    r"file|host|domain|team|school|hospital|facility|clinic|plan|item|street|city|town|"
+    r"country|state|region|county|place|project|program|course|device|model|song|book|"
+    r"test|lab|event|hurricane|storm|ship|variable|column|table|field)_(name|nm)($|_)"
+)
+_CAP_WORD = re.compile(r"[^\W\d_a-zà-ÿ][^\W\d_]*(?:['’\-][^\W\d_]+)?")
+
+
+def full_name_share(cells: list[str]) -> float:
+    """Without a hint: cells of two or three capitalised words whose first is a listed first
+    name or whose last is a listed last name ("Yoann Vallée", "Talha Vander Laan"), in a
+    column whose values vary like names do; the other word may be outside the lists."""
+    from tabsynth.pii.recognizers import name_lists
+
+    if len(set(cells)) < 0.5 * len(cells):
+        return 0.0
+    first, last = name_lists()
+
+    def full(cell: str) -> bool:
+        words = clean_name(cell).replace(",", " ").split()
+        shaped = 2 <= len(words) <= 3 and all(_CAP_WORD.fullmatch(w) for w in words)
+        return shaped and (words[0] in first or words[-1] in last)
+
+    return sum(full(c) for c in cells) / max(len(cells), 1)
+
+
+# one to three alphabetic words, or "Last, First" / "Last, F" / "F. Last" as rosters write them
+_NAME_SHAPE = re.compile(
+    r"[^\W\d_][^\W\d_'’\-]*\.?(?:(?:, ?| |['’\-])[^\W\d_][^\W\d_'’\-]*\.?){0,3}"
+)
+
+
+_TITLES = re.compile(
+    r"\b(mr|mrs|miss|ms|mx|dr|prof|master|rev|sir|dame|lady|lord|col|capt|herr|frau|fr|m|mme|"
+    r"mlle|sr|sra|srta|don|doña|sig|sig\.ra|dott|dhr|mevr|mw)\.?(?=\s|,|$)",
+    re.IGNORECASE,
+)
+
+
+def clean_name(cell: str) -> str:
+    """A roster's cell without titles, bracketed or quoted parts and edge punctuation:
+    ``Allen, Miss. Elisabeth Walton (Lily)`` -> ``Allen, Elisabeth Walton``."""
+    text = re.sub(r"\([^)]*\)|\"[^\"]*\"|'[^']*'(?=\s)", " ", cell)
+    text = _TITLES.sub(" ", text)
+    text = re.sub(r"\s+,", ",", re.sub(r"\s+", " ", text))
+    return text.strip(" ,.;:-_*+#/\\|")
+
+
+def listed_share(cells: list[str]) -> float:
+    """The share of cells with a word from the first-name lists, or written ``Last, ...``
+    with a listed last name: the evidence a bare "name" header needs."""
+    from tabsynth.pii.recognizers import name_lists
+
+    if len(set(cells)) < min(20, 0.3 * len(cells)):
+        return 0.0
+    first, last = name_lists()
+
+    def listed(cell: str) -> bool:
+        text = clean_name(cell)
+        words = [w.capitalize() for w in re.findall(r"[^\W\d_]+", text)]
+        if any(w in first for w in words):
+            return True
+        head = text.split(",")[0].strip().capitalize()
+        return "," in text and head in last
+
+    return sum(listed(c) for c in cells) / max(len(cells), 1)
+
+
+def name_shape_share(cells: list[str]) -> float:
+    """With a name hint: the share of cells shaped like names (one to four alphabetic words
+    in any script and case, once titles, nicknames and edge punctuation are set aside), when
+    they vary like names do (not a short code list)."""
+    if len(set(c.lower() for c in cells)) < min(20, 0.3 * len(cells)):
+        return 0.0
+    return sum(bool(_NAME_SHAPE.fullmatch(clean_name(c))) for c in cells) / max(len(cells), 1)
