@@ -34,6 +34,19 @@ PRESIDIO_LOCALE_RECOGNIZERS = (
     "EsNieRecognizer",
     "ItFiscalCodeRecognizer",
 )
+# the national ids the scan finds (content order: the NHS number before the NINO, NIF before
+# NIE); ``schema infer`` hashes each of them
+NATIONAL_IDS = (
+    "UK_NHS",
+    "UK_NINO",
+    "DE_TAX_ID",
+    "DE_SOCIAL_SECURITY",
+    "FR_NIR",
+    "ES_NIF",
+    "ES_NIE",
+    "IT_FISCAL_CODE",
+    "NL_BSN",
+)
 # Presidio's default phone regions and those of the supported locales it misses (ES, IT, NL)
 PHONE_REGIONS = ("US", "GB", "DE", "FR", "IL", "IN", "CA", "BR", "ES", "IT", "NL", "IE", "AT", "BE")
 

@@ -32,7 +32,13 @@ from tabsynth.pii.names import (
     listed_share,
     name_shape_share,
 )
-from tabsynth.pii.national import ID_HINTS, NUMERIC_IDS, PERSON_DATE_HINT, POSTAL_SHAPE
+from tabsynth.pii.national import (
+    ID_HINTS,
+    NATIONAL_IDS,
+    NUMERIC_IDS,
+    PERSON_DATE_HINT,
+    POSTAL_SHAPE,
+)
 
 MAX_CELL_CHARS = 2000
 MIN_COVER = 0.6  # a finding must cover this share of a structured cell
@@ -94,15 +100,7 @@ CONTENT_ENTITIES = (
     "CREDIT_CARD",
     "IBAN_CODE",
     # checksummed national ids before phone numbers (an NHS number also reads as a phone)
-    "UK_NHS",
-    "UK_NINO",
-    "DE_TAX_ID",
-    "DE_SOCIAL_SECURITY",
-    "FR_NIR",
-    "ES_NIF",
-    "ES_NIE",
-    "IT_FISCAL_CODE",
-    "NL_BSN",
+    *NATIONAL_IDS,
     "POSTAL_CODE",
     "US_SSN",
     "PHONE_NUMBER",

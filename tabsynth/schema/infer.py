@@ -14,6 +14,7 @@ from typing import Any
 import polars as pl
 
 from tabsynth.errors import PrivacyLeakWarning, RepeatedRowsWarning
+from tabsynth.pii.national import NATIONAL_IDS
 from tabsynth.schema.checks import MAX_CATEGORIES
 from tabsynth.schema.model import Schema
 
@@ -281,15 +282,7 @@ DEFAULT_POLICY = {
             "CREDIT_CARD",
             "IBAN_CODE",
             "ABA_ROUTING_NUMBER",
-            "UK_NINO",
-            "UK_NHS",
-            "DE_TAX_ID",
-            "DE_SOCIAL_SECURITY",
-            "FR_NIR",
-            "ES_NIF",
-            "ES_NIE",
-            "IT_FISCAL_CODE",
-            "NL_BSN",
+            *NATIONAL_IDS,
         )  # fmt: skip
     },
 }
