@@ -288,3 +288,33 @@ PERSON_DATE_HINT = (
     r"d(e|é)c(e|è)s|ingreso|alta|defunci(o|ó)n|fallecimiento|ricovero|dimissione|decesso|morte|"
     r"opname\w*|ontslag\w*|overlijden\w*|overlijdens\w*)($|_)"
 )
+
+
+# the Faker locale a finding's fakes should come from: its header's language, or its id's
+# country (checked in this order; the first match wins)
+HEADER_LOCALES: tuple[tuple[str, str], ...] = (
+    ("en_GB", r"(^|_)(nhs|nino|ni_no|national_insurance|forename|postcode|post_code|surname)"),
+    ("de_DE", r"(vorname|nachname|familienname|rufname|telefon($|_|nummer)|geburt|geb_|"
+              r"stra(ss|ß)e|anschrift|plz|postleitzahl|steuer|versicherungsnummer|aufnahme|"
+              r"entlass|handy)"),
+    ("fr_FR", r"(pr(e|é)nom|(^|_)nom($|_)|nom_de_famille|courriel|t(e|é)l(e|é)phone|naissance|"
+              r"adresse|code_postal|secu|(^|_)nir($|_)|insee|d(e|é)c(e|è)s|hospitalisation)"),
+    ("es_ES", r"(nombre|apellido|correo|tel(e|é)fono|nacimiento|direcci(o|ó)n|domicilio|"
+              r"c(o|ó)digo_postal|(^|_)(dni|nif|nie)($|_)|m(o|ó)vil|ingreso)"),
+    ("it_IT", r"((^|_)nome($|_)|cognome|nascita|indirizzo|(^|_)cap($|_)|codice_fiscale|"
+              r"cellulare|ricovero|dimissione)"),
+    ("nl_NL", r"(voornaam|achternaam|(^|_)naam($|_)|telefoon|geboorte|(^|_)adres($|_)|straat|"
+              r"(^|_)bsn($|_)|burgerservicenummer|roepnaam|geslachtsnaam|mobiel|opname|ontslag)"),
+)  # fmt: skip
+ENTITY_LOCALES = {
+    "UK_NHS": "en_GB", "UK_NINO": "en_GB", "DE_TAX_ID": "de_DE", "DE_SOCIAL_SECURITY": "de_DE",
+    "FR_NIR": "fr_FR", "ES_NIF": "es_ES", "ES_NIE": "es_ES", "IT_FISCAL_CODE": "it_IT",
+    "NL_BSN": "nl_NL", "US_SSN": "en_US", "US_ZIP": "en_US", "US_NPI": "en_US",
+}  # fmt: skip
+
+
+def finding_locale(key: str, entity: str | None) -> str | None:
+    """The locale a column's header (lower-cased, ``_``-separated) or entity points to."""
+    if entity in ENTITY_LOCALES:
+        return ENTITY_LOCALES[entity]
+    return next((loc for loc, rx in HEADER_LOCALES if re.search(rx, key)), None)

@@ -36,26 +36,32 @@ def fake_npi(rng: np.random.Generator) -> str:
     return next(body + str(c) for c in range(10) if luhn_ok("80840" + body + str(c)))
 
 
+def _method(fake: Any, *names: str) -> Callable[[], Any]:
+    """The first of Faker's methods that ``fake``'s locale has (``zipcode`` is en_US's only:
+    de_DE has ``postcode``); a UUID when it has none."""
+    return next((getattr(fake, n) for n in names if hasattr(fake, n)), fake.uuid4)
+
+
 def fakers(fake: Any, rng: np.random.Generator) -> dict[str, Callable[[], Any]]:
-    """A value maker per entity."""
+    """A value maker per entity, for any of Faker's locales."""
     return {
         "PERSON": fake.name,
         "EMAIL_ADDRESS": fake.email,
         "PHONE_NUMBER": fake.phone_number,
-        "US_SSN": fake.ssn,
+        "US_SSN": _method(fake, "ssn"),
         "STREET_ADDRESS": fake.street_address,
         "CREDIT_CARD": fake.credit_card_number,
         "IBAN_CODE": fake.iban,
         "MEDICAL_RECORD_NUMBER": lambda: f"MRN{rng.integers(10**7, 10**8)}",
         "US_NPI": lambda: fake_npi(rng),
         "DATE_OF_BIRTH": lambda: fake.date_of_birth(minimum_age=18, maximum_age=90).isoformat(),
-        "US_ZIP": fake.zipcode,
-        "POSTAL_CODE": fake.postcode,
+        "US_ZIP": _method(fake, "zipcode", "postcode"),
+        "POSTAL_CODE": _method(fake, "postcode", "zipcode"),
         "PERSON_LINKED_DATE": lambda: fake.date_between("-30y").isoformat(),
         "IP_ADDRESS": fake.ipv4,
         "URL": fake.url,
-        "US_BANK_NUMBER": fake.bban,
-        "ABA_ROUTING_NUMBER": fake.aba,
+        "US_BANK_NUMBER": _method(fake, "bban"),
+        "ABA_ROUTING_NUMBER": _method(fake, "aba"),
     }
 
 

@@ -191,6 +191,19 @@ class ScanReport:
         """{column: entity} of the columns classified as PII."""
         return {c.column: c.entity for c in self.columns if c.entity is not None}
 
+    def locales(self) -> dict[str, str]:
+        """The Faker locale of each finding's fakes: its header's language or its id's country,
+        else the table's most common one, else en_US (``schema infer`` writes it)."""
+        from collections import Counter
+
+        from tabsynth.pii.national import finding_locale
+
+        found = self.findings()
+        own = {c: finding_locale(_key(c), e) for c, e in found.items()}
+        votes = Counter(loc for loc in own.values() if loc)
+        table = votes.most_common(1)[0][0] if votes else "en_US"
+        return {c: loc or table for c, loc in own.items()}
+
     def findings(self) -> dict[str, str]:
         """The PII columns and the person-linked dates (``PERSON_LINKED_DATE``): what
         ``schema infer`` writes a policy for."""

@@ -336,6 +336,7 @@ def infer_schema(
     epsilon: float | None = 1.0,
     delta: float = 1e-6,
     pii: dict[str, str] | None = None,
+    locales: dict[str, str] | None = None,
 ) -> Schema:
     """Draft a schema from ``df``. Not private: see the module docstring.
 
@@ -348,6 +349,8 @@ def infer_schema(
         pii: ``{column: entity}`` from a PII scan (``ScanReport.findings()``: the person-linked
             dates too); those columns get a ``pii`` entry and no
             domain (no raw value of theirs goes into the draft).
+        locales: ``{column: Faker locale}`` of those columns' fakes (``ScanReport.locales()``:
+            the header's language, or the table's); en_US where absent.
     """
     warnings.warn(
         "schema inferred from the data: its bounds and categories are NOT private; "
@@ -362,7 +365,10 @@ def infer_schema(
         nullable = s.null_count() > 0
         if pii and cname in pii:
             lead_digit = _leads_with_digits(df.get_column(cname))
-            columns.append(_pii_column(cname, pii[cname], nullable, lead_digit))
+            col = _pii_column(cname, pii[cname], nullable, lead_digit)
+            if locales and locales.get(cname) and locales[cname] != "en_US":
+                col["pii"]["locale"] = locales[cname]
+            columns.append(col)
         elif s.dtype == pl.Boolean:
             columns.append({"name": cname, "kind": "boolean", "nullable": nullable})
         elif s.dtype in (pl.Date, pl.Datetime) or isinstance(s.dtype, pl.Datetime):

@@ -278,3 +278,40 @@ def test_generalize_and_the_hints_need_no_presidio():
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert done.returncode == 0 and "ok" in done.stdout, done.stderr[-2000:]
+
+
+def test_fakes_come_from_the_tables_locale():
+    """A German export's names are faked in German: infer writes the locale its headers
+    point to (``vorname``, a Steuer-ID), and the table's for a header in no language
+    (``email``); an English table keeps the default."""
+    from tabsynth.pii.policies import fake_values
+    from tabsynth.schema import infer_schema
+
+    fk = faker.Faker("de_DE")
+    fk.seed_instance(4)
+    rng = np.random.default_rng(4)
+    df = pl.DataFrame(
+        {
+            "vorname": [fk.first_name() for _ in range(N)],
+            "nachname": [fk.last_name() for _ in range(N)],
+            "email": [fk.email() for _ in range(N)],
+            "visits": rng.integers(0, 9, N),
+        }
+    )
+    report = scan(df, sample_rows=N, quasi=False)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        schema = infer_schema(df, pii=report.findings(), locales=report.locales())
+    locale = {c.name: c.pii.locale for c in schema.columns if c.pii}
+    assert locale == {"vorname": "de_DE", "nachname": "de_DE", "email": "de_DE"}, locale
+    names = fake_values("PERSON", 50, np.random.default_rng(0), locale["vorname"])
+    from faker.providers.person.de_DE import Provider
+
+    listed = set(Provider.first_names) | set(Provider.last_names)
+    assert np.mean([any(w in listed for w in n.split()) for n in names]) > 0.8
+    for entity in ("US_ZIP", "POSTAL_CODE", "US_SSN", "US_BANK_NUMBER", "ABA_ROUTING_NUMBER"):
+        for loc in ("de_DE", "fr_FR", "es_ES", "it_IT", "nl_NL", "en_GB"):  # main: AttributeError
+            assert len(fake_values(entity, 3, np.random.default_rng(1), loc)) == 3
+    en = scan(pl.DataFrame({"first_name": [faker.Faker().first_name() for _ in range(N)]}),
+              sample_rows=N, quasi=False)  # fmt: skip
+    assert en.locales() == {"first_name": "en_US"}
