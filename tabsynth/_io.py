@@ -75,6 +75,24 @@ def _full(code: int, path: Path, size_hint: int | None) -> OutputError:
     )
 
 
+def _limit_met(tmp: Path, size_hint: int | None) -> int | None:
+    """For writers that lose the OS error (polars' parquet writer may report a file cut
+    short by the size limit as "Invalid thrift: transport error"): the error number of a limit
+    the expected size meets, if it does (a process file-size limit, or the free space)."""
+    if not size_hint:
+        return None
+    try:
+        import resource
+
+        soft, _ = resource.getrlimit(resource.RLIMIT_FSIZE)
+        if soft != resource.RLIM_INFINITY and size_hint > soft:
+            return errno.EFBIG
+    except (ImportError, OSError, ValueError):  # no such limit on this platform
+        pass
+    written = tmp.stat().st_size if tmp.is_file() else 0
+    return errno.ENOSPC if shutil.disk_usage(tmp.parent).free + written < size_hint else None
+
+
 @contextlib.contextmanager
 def _space_errors(path: Path, size_hint: int | None, tmp: Path) -> Iterator[None]:
     """A full disk or a size limit met inside the block, as an ``OutputError`` (the
@@ -82,7 +100,7 @@ def _space_errors(path: Path, size_hint: int | None, tmp: Path) -> Iterator[None
     try:
         yield
     except Exception as exc:
-        if (code := _errno(exc)) in _FULL:
+        if (code := _errno(exc) or _limit_met(tmp, size_hint)) in _FULL:
             shutil.rmtree(tmp, ignore_errors=True) if tmp.is_dir() else tmp.unlink(missing_ok=True)
             raise _full(code, path, size_hint) from None  # type: ignore[arg-type]
         raise
