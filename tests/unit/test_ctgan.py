@@ -274,6 +274,35 @@ def test_same_seed_same_model_with_reproducible_noise(health):
     assert not a.privacy.releasable
 
 
+def test_device_auto_is_the_cpu_without_cuda_and_changes_nothing_else(health, monkeypatch):
+    """``device="auto"`` trains on the CPU where CUDA is absent and gives the very model that
+    ``device="cpu"`` gives (same seed, reproducible noise), with the same plan and accounting;
+    a CUDA device asked for where there is none is refused before anything is measured."""
+    df, schema = health
+    df = df.head(1500)
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    fits = {}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", NotForReleaseWarning)
+        for dev in ("auto", "cpu"):
+            fits[dev] = tabsynth.fit(df, schema, "ctgan", epsilon=1.0, seed=3,
+                                     reproducible_noise=True, device=dev, **FAST)  # fmt: skip
+    a, b = fits["auto"], fits["cpu"]
+    assert a.device_ == b.device_ == "cpu"
+    assert any("trained on cpu" in n for n in a.privacy.notes)
+    for (ka, va), (kb, vb) in zip(
+        a.net_.state_dict().items(), b.net_.state_dict().items(), strict=True
+    ):
+        assert ka == kb and torch.equal(va, vb), ka
+    assert a.privacy.epsilon == b.privacy.epsilon and a.steps_ == b.steps_
+    assert [m.sigma for m in a.privacy.mechanisms] == [m.sigma for m in b.privacy.mechanisms]
+    spent = []
+    monkeypatch.setattr(CTGANSynthesizer, "_split", lambda *a, **k: spent.append(1))
+    with pytest.raises(tabsynth.SchemaError, match="no CUDA device") as err:
+        tabsynth.fit(df, schema, "ctgan", epsilon=1.0, device="cuda", **FAST)
+    assert "device='auto'" in str(err.value) and not spent
+
+
 def test_weights_saved_as_safetensors(health, tmp_path):
     df, schema = health
     model = tabsynth.fit(df, schema, "ctgan", epsilon=1.0, **FAST)

@@ -15,15 +15,6 @@ MARGINAL_MECHANISM = "histogram of every column over its public cells"
 COUNT_MECHANISM = "row count (plans DP-SGD)"
 
 
-SGD_MECHANISM = "DP-SGD on the discriminator (Poisson-subsampled Gaussian, Opacus)"
-
-
-MARGINAL_MECHANISM = "histogram of every column over its public cells"
-
-
-COUNT_MECHANISM = "row count (plans DP-SGD)"
-
-
 @dataclass(frozen=True, kw_only=True)
 class CTGANConfig:
     """Training options (``model_options`` in the schema, or keyword arguments to ``fit``)."""
@@ -65,6 +56,10 @@ class CTGANConfig:
     label_epochs: int = 10
     label_lr: float = 0.5
     label_clip: float = 1.0
+    # where the GAN trains: "auto" is CUDA when present, else the CPU ("cpu", "cuda",
+    # "cuda:N"). The plan, the noise and the accounting are the same on every device; the
+    # label model (a linear regression) and sampling stay on the CPU
+    device: str = "auto"
 
     def __post_init__(self) -> None:
         if self.epochs < 1 or self.batch_size < 2 or self.generator_steps < 1:
@@ -81,6 +76,11 @@ class CTGANConfig:
             raise ValueError(
                 f"max_grad_norm and label_clip must be positive, got {self.max_grad_norm} "
                 f"and {self.label_clip}. Fix: e.g. max_grad_norm=0.3, label_clip=1.0"
+            )
+        if self.device not in ("auto", "cpu", "cuda") and not self.device.startswith("cuda:"):
+            raise ValueError(
+                f"device must be 'auto', 'cpu', 'cuda' or 'cuda:N', got {self.device!r}. "
+                "Fix: device='auto' (CUDA when present, else the CPU)"
             )
         if not 0 < self.label_share < 1 or self.label_epochs < 1:
             raise ValueError(

@@ -24,10 +24,37 @@ MARGINAL_MECHANISM = "histogram of every column over its public cells"
 COUNT_MECHANISM = "row count (plans DP-SGD)"
 
 
-def _torch_generator(seed: int | None) -> Any:
-    g = torch.Generator()
+def _torch_generator(seed: int | None, device: Any = "cpu") -> Any:
+    g = torch.Generator(device=device)
     g.manual_seed(int(seed) if seed is not None else secrets.randbits(63))
     return g
+
+
+def _device_generator(cpu_gen: Any, device: Any) -> Any:
+    """A generator on ``device`` seeded with 62 bits drawn from ``cpu_gen`` (DP-SGD's noise
+    must be drawn where the gradients are; its seed still comes from the secure source, or
+    from the seed of a reproducible-noise fit through ``cpu_gen``)."""
+    return _torch_generator(int(torch.randint(0, 2**62, (1,), generator=cpu_gen)), device)
+
+
+def resolve_device(spec: str) -> Any:
+    """The torch device of ``spec``: ``"auto"`` is the first CUDA device when one is present,
+    else the CPU; ``"cpu"``; ``"cuda"`` or ``"cuda:N"`` (refused when CUDA is absent). The
+    device changes where the arithmetic runs, never the plan, the noise's scale or the
+    accounting."""
+    if spec == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if spec == "cpu":
+        return torch.device("cpu")
+    if spec == "cuda" or spec.startswith("cuda:"):
+        if not torch.cuda.is_available():
+            raise ValueError(
+                f"device={spec!r} was asked for, but this torch has no CUDA device "
+                f"(torch {torch.__version__}). Fix: device='auto' (CUDA when present, else "
+                "the CPU) or device='cpu'"
+            )
+        return torch.device(spec)
+    raise ValueError(f"device must be 'auto', 'cpu', 'cuda' or 'cuda:N', got {spec!r}")
 
 
 def private_discriminator(
@@ -70,11 +97,13 @@ class _DPOptimizer(DPOptimizerFastGradientClipping):  # type: ignore[misc]
             _check_processed_flag(p.summed_grad)
         flat = torch.cat([p.summed_grad.reshape(-1) for p in self.params])
         std = self.noise_multiplier * self.max_grad_norm
-        noisy = hook(flat.detach().double().numpy(), std, mechanism=self.mechanism)
+        noisy = hook(flat.detach().double().cpu().numpy(), std, mechanism=self.mechanism)
         start = 0
         for p in self.params:
             size = p.summed_grad.numel()
-            part = torch.as_tensor(noisy[start : start + size], dtype=p.summed_grad.dtype)
+            part = torch.as_tensor(
+                noisy[start : start + size], dtype=p.summed_grad.dtype, device=p.device
+            )
             p.grad = part.view_as(p)
             start += size
             _mark_as_processed(p.summed_grad)

@@ -65,7 +65,7 @@ from tabsynth.models.ctgan.config import (
     CTGANConfig,
     _Training,
 )
-from tabsynth.models.ctgan.dpsgd import _torch_generator
+from tabsynth.models.ctgan.dpsgd import _torch_generator, resolve_device
 from tabsynth.models.ctgan.layout import Layout
 from tabsynth.models.ctgan.plan import _Planning
 from tabsynth.models.ctgan.sample import LEVELS, _Sampler
@@ -104,7 +104,14 @@ class CTGANSynthesizer(_Planning, _Trainer, _Sampler, Synthesizer):
     unit_rows_supported = 1000
 
     def _config(self) -> CTGANConfig:
-        return self._make_config(CTGANConfig, ("generator_dims", "discriminator_dims"))  # type: ignore[no-any-return]
+        cfg: CTGANConfig = self._make_config(CTGANConfig, ("generator_dims", "discriminator_dims"))
+        try:  # before anything is measured: a device that is not there spends nothing
+            resolve_device(cfg.device)
+        except ValueError as exc:
+            from tabsynth.errors import Problem, SchemaError
+
+            raise SchemaError([Problem("model_options", str(exc), "device='auto'")]) from None
+        return cfg
 
     # --- fit ------------------------------------------------------------------------------
     def _fit(self, df: pl.DataFrame) -> None:
@@ -357,6 +364,8 @@ class CTGANSynthesizer(_Planning, _Trainer, _Sampler, Synthesizer):
             f"sampling rate {plan.q:.6g} = batch_size / noisy row count",
             f"training plan ({self.plan_['chosen']}): {cfg.epochs} epochs of expected batch "
             f"{cfg.batch_size}, {self.steps_} steps, noise multiplier {plan.sigma:.4g}",
+            f"trained on {self.device_} (device={cfg.device!r}; the plan, noise scale and "
+            "accounting do not depend on it)",
         )
 
     # --- state ----------------------------------------------------------------------------

@@ -21,14 +21,16 @@ torch = require_extra("torch", "ctgan")
 require_extra("opacus", "ctgan")
 
 
-from tabsynth.models.ctgan.config import CTGANConfig, _Training  # noqa: E402
-from tabsynth.models.ctgan.dpsgd import _bce, _torch_generator, private_discriminator  # noqa: E402
+from tabsynth.models.ctgan.config import SGD_MECHANISM, CTGANConfig, _Training  # noqa: E402
+from tabsynth.models.ctgan.dpsgd import (  # noqa: E402
+    _bce,
+    _device_generator,
+    _torch_generator,
+    private_discriminator,
+    resolve_device,
+)
 from tabsynth.models.ctgan.networks import Discriminator, Generator, init_weights  # noqa: E402
 from tabsynth.privacy.rdp import RDPAccountant  # noqa: E402
-
-SGD_MECHANISM = "DP-SGD on the discriminator (Poisson-subsampled Gaussian, Opacus)"
-MARGINAL_MECHANISM = "histogram of every column over its public cells"
-COUNT_MECHANISM = "row count (plans DP-SGD)"
 
 
 class _Average:
@@ -61,21 +63,22 @@ class _Trainer(_Fitted):
         """Conditional vectors for generated rows: a discrete column uniformly, one of its
         cells from the DP marginal. Returns (cond, column index, cell)."""
         disc = layout.discrete
-        cond = torch.zeros(b, layout.cond_dim)
+        dev = g.device
+        cond = torch.zeros(b, layout.cond_dim, device=dev)
         if not disc:
             return cond, None, None
         which = torch.multinomial(
-            torch.as_tensor(self._col_probs()), b, replacement=True, generator=g
+            torch.as_tensor(self._col_probs(), device=dev), b, replacement=True, generator=g
         )
-        cell = torch.empty(b, dtype=torch.long)
+        cell = torch.empty(b, dtype=torch.long, device=dev)
         for k, j in enumerate(disc):
             sel = which == k
             m = int(sel.sum())
             if m:
-                p = torch.as_tensor(pmfs[j], dtype=torch.float32)
+                p = torch.as_tensor(pmfs[j], dtype=torch.float32, device=dev)
                 cell[sel] = torch.multinomial(p, m, replacement=True, generator=g)
-        offs = torch.as_tensor(layout.cond_offsets)
-        cond[torch.arange(b), offs[which] + cell] = 1.0
+        offs = torch.as_tensor(layout.cond_offsets, device=dev)
+        cond[torch.arange(b, device=dev), offs[which] + cell] = 1.0
         return cond, which, cell
 
     def _cond_real(self, cb: Any, layout: Layout, u: np.ndarray) -> Any:
@@ -83,15 +86,18 @@ class _Trainer(_Fitted):
         the row's own keyed uniform ``u``, and the row's own cell (a function of the row
         alone, so each row's clipped gradient still bounds it, and no other row's draw
         depends on which rows are in the batch)."""
-        b = cb.shape[0]
-        cond = torch.zeros(b, layout.cond_dim)
+        b, dev = cb.shape[0], cb.device
+        cond = torch.zeros(b, layout.cond_dim, device=dev)
         disc = layout.discrete
         if not disc or b == 0:
             return cond
         cdf = np.cumsum(self._col_probs())
-        which = torch.as_tensor(np.minimum(np.searchsorted(cdf, u, side="right"), len(disc) - 1))
-        own = cb[:, torch.as_tensor(disc)].gather(1, which[:, None]).squeeze(1)
-        cond[torch.arange(b), torch.as_tensor(layout.cond_offsets)[which] + own] = 1.0
+        which = torch.as_tensor(
+            np.minimum(np.searchsorted(cdf, u, side="right"), len(disc) - 1), device=dev
+        )
+        own = cb[:, torch.as_tensor(disc, device=dev)].gather(1, which[:, None]).squeeze(1)
+        offs = torch.as_tensor(layout.cond_offsets, device=dev)
+        cond[torch.arange(b, device=dev), offs[which] + own] = 1.0
         return cond
 
     def _activate(self, raw: Any, layout: Layout, tau: float, g: Any) -> Any:
@@ -105,7 +111,7 @@ class _Trainer(_Fitted):
             if sc:
                 parts.append(block)
                 continue
-            u = torch.rand(block.shape, generator=g).clamp_(1e-10, 1 - 1e-10)
+            u = torch.rand(block.shape, generator=g, device=g.device).clamp_(1e-10, 1 - 1e-10)
             parts.append(torch.softmax((block - torch.log(-torch.log(u))) / tau, dim=1))
         return torch.cat(parts, dim=1)
 
@@ -123,15 +129,21 @@ class _Trainer(_Fitted):
         noise: Any,
         groups: np.ndarray | None = None,
     ) -> Any:
+        dev = resolve_device(cfg.device)
         g = _torch_generator(subkey(key, 3) >> 1)  # init, latent and generated rows' draws
         out_dim = layout.row_dim
         gen = Generator(cfg.z_dim + layout.cond_dim, cfg.generator_dims, out_dim)
         disc = Discriminator(out_dim + layout.cond_dim, cfg.discriminator_dims)
         init_weights(gen, g)
         init_weights(disc, g)
+        self.device_ = str(dev)
+        if dev.type != "cpu":  # the draws of training on the device, from a key of g's
+            gen, disc = gen.to(dev), disc.to(dev)
+            g = _device_generator(g, dev)
+            priv_gen = _device_generator(priv_gen, dev)
         opt_g = torch.optim.Adam(gen.parameters(), lr=cfg.lr_generator, betas=(0.5, 0.9))
         opt_d = torch.optim.Adam(disc.parameters(), lr=cfg.lr_discriminator, betas=(0.5, 0.9))
-        xt, ct = torch.as_tensor(x), torch.as_tensor(cells)
+        xt, ct = torch.as_tensor(x, device=dev), torch.as_tensor(cells, device=dev)
         # with a privacy unit the units are sampled, and the noise is k times one row's
         batches = PoissonBatches(keys, plan.q, subkey(key, 5), groups)
         k = self.schema.max_rows_per_unit
@@ -156,7 +168,7 @@ class _Trainer(_Fitted):
                 losses = []
                 for _ in range(batches.steps_per_epoch):
                     idx = batches.batch(steps)
-                    ti = torch.as_tensor(idx, dtype=torch.long)
+                    ti = torch.as_tensor(idx, dtype=torch.long, device=dev)
                     u = batches.uniforms(steps, idx, 0)
                     losses.append(self._train_step(xt[ti], ct[ti], u, *nets, layout, pmfs, cfg, g))
                     steps += 1
@@ -171,7 +183,7 @@ class _Trainer(_Fitted):
         if ema is not None:
             ema.copy_to(gen)
         gen.eval()
-        return gen
+        return gen.cpu()  # sampling and the artifact read the generator on the CPU
 
     def _report(self, bar: Any, losses: list[float], plan: Any, steps: int) -> None:
         # the generator's loss only: it reads generated rows through the already private
@@ -214,7 +226,7 @@ class _Trainer(_Fitted):
         many generated rows as the public expected batch size."""
         n_fake = cfg.batch_size
         cond, _, _ = self._cond_fake(n_fake, layout, pmfs, g)
-        z = torch.randn(n_fake, cfg.z_dim, generator=g)
+        z = torch.randn(n_fake, cfg.z_dim, generator=g, device=g.device)
         with torch.no_grad():
             fake = self._activate(gen(torch.cat([z, cond], dim=1)), layout, cfg.gumbel_tau, g)
         real_in = torch.cat([xb, self._cond_real(cb, layout, u)], dim=1)
@@ -225,10 +237,10 @@ class _Trainer(_Fitted):
             disc.disable_hooks()
         for _ in range(cfg.generator_steps):  # generator steps are post-processing: free
             cond, which, cell = self._cond_fake(n_fake, layout, pmfs, g)
-            z = torch.randn(n_fake, cfg.z_dim, generator=g)
+            z = torch.randn(n_fake, cfg.z_dim, generator=g, device=g.device)
             raw = gen(torch.cat([z, cond], dim=1))
             fake = self._activate(raw, layout, cfg.gumbel_tau, g)
-            loss_g = _bce(disc(torch.cat([fake, cond], dim=1)), torch.ones(n_fake))
+            loss_g = _bce(disc(torch.cat([fake, cond], dim=1)), fake.new_ones(n_fake))
             if which is not None:
                 loss_g = loss_g + self._cond_loss(raw, layout, which, cell)
             opt_g.zero_grad(set_to_none=True)
@@ -247,8 +259,8 @@ class _Trainer(_Fitted):
         b = real_in.shape[0]
         opt_d.zero_grad(set_to_none=True)
         if crit is None:
-            loss = _bce(disc(real_in), torch.ones(b)) + _bce(
-                disc(fake_in), torch.zeros(len(fake_in))
+            loss = _bce(disc(real_in), real_in.new_ones(b)) + _bce(
+                disc(fake_in), fake_in.new_zeros(len(fake_in))
             )
             loss.backward()
             opt_d.step()
@@ -256,14 +268,14 @@ class _Trainer(_Fitted):
         params = [p for p in disc.parameters() if p.requires_grad]
         loss_real = 0.0
         if b:
-            out = crit(disc(real_in), torch.ones(b))
+            out = crit(disc(real_in), real_in.new_ones(b))
             out.backward()
             loss_real = float(out.detach())
         for p in params:  # an empty Poisson batch still gets its full noise
             if p.grad is None:
                 p.grad = torch.zeros_like(p)
         disc.disable_hooks()
-        loss_fake = _bce(disc(fake_in), torch.zeros(len(fake_in)))
+        loss_fake = _bce(disc(fake_in), fake_in.new_zeros(len(fake_in)))
         fake_grads = torch.autograd.grad(loss_fake, params)
         disc.enable_hooks()
         if opt_d.pre_step():
