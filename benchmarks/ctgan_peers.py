@@ -200,7 +200,11 @@ def main(argv: list[str] | None = None) -> int:
         json.dumps({"meta": meta, "results": results}, indent=2)
     )
     md = to_markdown(results, meta)
-    (args.out / ("CTGAN.quick.md" if args.quick else "CTGAN.md")).write_text(md)
+    path = args.out / ("CTGAN.quick.md" if args.quick else "CTGAN.md")
+    old = path.read_text() if path.exists() else ""
+    if "<!-- ctgan-" in old:  # ctgan_plan.py's sections stay
+        md = md.rstrip("\n") + "\n\n" + old[old.index("<!-- ctgan-") :]
+    path.write_text(md)
     print(md)
     return 0
 

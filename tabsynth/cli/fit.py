@@ -39,6 +39,14 @@ _EpochsOpt = Annotated[
     int | None,
     typer.Option(min=1, help="ctgan: training epochs (fewer epochs, less noise per step)."),
 ]
+_DeviceOpt = Annotated[
+    str | None,
+    typer.Option(
+        metavar="DEVICE",
+        help="ctgan: where to train: auto (a CUDA GPU when present, else the CPU), cpu, cuda "
+        "or cuda:N. The accounting is the same on every device.",
+    ),
+]
 _ProgressOpt = Annotated[
     bool, typer.Option(help="Show a progress bar (ctgan: epoch, losses, epsilon so far).")
 ]
@@ -74,6 +82,7 @@ def fit(
     dataset: _DatasetOpt = None,
     ledger: LedgerOpt = None,
     epochs: _EpochsOpt = None,
+    device: _DeviceOpt = None,
     progress: _ProgressOpt = True,
     engine: _EngineOpt = "memory",
     scheduler: SchedulerOpt = None,
@@ -98,12 +107,14 @@ def fit(
     sch = tabsynth.Schema.from_yaml(schema)
     _check_writable(output)  # before anything is read, reserved or measured
     options: dict[str, Any] = {}
-    if epochs is not None:
+    for flag, value in (("epochs", epochs), ("device", device)):
+        if value is None:
+            continue
         if (model or sch.model) != "ctgan":
             raise typer.BadParameter(
-                "--epochs applies to --model ctgan only", param_hint="--epochs"
+                f"--{flag} applies to --model ctgan only", param_hint=f"--{flag}"
             )
-        options["epochs"] = epochs
+        options[flag] = value
     if engine not in ("memory", "stream", "dask"):
         raise typer.BadParameter("use memory, stream or dask", param_hint="--engine")
     if engine == "memory":

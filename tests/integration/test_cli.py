@@ -89,17 +89,22 @@ def test_fit_ctgan_with_epochs(tmp_path, health_csv):
     pytest.importorskip("opacus")
     args = ("fit", str(health_csv), "--schema", str(ROOT / "schemas/health_insurance.yaml"))
     res = run(
-        *args, "--model", "ctgan", "--epochs", "2", "--epsilon", "3", "-o", str(tmp_path / "m")
-    )
+        *args, "--model", "ctgan", "--epochs", "2", "--epsilon", "3", "--device", "cpu",
+        "-o", str(tmp_path / "m"),
+    )  # fmt: skip
     assert res.returncode == 0, res.stderr
     assert "1e-06)-DP via rdp" in res.stdout
     meta = json.loads((tmp_path / "m" / "model.json").read_text())
     assert meta["config"]["epochs"] == 2 and meta["config"]["label_model"]
+    assert meta["config"]["device"] == "cpu"
     res = run("sample", str(tmp_path / "m"), "-n", "50", "-o", str(tmp_path / "s.csv"))
     assert res.returncode == 0, res.stderr
     assert pl.read_csv(tmp_path / "s.csv").height == 50
     res = run(*args, "--epochs", "2", "-o", str(tmp_path / "c"))
     assert res.returncode != 0 and "--epochs applies to --model ctgan only" in res.stderr
+    res = run(*args, "--model", "ctgan", "--device", "tpu", "-o", str(tmp_path / "d"))
+    assert res.returncode == 1 and "device must be 'auto', 'cpu', 'cuda'" in res.stderr
+    assert "Traceback" not in res.stderr and not (tmp_path / "d").exists()
 
 
 def test_non_private_fit_is_labelled(tmp_path, health_csv):

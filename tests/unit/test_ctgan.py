@@ -222,7 +222,8 @@ def test_label_model_is_accounted_and_draws_the_target(toy, toy_schema):
     # counts differ), the discriminator gets more noise with it than without it
     synth = CTGANSynthesizer(toy_schema, epsilon=3.0)
     cfgs = [CTGANConfig(epochs=1), CTGANConfig(epochs=1, label_model=False)]
-    fixed = synth._split(3.0, toy_schema.delta, 5, 0, cfgs[0])
+    fixed = synth._plan_marginals(synth._split(3.0, toy_schema.delta, 5, 0, cfgs[0]), 5, 4000.0,
+                                  cfgs[0])  # fmt: skip
     disc = [synth._plan_sgd(3.0, toy_schema.delta, 4000.0, c, fixed).sigma for c in cfgs]
     assert disc[0] > disc[1]
 
@@ -242,8 +243,12 @@ def test_too_few_rows_names_the_minimum(health):
     need = int(err.value.args[0].split("needs at least ")[1].split()[0])
     assert need > 300
     cfg = CTGANConfig(epochs=50)
-    fixed = CTGANSynthesizer(schema, epsilon=0.5)._split(0.5, schema.delta, 11, 0, cfg)
-    assert minimum_rows(0.5, schema.delta, cfg, fixed, label=True) == pytest.approx(need, rel=0.002)
+    synth = CTGANSynthesizer(schema, epsilon=0.5)
+    synth._plan_marginals(synth._split(0.5, schema.delta, 11, 0, cfg), 11, 300.0, cfg)
+    # the histograms' planned share moves with the rows: the minimum re-plans it at each size
+    at = synth._fixed_at
+    assert minimum_rows(0.5, schema.delta, cfg, at, label=True) == pytest.approx(need, rel=0.002)
+    assert at(300.0).epsilon(schema.delta) > at(need).epsilon(schema.delta)
 
 
 def test_missing_torch_or_opacus_names_the_extra(tmp_path):
@@ -415,7 +420,8 @@ def test_generator_average_and_extra_generator_steps_are_free(health):
 def test_the_planner_fits_small_tables_by_default_and_says_what_it_chose(health):
     """800 rows at epsilon 1: the defaults (20 epochs of batch 500) would need more rows, so
     the planner picks fewer, smaller steps; explicit settings are kept (and refused)."""
-    from tabsynth.models.ctgan.plan import PLAN_BATCHES, PLAN_EPOCHS
+    from tabsynth.models.ctgan.config import COUNT_MECHANISM, MARGINAL_MECHANISM
+    from tabsynth.models.ctgan.plan import PLAN_BATCHES, PLAN_EPOCHS, planned_marginal_share
 
     df, schema = health
     small = df.head(800)
@@ -426,10 +432,18 @@ def test_the_planner_fits_small_tables_by_default_and_says_what_it_chose(health)
     assert m.steps_ <= 20 * max(1, int(800 / 500)) + 5  # never more steps than the defaults
     note = next(n for n in m.privacy.notes if n.startswith("training plan"))
     assert f"{m.config_.epochs} epochs of expected batch {m.config_.batch_size}" in note
+    # the histograms' share from the DP count: 0.5 at 800 rows, falling to 0.2 by 12,500
+    assert m.plan_["marginal_share"] == planned_marginal_share(m.rows_estimate_) == 0.5
+    assert [planned_marginal_share(n) for n in (8000, 12_500, 10**6)] == [0.25, 0.2, 0.2]
+    hist = next(x for x in m.privacy.mechanisms if x.name.startswith(MARGINAL_MECHANISM))
+    count = next(x for x in m.privacy.mechanisms if x.name.startswith(COUNT_MECHANISM))
+    assert hist.rho == pytest.approx(count.rho / 0.02 * (0.5 - 0.02))
+    assert any("histograms: 0.5 of rho" in n for n in m.privacy.notes)
     assert m.privacy.epsilon <= 1.0 + 1e-9
     with pytest.raises(PrivacyError, match="needs at least"):
         tabsynth.fit(small, schema, "ctgan", epsilon=1.0, epochs=20)
-    big = tabsynth.fit(df, schema, "ctgan", epsilon=3.0, epochs=1)
+    big = tabsynth.fit(df, schema, "ctgan", epsilon=3.0, epochs=1, marginal_share=0.3)
     assert big.plan_["chosen"] == "as configured" and big.config_.epochs == 1
+    assert big.plan_["marginal_share"] == 0.3
     with pytest.raises(PrivacyError, match="most lenient plan"):
         tabsynth.fit(df.head(60), schema, "ctgan", epsilon=0.1)

@@ -13,6 +13,8 @@ from tabsynth.privacy.records import Mechanism
 SGD_MECHANISM = "DP-SGD on the discriminator (Poisson-subsampled Gaussian, Opacus)"
 MARGINAL_MECHANISM = "histogram of every column over its public cells"
 COUNT_MECHANISM = "row count (plans DP-SGD)"
+#: the planned marginal share's range (``plan.planned_marginal_share``)
+MIN_MARGINAL_SHARE, MAX_MARGINAL_SHARE = 0.2, 0.5
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -31,7 +33,9 @@ class CTGANConfig:
     generator_steps: int = 1
     generator_ema: float = 0.0
     max_grad_norm: float = 0.3
-    marginal_share: float = 0.2
+    # None: planned from the DP row count (``plan.planned_marginal_share``: 0.5 up to 2,000
+    # rows, falling as 1/sqrt(rows) to 0.2 from 12,500); a number: that share at every size
+    marginal_share: float | None = None
     # the DP row count that plans training (sampling rate, refusal), carved out of
     # marginal_share so that DP-SGD's part is what it was before the count: a 2% share gives
     # a standard deviation of about 35 rows at epsilon 1
@@ -66,11 +70,13 @@ class CTGANConfig:
             raise ValueError("epochs and generator_steps must be >= 1, batch_size >= 2")
         if not 0 <= self.generator_ema < 1:
             raise ValueError("generator_ema must be in [0, 1)")
-        if not 0 < self.count_share < self.marginal_share < 1:
+        low = MIN_MARGINAL_SHARE if self.marginal_share is None else self.marginal_share
+        if not 0 < self.count_share < low < 1:
             raise ValueError(
                 "need 0 < count_share < marginal_share < 1 (the row count is carved out of the "
-                f"marginals' share), got marginal_share={self.marginal_share} and "
-                f"count_share={self.count_share}. Fix: e.g. marginal_share=0.2, count_share=0.02"
+                f"marginals' share; with the planned share, count_share < {MIN_MARGINAL_SHARE:g}"
+                f"), got marginal_share={self.marginal_share} and count_share="
+                f"{self.count_share}. Fix: e.g. marginal_share=0.2, count_share=0.02"
             )
         if self.max_grad_norm <= 0 or self.label_clip <= 0:
             raise ValueError(

@@ -3,9 +3,11 @@
 Privacy, add/remove-one neighbours, everything composed in Rényi DP (``tabsynth.privacy.rdp``):
 
 1. **Marginals** (``marginal_share`` of the budget less the row count's ``count_share``, as
-   zCDP): one noisy histogram over the public cells of every column (L2 sensitivity sqrt(d);
-   OpenDP's exact discrete Gaussian). They give the conditional vector's frequencies (never
-   exact counts) and the targets of the marginal calibration below.
+   zCDP; by default the share is planned from the DP row count, 0.5 for small tables down to
+   0.2 for large ones, ``plan.planned_marginal_share``): one noisy histogram over the public
+   cells of every column (L2 sensitivity sqrt(d); OpenDP's exact discrete Gaussian). They
+   give the conditional vector's frequencies (never exact counts) and the targets of the
+   marginal calibration below.
 2. **Discriminator** (the rest): DP-SGD with Poisson sampling (``PoissonBatches``: each row
    joins each step's batch independently, as Opacus' ``DPDataLoader`` samples)
    at rate ``q = batch_size / noisy row count``, per-sample clipping to ``max_grad_norm`` and
@@ -127,13 +129,17 @@ class CTGANSynthesizer(_Planning, _Trainer, _Sampler, Synthesizer):
             self._charge(mechanism=COUNT_MECHANISM, rho=self._count_rho, delta=0.0)
             n_hat = max(1.0, float(noise.gaussian_counts(np.array([df.height]),
                                                          self._count_sigma)[0]))  # fmt: skip
-            # the plan (epochs, batch size, noise) from the DP count only; refused below it
+            # the histograms' share and the plan (epochs, batch size, noise) from the DP
+            # count only; refused below it
+            fixed = self._plan_marginals(fixed, d, n_hat, cfg)
             cfg, private_plan = self._choose_plan(eps, delta, n_hat, cfg, fixed)
+            self.plan_["marginal_share"] = self.marginal_share_
             logging.getLogger(__name__).info(
                 "DP-CTGAN plan (%s): %d epochs of expected batch %d, %d steps at rate %.4g, "
-                "noise multiplier %.3g, for epsilon %g",
+                "noise multiplier %.3g, histograms %.3g of rho, for epsilon %g",
                 self.plan_["chosen"], cfg.epochs, cfg.batch_size,
-                cfg.epochs * private_plan.steps_per_epoch, private_plan.q, private_plan.sigma, eps,
+                cfg.epochs * private_plan.steps_per_epoch, private_plan.q, private_plan.sigma,
+                self.marginal_share_, eps,
             )  # fmt: skip
             if atom_cols:
                 h = next(h for h in fixed.history if h["mechanism"] == ATOM_MECHANISM)
@@ -364,6 +370,9 @@ class CTGANSynthesizer(_Planning, _Trainer, _Sampler, Synthesizer):
             f"sampling rate {plan.q:.6g} = batch_size / noisy row count",
             f"training plan ({self.plan_['chosen']}): {cfg.epochs} epochs of expected batch "
             f"{cfg.batch_size}, {self.steps_} steps, noise multiplier {plan.sigma:.4g}",
+            f"column histograms: {self.marginal_share_:.3g} of rho, the row count's included ("
+            + ("as configured" if cfg.marginal_share is not None else "planned from the DP count")
+            + ")",
             f"trained on {self.device_} (device={cfg.device!r}; the plan, noise scale and "
             "accounting do not depend on it)",
         )

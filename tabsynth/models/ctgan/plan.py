@@ -5,13 +5,20 @@ from __future__ import annotations
 
 import dataclasses
 import math
+from collections.abc import Callable
+from typing import Any
 
 from tabsynth.data.domain import build_domains
 from tabsynth.errors import (
     PrivacyError,
 )
 from tabsynth.models.atoms import ATOM_MECHANISM, atom_threshold
-from tabsynth.models.ctgan.config import CTGANConfig, _Training
+from tabsynth.models.ctgan.config import (
+    MAX_MARGINAL_SHARE,
+    MIN_MARGINAL_SHARE,
+    CTGANConfig,
+    _Training,
+)
 from tabsynth.models.ctgan.label import (
     LABEL_MECHANISM,
     plan_label,
@@ -27,17 +34,21 @@ COUNT_MECHANISM = "row count (plans DP-SGD)"
 
 
 def minimum_rows(
-    eps: float, delta: float, cfg: CTGANConfig, fixed: RDPAccountant, label: bool = False
+    eps: float,
+    delta: float,
+    cfg: CTGANConfig,
+    fixed: RDPAccountant | Callable[[float], RDPAccountant],
+    label: bool = False,
 ) -> int:
     """Fewest rows for which DP-SGD at (``eps``, ``delta``) needs a noise multiplier of at
     most ``cfg.max_noise_multiplier`` (batch size and epochs as configured; ``label``: the
-    label model's steps are part of the budget)."""
+    label model's steps are part of the budget). ``fixed``: the zCDP measurements' spend, or
+    a function of the row count giving it (a planned marginal share)."""
     from tabsynth.privacy.rdp import rdp_to_epsilon
 
-    base = fixed.curve()
-    left = delta - fixed.delta_spent
-
     def ok(n: int) -> bool:
+        fx = fixed(float(n)) if callable(fixed) else fixed
+        base, left = fx.curve(), delta - fx.delta_spent
         q = min(1.0, cfg.batch_size / n)
         steps = cfg.epochs * max(1, int(1 / q))
         rdp = base + sgm_rdp(q, cfg.max_noise_multiplier, steps)
@@ -64,6 +75,17 @@ def minimum_rows(
         else:
             lo = mid
     return hi
+
+
+def planned_marginal_share(n_rows: float) -> float:
+    """The share of rho (less the row count's) that the column histograms get, from the DP
+    row count: 0.5 up to 2,000 rows, then 0.5 * sqrt(2000 / n) down to 0.2 from 12,500.
+
+    Small tables get few DP-SGD steps, and their histograms' noise is large against their
+    counts; the histograms shape every column (the conditional vector, the calibration).
+    Tuned on the bundled tables only (``benchmarks/ctgan_plan.py --shares``)."""
+    share = MAX_MARGINAL_SHARE * math.sqrt(2000.0 / max(float(n_rows), 1.0))
+    return float(min(MAX_MARGINAL_SHARE, max(MIN_MARGINAL_SHARE, share)))
 
 
 #: the planner's candidates when epochs and batch size are left to it
@@ -104,11 +126,38 @@ class _Planning(_Fitted):
         r = rho * cfg.count_share
         acct.spend(mechanism=COUNT_MECHANISM, rho=r)
         self._count_rho, self._count_sigma = r, gaussian_sigma(sensitivity=float(k), rho=r)
-        r = rho * (cfg.marginal_share - cfg.count_share)  # the count is carved out of it
-        acct.spend(mechanism=MARGINAL_MECHANISM, rho=r)
-        self._marginal_rho = r
-        self._marginal_sigma = gaussian_sigma(sensitivity=k * math.sqrt(d), rho=r)
+        self._rho = rho
         return acct
+
+    def _plan_marginals(
+        self, acct: RDPAccountant, d: int, n_rows: float, cfg: CTGANConfig
+    ) -> RDPAccountant:
+        """The histograms' share, from the DP row count ``n_rows`` (already charged) unless
+        configured, and their noise scale; returns ``acct`` with their spend added. The
+        refusals' minimum rows re-plan the share at every row count they try."""
+        front = RDPAccountant(history=list(acct.history))
+        self._fixed_at = lambda n: self._marginal_spend(  # noqa: E731
+            RDPAccountant(history=list(front.history)), d, n, cfg
+        )[0]
+        acct, self.marginal_share_, self._marginal_rho, self._marginal_sigma = self._marginal_spend(
+            acct, d, n_rows, cfg
+        )
+        return acct
+
+    def _marginal_spend(
+        self, acct: RDPAccountant, d: int, n_rows: float, cfg: CTGANConfig
+    ) -> tuple[RDPAccountant, float, float, float]:
+        share = cfg.marginal_share
+        if share is None:
+            share = planned_marginal_share(n_rows)
+        k = self.schema.max_rows_per_unit
+        r = self._rho * (share - cfg.count_share)  # the count is carved out of it
+        acct.spend(mechanism=MARGINAL_MECHANISM, rho=r)
+        return acct, share, r, gaussian_sigma(sensitivity=k * math.sqrt(d), rho=r)
+
+    def _minimum_fixed(self, fixed: RDPAccountant) -> Any:
+        """What the refusals' minimum rows compose with: the zCDP part at each row count."""
+        return getattr(self, "_fixed_at", None) or fixed
 
     def _choose_plan(
         self, eps: float, delta: float, n_rows: float, cfg: CTGANConfig, fixed: RDPAccountant
@@ -158,7 +207,9 @@ class _Planning(_Fitted):
                 best = (score, trial, plan)
         if best is None:
             lenient = dataclasses.replace(cfg, epochs=PLAN_EPOCHS[-1], batch_size=PLAN_BATCHES[-1])
-            need = minimum_rows(eps, delta, lenient, fixed, label=self._has_label(lenient))
+            need = minimum_rows(
+                eps, delta, lenient, self._minimum_fixed(fixed), label=self._has_label(lenient)
+            )
             raise PrivacyError(
                 f"too few rows for DP-CTGAN at epsilon={eps:g}, delta={delta:g}: even its most "
                 f"lenient plan (1 epoch of batch {PLAN_BATCHES[-1]}) needs at least {need} rows, "
@@ -212,7 +263,9 @@ class _Planning(_Fitted):
         except PrivacyError:
             if not explain:  # the planner tries another candidate: no message needed
                 raise
-            need = minimum_rows(eps, delta, cfg, fixed, label=label is not None)
+            need = minimum_rows(
+                eps, delta, cfg, self._minimum_fixed(fixed), label=label is not None
+            )
             raise PrivacyError(
                 f"too few rows for DP-CTGAN at epsilon={eps:g}, delta={delta:g}, "
                 f"epochs={cfg.epochs}, batch_size={cfg.batch_size}: this plan needs at least "
