@@ -4,9 +4,12 @@ the anchor.
 
     python benchmarks/pii_formats.py           # writes PII_FORMATS.md and results/pii-formats.json
     python benchmarks/pii_formats.py --quick   # two tables
-    python benchmarks/pii_formats.py --set fresh   # one set: fresh, tuning or heldout
+    python benchmarks/pii_formats.py --set real4   # one set: real4, real, fresh2, fresh, ...
 
-Three sets. The fresh set (``pii_fresh.py``: Mimesis values, other tables, export headers,
+Each fresh set was built after the previous one's misses were fixed, scored once (its first
+score is kept in ``pii_scan.FIRST_SCORES``), then looked at: real4 (session 12, twenty-six
+real published tables as they are, ``pii_fresh.REAL4``), real (the third), fresh2, fresh.
+The first three sets. The fresh set (``pii_fresh.py``: Mimesis values, other tables, export headers,
 mixed cells) is the headline: built once and scored once, never used to tune the scan. The
 tuning set below is what the scan was tuned on; the held-out set was meant to stay unseen,
 but its misses were looked at in sessions 9 and 11, so it is a second tuning set now.
@@ -262,10 +265,18 @@ def run(quick: bool, which: str = "tuning") -> dict[str, Any]:
         w: defaultdict(lambda: {"tp": 0, "fp": 0, "fn": 0})
         for w in ("tabsynth", "presidio-structured")
     }
-    from pii_fresh import FRESH, FRESH2, HEADERS2, inject_fresh, real3_tables, real_tables
+    from pii_fresh import (
+        FRESH,
+        FRESH2,
+        HEADERS2,
+        inject_fresh,
+        real3_tables,
+        real4_tables,
+        real_tables,
+    )
 
     sets = {"tuning": (TABLES, 0), "heldout": (HELDOUT, 100), "fresh": (FRESH, 200),
-            "fresh2": (FRESH2, 300), "real": ([], 400)}  # fmt: skip
+            "fresh2": (FRESH2, 300), "real": ([], 400), "real4": ([], 500)}  # fmt: skip
     tables, offset = sets[which]
     corpus = []
     for i, (pkg, item) in enumerate(tables[:2] if quick else tables):
@@ -283,6 +294,8 @@ def run(quick: bool, which: str = "tuning") -> dict[str, Any]:
         corpus += real_tables()
     if which == "real":
         corpus += real3_tables()[: 4 if quick else None]
+    if which == "real4":
+        corpus += real4_tables()[: 4 if quick else None]
     for name, df, labels in corpus:
         score(scan(df, quasi=False).findings(), labels, tally, "tabsynth")
         score(presidio_structured(df), labels, tally, "presidio-structured")
@@ -298,6 +311,10 @@ def _pr(t: dict[str, int]) -> tuple[float, float]:
 
 def to_markdown(res: dict[str, Any], meta: dict[str, Any], which: str) -> str:
     title = {
+        "real4": "## The fourth fresh set (twenty-six other real published tables as they are, "
+        "labelled before anything was scanned: people as those sources write them, street "
+        "addresses, a date of birth, and name, address and street columns that hold none; "
+        "scored once at precision 0.875, recall 0.667; then its misses were fixed)",
         "tuning": "## The tuning set (six tables, Faker)",
         "heldout": "## The held-out set (seven other tables; its misses were looked at and fixed "
         "in sessions 9 and 11, so it is a second tuning set now)",
@@ -346,11 +363,14 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     ap.add_argument("--quick", action="store_true")
     ap.add_argument(
-        "--set", choices=("tuning", "heldout", "fresh", "fresh2", "real", "all"), default="all"
+        "--set",
+        choices=("tuning", "heldout", "fresh", "fresh2", "real", "real4", "all"),
+        default="all",
     )
     args = ap.parse_args()
     warnings.filterwarnings("ignore")
-    sets = ("real", "fresh2", "fresh", "tuning", "heldout") if args.set == "all" else (args.set,)
+    every = ("real4", "real", "fresh2", "fresh", "tuning", "heldout")
+    sets = every if args.set == "all" else (args.set,)
     results = {which: run(args.quick, which) for which in sets}
     meta = {
         "when": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),

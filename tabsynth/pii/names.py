@@ -6,20 +6,43 @@ from __future__ import annotations
 
 import re
 
-# headers that say "name" or a person's role but not which name: the values must show it too
-# (storms, animals, companies and towns have names; a "patient" column may hold ids)
-WEAK_PERSON = (
-    r"^(names?|nom|nombre|nome|naam|player|passenger|contestant|patient|member|employee|"
-    r"customer|client|author|athlete|physician|doctor|nurse|guest|applicant|borrower|"
-    r"respondent|student|owner)(_\d+)?$"
+# a person's role as the whole header ("Player", "contestant", "president"), never "patient_id"
+ROLES = (
+    r"player|passenger|contestant|patient|member|employee|customer|client|authors?|"
+    r"athlete|physician|doctor|nurse|guest|applicant|borrower|respondent|student|owner|"
+    r"artist|president|senator|representative|politician|candidate|actor|actress|winner|"
+    r"runner|driver|composer|writer|singer|coach"
 )
+PERSON_ROLE = rf"^({ROLES})(_\d+)?$"
+# headers that say "name" or a person's role but not which name: the values must show it too
+# (storms, animals and companies have names; a "patient" column may hold ids)
+WEAK_PERSON = rf"^(names?|nom|nombre|nome|naam|{ROLES})(_\d+)?$"
 # "name" qualified by a thing that is not a person: no PERSON hint ("animal_name", "drug_name")
 NOT_PERSON_NAME = (
     r"(animal|pet|dog|cat|breed|species|product|company|business|brand|drug|medication|"
     r"file|host|domain|team|school|hospital|facility|clinic|plan|item|street|city|town|"
     r"country|state|region|county|place|project|program|course|device|model|song|book|"
-    r"test|lab|event|hurricane|storm|ship|variable|column|table|field)_(name|nm)($|_)"
+    r"test|lab|event|hurricane|storm|ship|variable|column|table|field|inst|institution|"
+    r"org|organi[sz]ation|college|university|airport|station|employer|agency|vendor|"
+    r"manufacturer|mfr|site|venue|common|scientific|csa|cbsa)_(name|nm)($|_)"
 )
+# words that make a cell an organisation's or a place's name, not a person's
+_ORG_WORDS = re.compile(
+    r"\b(university|universit[äéà]t?|college|institute|school|academy|hospital|clinic|"
+    r"center|centre|inc|llc|ltd|corp|corporation|company|co|bank|church|foundation|"
+    r"association|department|county|city|airport|station|park|museum|hotel|restaurant|"
+    r"group|services|society|council|trust|federal|national|international|regional|"
+    r"municipal|airfield|field|health|medical|care|nursing|rehab|rehabilitation)\b\.?",
+    re.IGNORECASE,
+)
+
+
+def org_share(cells: list[str]) -> float:
+    """The share of cells with a word that names an organisation or a place ("Alabama A & M
+    University", "Trinity Medical Center"): a column of them is no person's names."""
+    return sum(bool(_ORG_WORDS.search(c)) for c in cells) / max(len(cells), 1)
+
+
 _CAP_WORD = re.compile(r"[^\W\d_a-zà-ÿ][^\W\d_]*(?:['’\-][^\W\d_]+)?")
 
 
@@ -57,15 +80,20 @@ _TITLES = re.compile(
 def clean_name(cell: str) -> str:
     """A roster's cell without titles, bracketed or quoted parts and edge punctuation:
     ``Allen, Miss. Elisabeth Walton (Lily)`` -> ``Allen, Elisabeth Walton``."""
-    text = re.sub(r"\([^)]*\)|\"[^\"]*\"|'[^']*'(?=\s)", " ", cell)
+    text = re.sub(r"\([^)]*\)|\"[^\"]*\"|'[^']*'(?=\s)|\bet al\b\.?", " ", cell)
     text = _TITLES.sub(" ", text)
     text = re.sub(r"\s+,", ",", re.sub(r"\s+", " ", text))
     return text.strip(" ,.;:-_*+#/\\|")
 
 
-def listed_share(cells: list[str]) -> float:
-    """The share of cells with a word from the first-name lists, or written ``Last, ...``
-    with a listed last name: the evidence a bare "name" header needs."""
+_INITIAL_SURNAME = re.compile(r"[^\W\d_](?:\. ?| )([^\W\d_][^\W\d_'’\-]+)")
+
+
+def listed_share(cells: list[str], surnames: bool = False) -> float:
+    """The share of cells with a word from the first-name lists, written ``Last, ...`` or
+    ``I Suzuki`` with a listed last name: the evidence a bare "name" header needs. With
+    ``surnames`` (a role header: "Player", "authors"), a listed last name alone counts too
+    ("Irving", "Watson et al.", "Klein & Nelson")."""
     from tabsynth.pii.recognizers import name_lists
 
     if len(set(cells)) < min(20, 0.3 * len(cells)):
@@ -77,7 +105,12 @@ def listed_share(cells: list[str]) -> float:
         words = [w.capitalize() for w in re.findall(r"[^\W\d_]+", text)]
         if any(w in first for w in words):
             return True
+        if surnames and any(w in last for w in words):
+            return True
         head = text.split(",")[0].strip().capitalize()
+        initial = _INITIAL_SURNAME.fullmatch(text)
+        if initial is not None and initial.group(1).capitalize() in last:
+            return True
         return "," in text and head in last
 
     return sum(listed(c) for c in cells) / max(len(cells), 1)

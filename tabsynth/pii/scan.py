@@ -27,10 +27,12 @@ import polars as pl
 
 from tabsynth.pii.names import (
     NOT_PERSON_NAME,
+    PERSON_ROLE,
     WEAK_PERSON,
     full_name_share,
     listed_share,
     name_shape_share,
+    org_share,
 )
 from tabsynth.pii.national import (
     ID_HINTS,
@@ -87,12 +89,7 @@ NAME_HINTS: tuple[tuple[str, str], ...] = (
         "PERSON",
     ),
     # a person's role as the whole header ("Player", "contestant"), never "patient_id"
-    (
-        r"^(player|passenger|contestant|patient|member|employee|customer|client|author|"
-        r"athlete|physician|doctor|nurse|guest|applicant|borrower|respondent|student|owner)"
-        r"(_\d+)?$",
-        "PERSON",
-    ),
+    (PERSON_ROLE, "PERSON"),
 )
 # entities that content alone (without a name hint) may assign: checksums or distinctive shapes
 CONTENT_ENTITIES = (
@@ -352,10 +349,13 @@ def _classify(name: str, cells: list[str], kind: str, analyzer: Any) -> ColumnSc
         if hint == "DATE_OF_BIRTH":
             share = max(share, shares.get("DATE_TIME", 0.0), _date_share(cells))
         if hint == "PERSON" and re.search(WEAK_PERSON, _key(name)):
-            share = listed_share(cells)  # ... and their words must be names people have
+            # ... and their words must be names people have (a role: surnames count)
+            share = listed_share(cells, surnames=re.search(PERSON_ROLE, _key(name)) is not None)
             share = share if share >= 0.4 else 0.0
         elif hint == "PERSON":
             share = max(share, name_shape_share(cells))
+        if hint == "PERSON" and org_share(cells) >= 0.2:
+            share = 0.0  # "Amridge University": institutions' names
         if hint == "STREET_ADDRESS":  # a whole address: the street is a part of the cell
             share = max(share, anywhere.get(hint, 0) / n)
         if hint in HINT_SHAPES:
@@ -377,8 +377,8 @@ def _classify(name: str, cells: list[str], kind: str, analyzer: Any) -> ColumnSc
     if share < 0.7 and kind == "string":
         full = full_name_share(cells)
         best, share = ("PERSON", full) if full >= 0.8 else (best, share)
-    if best == "PERSON" and re.search(NOT_PERSON_NAME, _key(name)):
-        share = 0.0  # "animal_name": Bella and Max are pets here
+    if best == "PERSON" and (re.search(NOT_PERSON_NAME, _key(name)) or org_share(cells) >= 0.2):
+        share = 0.0  # "animal_name": Bella and Max are pets here; "... University"
     if share >= 0.7:
         return ColumnScan(entity=best, confidence=share, share=share, kind="structured",
                           examples=examples, suggestion=SUGGEST.get(best), **base)  # fmt: skip

@@ -255,6 +255,32 @@ def test_rosters_and_bare_name_headers_need_names_people_have():
     assert found == {"Name": "PERSON", "Player": "PERSON"}, found
 
 
+def test_people_as_sources_write_them_and_institutions_under_name_headers():
+    """Issue #18's fourth fresh set: initials with a surname (``I Suzuki``) under ``name``,
+    roles as headers (``artist``, ``president``, ``authors``) whose values may be surnames
+    alone (``Watson et al.``), and institutions under a qualified name header or a bare one
+    (``inst_name``, ``name``: universities and medical centres) that hold no person."""
+    fk = faker.Faker("en_US")
+    fk.seed_instance(12)
+    rng = np.random.default_rng(12)
+    orgs = ("University", "College", "Hospital", "Clinic", "Institute")
+    df = pl.DataFrame(
+        {
+            "name": [f"{fk.first_name()[0]} {fk.last_name()}" for _ in range(N)],
+            "artist": [f"{fk.last_name()}, {fk.first_name()}" for _ in range(N)],
+            "president": [fk.name() for _ in range(N)],
+            "authors": [fk.last_name() + (" et al." if i % 2 else "") for i in range(N)],
+            "inst_name": [f"{fk.last_name()} {orgs[i % 5]}" for i in range(N)],
+            "site": [f"{fk.first_name()} {fk.last_name()} {orgs[i % 5]}" for i in range(N)],
+            "Owner": [f"{fk.last_name()} {orgs[i % 5]}" for i in range(N)],
+            "score": rng.integers(0, 100, N),
+        }
+    )
+    found = scan(df, sample_rows=N, quasi=False).pii_columns()
+    want = {c: "PERSON" for c in ("name", "artist", "president", "authors")}
+    assert found == want, found
+
+
 def test_generalize_and_the_hints_need_no_presidio():
     """A schema with a generalize policy fits without the pii extra: the policies, the hints
     and the validators import no Presidio (it is loaded by the scan only)."""
