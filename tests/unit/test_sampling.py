@@ -82,7 +82,7 @@ def test_bad_conditions_are_clear(linked, toy_schema):
         ({"where": {"x": 0.3}}, "continuous"),
         ({"where": {"nope": 1}}, "unknown column"),
         ({"where": {"c": "hi", "g": "p"}}, "one other column"),
-        ({"where": {"c": "never"}}, "impossible condition"),
+        ({"where": {"c": "never"}}, "impossible condition {'c': 'never'}"),
         ({"rebalance": {"y": {"a": 0.7, "b": 0.7}}}, "sum to 1"),
         ({"rebalance": {"x": "uniform"}}, "categorical or boolean"),
         ({"rebalance": {"y": "uniform"}, "where": {"y": "a"}}, "both conditioned"),

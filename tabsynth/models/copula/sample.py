@@ -59,9 +59,11 @@ class _Sampler(_Fitted):
         if bands is not None:
             weights = weights * (bands[1] - bands[0])
         if not weights.sum() > 0:
+            asked = {c: domains[c].decode(np.array([k]), None)[0] for c, k in where.items()}
             raise SamplingError(
-                f"impossible condition {where}: the fitted model gives it "
-                "probability 0. Fix: condition on a value the data can hold."
+                f"impossible condition {asked}: the fitted model gives it probability 0 (its "
+                "DP marginal put no mass there). Fix: condition on a value the model holds "
+                "(model.marginal(column) lists them), or fit with a larger epsilon."
             )
         return self._draw(n, rng, weights, j, bands, domains, radices)
 
