@@ -306,6 +306,8 @@ def test_device_auto_is_the_cpu_without_cuda_and_changes_nothing_else(health, mo
     with pytest.raises(tabsynth.SchemaError, match="no CUDA device") as err:
         tabsynth.fit(df, schema, "ctgan", epsilon=1.0, device="cuda", **FAST)
     assert "device='auto'" in str(err.value) and not spent
+    with pytest.raises(tabsynth.SchemaError, match="device must be 'auto', 'cpu', 'cuda'"):
+        tabsynth.fit(df, schema, "ctgan", epsilon=1.0, device="tpu", **FAST)
 
 
 def test_weights_saved_as_safetensors(health, tmp_path):
