@@ -137,8 +137,16 @@ def test_tails_scenario_with_its_share_and_columns(fitted):
     _, _, model = fitted
     base = model.sample(20_000, seed=0)
     out = model.sample(20_000, seed=0, scenario={"name": "tails", "share": 0.1, "columns": "age"})
-    lo, hi = np.quantile(base.age, [0.11, 0.89])
-    assert ((out.age <= lo) | (out.age >= hi)).mean() > 0.95
+    # in the model's own tails: the share of plain rows below a row's age is at most 10%
+    # (lower tail) or the share at or below it at least 90% (upper tail), to within the
+    # cell that holds the 10% point (the band is exact in the model's cells; a value's
+    # position inside its cell is drawn anew, and one cell of ages holds a few percent);
+    # ages are integers, so a block of equal ages counts for either side
+    ages = np.sort(base.age.to_numpy())
+    below = np.searchsorted(ages, out.age.to_numpy(), side="left") / ages.size
+    upto = np.searchsorted(ages, out.age.to_numpy(), side="right") / ages.size
+    assert ((below <= 0.15) | (upto >= 0.85)).mean() > 0.97
+    assert ((below <= 0.25) | (upto >= 0.75)).mean() == 1.0
     assert model.last_sample_report_["scenario"]["columns"] == ["age"]
     for bad, message in [
         ({"name": "tails", "share": 0.9}, "share must be"),
