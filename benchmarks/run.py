@@ -38,9 +38,10 @@ sys.path.insert(0, str(HERE.parent))
 
 from benchmarks.memory import PeakRSS  # noqa: E402
 from benchmarks.peer_runs import PeerError, sdv_metadata, smartnoise_sample  # noqa: E402
-from benchmarks.protocol import in_domain, prepare, quality, tstr_auc  # noqa: E402
+from benchmarks.protocol import BENCH_TABLES, in_domain, prepare, quality, tstr_auc  # noqa: E402
 
-TABLES = ["health_insurance", "doctor_contacts", "credit_data", "loans"]
+# the four bundled examples, then the benchmark-only tables of benchmarks/schemas
+TABLES = ["health_insurance", "doctor_contacts", "credit_data", "loans", *BENCH_TABLES]
 EPSILONS: list[float | None] = [0.3, 1.0, 3.0, None]
 CTGAN_EPSILONS: list[float | None] = [0.3, 1.0, 3.0, None]
 SDV_CTGAN_EPOCHS = 100
