@@ -9,6 +9,12 @@ from typing import Any
 import numpy as np
 
 from tabsynth.data.domain import ColumnDomain
+from tabsynth.models.copula.bridge import (
+    blend_valid,
+    column_coefficients,
+    exact_cells,
+    latent_correlation,
+)
 from tabsynth.models.copula.estimate import (
     _from_upper,
     _tail_support,
@@ -200,35 +206,99 @@ class _Measuring(_Fitted):
         if plan.sigma_gram is not None:
             self._charge(next(m for m in plan.mechanisms if m.name in GRAM_MECHANISM.values()))
             gram = _from_upper(noise.gaussian_values(_upper(gram), plan.sigma_gram), d)
+        coefs = pooled_coefs = None
+        if self._config().latent_bridge:
+            coefs, pooled_coefs = _coefficients([domains[c] for c in others], pmfs, orders, sizes)
         if pooled_only:
-            return np.repeat(self._pooled_corr(gram, sizes.sum(), plan, 1)[None], n_strata, 0)
-        return self._shrink(gram, sizes, plan)
+            corr = np.repeat(
+                self._pooled_corr(gram, sizes.sum(), plan, 1, pooled_coefs)[None], n_strata, 0
+            )
+        else:
+            corr = self._shrink(gram, sizes, plan, coefs, pooled_coefs)
+        if coefs is not None:
+            latent = latent_correlation(corr, coefs)
+            corr = np.stack(
+                [nearest_correlation(blend_valid(c, x)) for c, x in zip(corr, latent, strict=True)]
+            )
+        return corr
 
     def _pooled_corr(
-        self, gram: np.ndarray, n_total: float, plan: _Plan, n_parts: int
+        self,
+        gram: np.ndarray,
+        n_total: float,
+        plan: _Plan,
+        n_parts: int,
+        coefs: np.ndarray | None = None,
     ) -> np.ndarray:
         """The correlation of all rows from the sum of ``n_parts`` noisy Gram matrices,
-        shrunk towards the identity in proportion to its noise."""
-        tau2 = self._config().shrink_tau ** 2
+        shrunk towards the identity in proportion to its noise.
+
+        With the bridge's ``coefs`` the prior spread ``shrink_tau`` is one of latent
+        correlations: a pair whose scores move little with the latent (rare booleans,
+        skewed counts) is measured with less signal for the same noise, and shrunk more;
+        the sampling error (variance about 1/n) then counts beside the noise, as the
+        bridge amplifies both.
+        """
+        tau2 = self._config().shrink_tau ** 2 * _slopes(coefs, gram.shape[1])
         n_total = max(n_total, 1.0)
         pooled = _to_corr(gram.sum(axis=0), n_total)
-        if plan.sigma_gram is not None:
-            lam0 = tau2 / (tau2 + (plan.sigma_gram * math.sqrt(n_parts) / n_total) ** 2)
+        var = (
+            0.0
+            if plan.sigma_gram is None
+            else (plan.sigma_gram * math.sqrt(n_parts) / n_total) ** 2
+        )
+        var += 0.0 if coefs is None else 1 / n_total
+        if var > 0:
+            lam0 = tau2 / (tau2 + var)
             pooled = lam0 * pooled + (1 - lam0) * np.eye(gram.shape[1])
         return nearest_correlation(pooled)
 
-    def _shrink(self, gram: np.ndarray, sizes: np.ndarray, plan: _Plan) -> np.ndarray:
-        """Correlations per stratum, shrunk towards the pooled one in proportion to noise."""
-        n_strata = gram.shape[0]
+    def _shrink(
+        self,
+        gram: np.ndarray,
+        sizes: np.ndarray,
+        plan: _Plan,
+        coefs: np.ndarray | None = None,
+        pooled_coefs: np.ndarray | None = None,
+    ) -> np.ndarray:
+        """Correlations per stratum, shrunk towards the pooled one in proportion to noise
+        (in latent units with the bridge's ``coefs``, as in ``_pooled_corr``)."""
+        n_strata, d = gram.shape[0], gram.shape[1]
         tau2 = self._config().shrink_tau ** 2
-        pooled = self._pooled_corr(gram, sizes.sum(), plan, n_strata)
+        pooled = self._pooled_corr(gram, sizes.sum(), plan, n_strata, pooled_coefs)
         out = np.empty_like(gram)
         for s in range(n_strata):
             if sizes[s] <= 1:
                 out[s] = pooled
                 continue
             r = _to_corr(gram[s], sizes[s])
-            noise_sd = 0.0 if plan.sigma_gram is None else plan.sigma_gram / sizes[s]
-            lam = tau2 / (tau2 + noise_sd**2) if plan.rho is not None else 1.0
+            var = 0.0 if plan.sigma_gram is None else (plan.sigma_gram / sizes[s]) ** 2
+            var += 0.0 if coefs is None else 1 / sizes[s]
+            t2 = tau2 * _slopes(None if coefs is None else coefs[s], d)
+            lam = t2 / (t2 + var) if var > 0 else 1.0
             out[s] = nearest_correlation(lam * r + (1 - lam) * pooled)
         return out
+
+
+def _coefficients(
+    doms: list[ColumnDomain], pmfs: list[np.ndarray], orders: list[np.ndarray], sizes: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """The bridge's Hermite coefficients (``bridge.py``) of every column's normal score,
+    per stratum (strata x columns x terms) and for the pooled pmfs (columns x terms): from
+    the DP pmfs and sizes only."""
+    w = sizes / sizes.sum() if sizes.sum() > 0 else np.full(sizes.size, 1 / sizes.size)
+    rows = [
+        np.vstack([pmf[:, order], w @ pmf[:, order]])
+        for pmf, order in zip(pmfs, orders, strict=True)
+    ]
+    exact = [exact_cells(dom)[order] for dom, order in zip(doms, orders, strict=True)]
+    coefs = column_coefficients(rows, exact)
+    return coefs[:-1], coefs[-1]
+
+
+def _slopes(coefs: np.ndarray | None, d: int) -> np.ndarray:
+    """Squared slopes at 0 of the scores' correlation in the latent one (1 without)."""
+    if coefs is None:
+        return np.ones((d, d))
+    a = coefs[:, 0]
+    return np.outer(a, a) ** 2  # type: ignore[no-any-return]

@@ -38,6 +38,9 @@ class CopulaConfig:
         max_atom_candidates: most distinct values that point-mass discovery may noise (one
             exact discrete-Gaussian draw each, about 12 microseconds); beyond it the fit
             stops and says how to declare point masses in the schema instead.
+        latent_bridge: turn the measured correlations of normal scores into the latent
+            correlations that reproduce them through discrete cells (``bridge.py``; free
+            post-processing). False keeps the scores' correlations (the old model).
     """
 
     bins: int = 32
@@ -57,6 +60,7 @@ class CopulaConfig:
     size_share: float = 0.02
     stratum_snr: float = 50.0
     correlation: str = "stratum"
+    latent_bridge: bool = True
 
     def __post_init__(self) -> None:
         if len(self.split) != 3 or any(s < 0 for s in self.split) or sum(self.split) <= 0:
