@@ -210,11 +210,14 @@ class _Measuring(_Fitted):
         if self._config().latent_bridge:
             coefs, pooled_coefs = _coefficients([domains[c] for c in others], pmfs, orders, sizes)
         if pooled_only:
-            corr = np.repeat(
-                self._pooled_corr(gram, sizes.sum(), plan, 1, pooled_coefs)[None], n_strata, 0
-            )
-        else:
-            corr = self._shrink(gram, sizes, plan, coefs, pooled_coefs)
+            # one correlation for every stratum: bridged once, with the pooled margins
+            pooled = self._pooled_corr(gram, sizes.sum(), plan, 1, pooled_coefs)[None]
+            if pooled_coefs is not None:
+                pooled = nearest_correlation(
+                    blend_valid(pooled[0], latent_correlation(pooled, pooled_coefs[None])[0])
+                )[None]
+            return np.repeat(pooled, n_strata, 0)
+        corr = self._shrink(gram, sizes, plan, coefs, pooled_coefs)
         if coefs is not None:
             latent = latent_correlation(corr, coefs)
             corr = np.stack(
