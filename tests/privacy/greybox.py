@@ -139,8 +139,10 @@ class Run:
 
 
 # tqdm's clock and rate, and "done in 1.23s": timings, not functions of the data
+# a timing with the spaces tqdm pads it to (its width depends on the value)
 _TIMING = re.compile(
-    r"\d+:\d\d(?::\d\d)?|\?(?:it|epoch)/s|[\d.]+(?:it|epoch)/s|[\d.]+s/(?:it|epoch)|\d+\.\d+s\b"
+    r" *(?:\d+:\d\d(?::\d\d)?|\?(?:it|epoch)/s|[\d.]+(?:it|epoch)/s|[\d.]+s/(?:it|epoch)"
+    r"|\d+\.\d+s\b)"
 )
 
 
