@@ -134,19 +134,24 @@ class _Measuring(_Fitted):
         threshold: float,
         numeric_from: int | None = None,
         tail_sds: float = 0.0,
+        raw: np.ndarray | None = None,
     ) -> np.ndarray:
         """Per-stratum pmfs over cells, shrunk towards the pooled pmf by their noise.
 
         Cells whose pooled noisy count is below ``threshold`` pooled noise sds are taken as
         empty in every stratum: otherwise noise alone scatters mass over cells, and ranges,
-        that the data never reach.
+        that the data never reach. ``raw``: the histogram before smoothing
+        (``estimate.smooth_counts``), on which the support is decided as without it:
+        smoothing spreads mass thinly (a thin column would lose every cell to the
+        threshold) and past the last cells the data reach (the tails).
         """
         support = None
         if plan.sigma_hist is not None:
             pooled_sd = plan.sigma_hist * math.sqrt(hist.shape[0])
-            support = hist.sum(axis=0) >= threshold * pooled_sd
+            measured = hist if raw is None else raw
+            support = measured.sum(axis=0) >= threshold * pooled_sd
             if numeric_from is not None and tail_sds > 0:
-                support &= _tail_support(hist, numeric_from, tail_sds * pooled_sd)
+                support &= _tail_support(measured, numeric_from, tail_sds * pooled_sd)
             if not support.any():
                 support = None
         proj = project_simplex(hist, sizes, support)

@@ -24,6 +24,7 @@ from tabsynth.models.atoms import (
     pick_atoms,
 )
 from tabsynth.models.base import check_arrays
+from tabsynth.models.copula.estimate import smooth_counts, smooth_runs
 from tabsynth.models.copula.measure import _Measuring
 from tabsynth.models.copula.plan import CopulaConfig, _Plan, _plan
 from tabsynth.models.copula.sample import _Sampler
@@ -104,10 +105,7 @@ class CopulaSynthesizer(_Measuring, _Sampler, _Fitted):
             cells.arrays["strata"], [cells.arrays[f"hist/{c}"] for c in others], plan, noise
         )
         sizes = self._stratum_sizes(counts, hists, plan, n_strata)
-        pmfs = [
-            self._marginal(h, sizes, plan, cfg.cell_threshold, _null_cell(domains[c]), cfg.tail_sds)
-            for c, h in zip(others, hists, strict=True)
-        ]
+        pmfs = self._pmfs([domains[c] for c in others], hists, sizes, plan, cfg)
         orders = [self._cell_order(domains[c], p) for c, p in zip(others, pmfs, strict=True)]
         corr = self._correlations(
             src, domains, strata, others, pmfs, orders, sizes, plan, noise, jitter_key
@@ -124,6 +122,30 @@ class CopulaSynthesizer(_Measuring, _Sampler, _Fitted):
         self.orders_ = orders
         self.corr_ = corr
         self.privacy_ = self._privacy(eps, delta, plan, noise.secure)
+
+    def _pmfs(
+        self,
+        doms: list[ColumnDomain],
+        hists: list[np.ndarray],
+        sizes: np.ndarray,
+        plan: _Plan,
+        cfg: CopulaConfig,
+    ) -> list[np.ndarray]:
+        """Every column's per-stratum pmfs from its noisy histogram, numeric ones smoothed
+        first (``smooth_margins``; the support is still decided on the raw counts)."""
+        smooth = cfg.smooth_margins and plan.sigma_hist is not None
+        return [
+            self._marginal(
+                _smoothed(dom, h, plan.sigma_hist) if smooth and plan.sigma_hist else h,
+                sizes,
+                plan,
+                cfg.cell_threshold,
+                _null_cell(dom),
+                cfg.tail_sds,
+                raw=h if smooth else None,
+            )
+            for dom, h in zip(doms, hists, strict=True)
+        ]
 
     def _atoms(
         self,
@@ -254,6 +276,12 @@ class CopulaSynthesizer(_Measuring, _Sampler, _Fitted):
         for name, order in zip(self.others_, self.orders_, strict=True):
             if not np.array_equal(np.sort(order), np.arange(order.size)):
                 raise ValueError(f"order/{name} is not a permutation of its cells")
+
+
+def _smoothed(dom: ColumnDomain, hist: np.ndarray, sigma: float) -> np.ndarray:
+    """A numeric column's noisy histogram with its ordered cells smoothed (``estimate``)."""
+    runs = smooth_runs(dom)
+    return hist if runs is None else smooth_counts(hist, *runs, sigma)
 
 
 def _null_cell(dom: ColumnDomain) -> int | None:
