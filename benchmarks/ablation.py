@@ -29,18 +29,28 @@ sys.path.insert(0, str(HERE.parent))
 from benchmarks.protocol import prepare, tstr_auc  # noqa: E402
 from benchmarks.run import TABLES, _score  # noqa: E402
 
-#: variant label -> copula options; the first is the baseline (the copula before issue 22)
+#: variant label -> copula options, all explicit (defaults change); the first is the
+#: baseline (the copula before issue 22), the last today's default
+_OFF = {"latent_bridge": False, "shrink_tau": 0.1, "smooth_margins": False}
 VARIANTS: dict[str, dict[str, Any]] = {
-    "copula before (scores' correlations)": {"latent_bridge": False},
-    "+ latent bridge": {"latent_bridge": True},
-    "shrink_tau 0.2 alone": {"latent_bridge": False, "shrink_tau": 0.2},
-    "+ latent bridge, shrink_tau 0.2": {"latent_bridge": True, "shrink_tau": 0.2},
-    "+ latent bridge, shrink_tau 0.3": {"latent_bridge": True, "shrink_tau": 0.3},
+    "copula before (scores' correlations)": _OFF,
+    "+ latent bridge": _OFF | {"latent_bridge": True},
+    "shrink_tau 0.2 alone": _OFF | {"shrink_tau": 0.2},
+    "smoothed margins alone": _OFF | {"smooth_margins": True},
+    "+ latent bridge, shrink_tau 0.2": _OFF | {"latent_bridge": True, "shrink_tau": 0.2},
+    "+ latent bridge, smoothed margins": _OFF | {"latent_bridge": True, "smooth_margins": True},
+    "all three (today's default)": {
+        "latent_bridge": True,
+        "shrink_tau": 0.2,
+        "smooth_margins": True,
+    },
 }
 METRICS = ("quality", "column_pair_trends", "three_way_tvd", "tstr_ratio", "seconds")
 
 
-def run(tables: list[str], epsilon: float, repeats: int) -> dict[str, Any]:
+def run(
+    tables: list[str], epsilon: float, repeats: int, variants: list[str] | None = None
+) -> dict[str, Any]:
     import tabsynth
 
     out: dict[str, Any] = {}
@@ -49,6 +59,8 @@ def run(tables: list[str], epsilon: float, repeats: int) -> dict[str, Any]:
         real_auc = tstr_auc(train, holdout, schema.target)
         out[table] = {}
         for label, options in VARIANTS.items():
+            if variants is not None and label not in variants:
+                continue
             runs = []
             for r in range(repeats):
                 t0 = time.perf_counter()
@@ -109,9 +121,34 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--epsilon", type=float, default=1.0)
     p.add_argument("--repeats", type=int, default=3)
     p.add_argument("--out", type=Path, default=HERE)
+    p.add_argument(
+        "--reuse",
+        type=Path,
+        help="an earlier results/ablation-*.json: its rows of variants not run now are kept "
+        "(same paired noise, so still paired when the code of those variants is unchanged)",
+    )
+    p.add_argument(
+        "--variants",
+        help="comma-separated numbers of the variants to run (0 = the first), default all: "
+        + "; ".join(f"{i} {label}" for i, label in enumerate(VARIANTS)),
+    )
     args = p.parse_args(argv)
     warnings.simplefilter("ignore")
-    results = run(args.tables.split(","), args.epsilon, args.repeats)
+    chosen = None
+    if args.variants:
+        labels = list(VARIANTS)
+        chosen = [labels[int(i)] for i in args.variants.split(",")]
+    results = run(args.tables.split(","), args.epsilon, args.repeats, chosen)
+    if args.reuse:
+        old = json.loads(args.reuse.read_text())["results"]
+        results = {
+            t: {
+                v: (results[t] | old.get(t, {}))[v]
+                for v in VARIANTS
+                if v in results[t] | old.get(t, {})
+            }
+            for t in results
+        }
     stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M")
     meta = {
         "command": "python benchmarks/ablation.py"

@@ -41,13 +41,16 @@ class CopulaConfig:
         latent_bridge: turn the measured correlations of normal scores into the latent
             correlations that reproduce them through discrete cells (``bridge.py``; free
             post-processing). False keeps the scores' correlations (the old model).
+        smooth_margins: smooth the noisy histograms of numeric columns over their ordered
+            cells (a penalised fit of the density whose strength is chosen from the known
+            noise by Stein's unbiased risk estimate; free post-processing).
     """
 
     bins: int = 32
     max_strata: int = 64
     split: tuple[float, float, float] = (0.1, 0.5, 0.4)
     clip_factor: float = 1.5
-    shrink_tau: float = 0.1
+    shrink_tau: float = 0.2
     discover_atoms: bool = True
     atom_share: float = 0.1
     atom_delta_share: float = 0.1
@@ -61,6 +64,7 @@ class CopulaConfig:
     stratum_snr: float = 50.0
     correlation: str = "stratum"
     latent_bridge: bool = True
+    smooth_margins: bool = True
 
     def __post_init__(self) -> None:
         if len(self.split) != 3 or any(s < 0 for s in self.split) or sum(self.split) <= 0:
