@@ -133,16 +133,16 @@ class CopulaSynthesizer(_Measuring, _Sampler, _Fitted):
     ) -> list[np.ndarray]:
         """Every column's per-stratum pmfs from its noisy histogram, numeric ones smoothed
         first (``smooth_margins``; the support is still decided on the raw counts)."""
-        smooth = cfg.smooth_margins and plan.sigma_hist is not None
+        sigma = plan.sigma_hist if cfg.smooth_margins else None  # None: not private
         return [
             self._marginal(
-                _smoothed(dom, h, plan.sigma_hist) if smooth and plan.sigma_hist else h,
+                h if sigma is None else _smoothed(dom, h, sigma),
                 sizes,
                 plan,
                 cfg.cell_threshold,
                 _null_cell(dom),
                 cfg.tail_sds,
-                raw=h if smooth else None,
+                raw=None if sigma is None else h,
             )
             for dom, h in zip(doms, hists, strict=True)
         ]
