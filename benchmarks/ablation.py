@@ -31,7 +31,14 @@ from benchmarks.run import TABLES, _score  # noqa: E402
 
 #: variant label -> copula options, all explicit (defaults change); the first is the
 #: baseline (the copula before issue 22), the last today's default
-_OFF = {"latent_bridge": False, "shrink_tau": 0.1, "smooth_margins": False}
+_OFF = {
+    "latent_bridge": False,
+    "shrink_tau": 0.1,
+    "smooth_margins": False,
+    "gram": "full",
+    "unclip": False,
+}
+_S15 = {"latent_bridge": True, "shrink_tau": 0.2, "smooth_margins": True}
 VARIANTS: dict[str, dict[str, Any]] = {
     "copula before (scores' correlations)": _OFF,
     "+ latent bridge": _OFF | {"latent_bridge": True},
@@ -39,11 +46,10 @@ VARIANTS: dict[str, dict[str, Any]] = {
     "smoothed margins alone": _OFF | {"smooth_margins": True},
     "+ latent bridge, shrink_tau 0.2": _OFF | {"latent_bridge": True, "shrink_tau": 0.2},
     "+ latent bridge, smoothed margins": _OFF | {"latent_bridge": True, "smooth_margins": True},
-    "all three (today's default)": {
-        "latent_bridge": True,
-        "shrink_tau": 0.2,
-        "smooth_margins": True,
-    },
+    "all three (2026-12-03 default)": _OFF | _S15,
+    "all three + off-diagonal Gram": _OFF | _S15 | {"gram": "offdiag"},
+    "all three + unclipped correlations": _OFF | _S15 | {"unclip": True},
+    "all five (today's default)": _S15 | {"gram": "offdiag", "unclip": True},
 }
 METRICS = ("quality", "column_pair_trends", "three_way_tvd", "tstr_ratio", "seconds")
 

@@ -60,7 +60,7 @@ def test_budget_split_and_epsilon_within_target(toy, toy_schema):
         "atom discovery (thresholded Gaussian sparse histogram)",
         "stratum counts",
         "per-stratum histograms of each column",
-        "per-stratum Gram matrix of clipped normal scores",
+        "per-stratum Gram matrix of clipped normal scores, off-diagonal",
     ]
     shares = np.array([m.rho for m in model.privacy.mechanisms]) / model.privacy.rho
     assert shares == pytest.approx(np.array([0.02 / 0.98, 0.1, 0.09, 0.45, 0.36]) * 0.98)

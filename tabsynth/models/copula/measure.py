@@ -20,15 +20,17 @@ from tabsynth.models.copula.estimate import (
     _tail_support,
     _to_corr,
     _upper,
+    clipped_score_variance,
     nearest_correlation,
     project_simplex,
+    unclip_correlation,
 )
 from tabsynth.models.copula.plan import (
-    GRAM_MECHANISM,
     CopulaConfig,
     _choose_strata,
     _noise_label,
     _Plan,
+    gram_mechanism,
 )
 from tabsynth.models.copula.state import _Fitted
 from tabsynth.privacy import gaussian_sigma
@@ -209,8 +211,9 @@ class _Measuring(_Fitted):
             self.schema,
         ).arrays["gram"]
         if plan.sigma_gram is not None:
-            self._charge(next(m for m in plan.mechanisms if m.name in GRAM_MECHANISM.values()))
-            gram = _from_upper(noise.gaussian_values(_upper(gram), plan.sigma_gram), d)
+            name = gram_mechanism(self._config())
+            self._charge(next(m for m in plan.mechanisms if m.name == name))
+            gram = self._noisy_gram(gram, sizes, plan, noise)
         coefs = pooled_coefs = None
         if self._config().latent_bridge:
             coefs, pooled_coefs = _coefficients([domains[c] for c in others], pmfs, orders, sizes)
@@ -229,6 +232,26 @@ class _Measuring(_Fitted):
                 [nearest_correlation(blend_valid(c, x)) for c, x in zip(corr, latent, strict=True)]
             )
         return corr
+
+    def _unclips(self, plan: _Plan) -> bool:
+        """Whether the scores were clipped (a private fit) and their pull is undone."""
+        return plan.rho is not None and self._config().unclip
+
+    def _noisy_gram(
+        self, gram: np.ndarray, sizes: np.ndarray, plan: _Plan, noise: Any
+    ) -> np.ndarray:
+        """Noise on the Gram matrices (``plan.sigma_gram``). With ``gram="offdiag"`` only
+        their off-diagonal is measured (half the sensitivity's square) and each diagonal
+        is its stratum's noisy size times the clipped scores' known variance."""
+        d = gram.shape[-1]
+        if self._config().gram == "full":
+            return _from_upper(noise.gaussian_values(_upper(gram), plan.sigma_gram), d)
+        noisy = _from_upper(noise.gaussian_values(_upper(gram, 1), plan.sigma_gram), d, 1)
+        n_g = sizes.reshape(-1) if gram.shape[0] == sizes.size else sizes.sum(keepdims=True)
+        noisy[:, np.arange(d), np.arange(d)] = n_g[:, None] * clipped_score_variance(
+            d, plan.clip_norm**2
+        )
+        return noisy
 
     def _pooled_corr(
         self,
@@ -249,7 +272,7 @@ class _Measuring(_Fitted):
         """
         tau2 = self._config().shrink_tau ** 2 * _slopes(coefs, gram.shape[1])
         n_total = max(n_total, 1.0)
-        pooled = _to_corr(gram.sum(axis=0), n_total)
+        pooled = _score_corr(gram.sum(axis=0), n_total, plan, self._unclips(plan))
         var = (
             0.0
             if plan.sigma_gram is None
@@ -279,13 +302,21 @@ class _Measuring(_Fitted):
             if sizes[s] <= 1:
                 out[s] = pooled
                 continue
-            r = _to_corr(gram[s], sizes[s])
+            r = _score_corr(gram[s], sizes[s], plan, self._unclips(plan))
             var = 0.0 if plan.sigma_gram is None else (plan.sigma_gram / sizes[s]) ** 2
             var += 0.0 if coefs is None else 1 / sizes[s]
             t2 = tau2 * _slopes(None if coefs is None else coefs[s], d)
             lam = t2 / (t2 + var) if var > 0 else 1.0
             out[s] = nearest_correlation(lam * r + (1 - lam) * pooled)
         return out
+
+
+def _score_corr(gram: np.ndarray, n: float, plan: _Plan, unclip: bool) -> np.ndarray:
+    """The scores' correlation from a (noisy) Gram matrix; in a private fit, whose rows were
+    clipped, with the clipping's pull towards 0 undone when ``unclip``
+    (``estimate.unclip_correlation``)."""
+    r = _to_corr(gram, n)
+    return r if not unclip else unclip_correlation(r, plan.clip_norm**2)
 
 
 def _coefficients(

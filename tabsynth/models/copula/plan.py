@@ -11,6 +11,7 @@ import numpy as np
 
 from tabsynth.data.domain import ColumnDomain
 from tabsynth.models.atoms import ATOM_MECHANISM, atom_threshold
+from tabsynth.models.copula.estimate import gram_sensitivity
 from tabsynth.privacy import gaussian_sigma
 from tabsynth.privacy.records import Mechanism
 
@@ -21,6 +22,12 @@ GRAM_MECHANISM = {
     "stratum": "per-stratum Gram matrix of clipped normal scores",
     "pooled": "Gram matrix of clipped normal scores (strata pooled)",
 }
+
+
+def gram_mechanism(cfg: CopulaConfig) -> str:
+    """The certificate's name of the Gram measurement (what it measures, as configured)."""
+    name = GRAM_MECHANISM[cfg.correlation]
+    return name if cfg.gram == "full" else f"{name}, off-diagonal"
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -44,6 +51,13 @@ class CopulaConfig:
         smooth_margins: smooth the noisy histograms of numeric columns over their ordered
             cells (a penalised fit of the density whose strength is chosen from the known
             noise by Stein's unbiased risk estimate; free post-processing).
+        gram: ``"offdiag"`` measures only the Gram matrices' off-diagonal (sensitivity
+            ``C sqrt((d-1)/(2d))`` instead of ``C``, C the squared clip norm: half the noise
+            variance) and takes each diagonal from the noisy stratum size times the clipped
+            scores' known variance; ``"full"`` measures the whole upper triangle (the old
+            model).
+        unclip: undo the norm clipping's pull of correlations towards 0
+            (``estimate.unclip_correlation``; free post-processing).
     """
 
     bins: int = 32
@@ -65,6 +79,8 @@ class CopulaConfig:
     correlation: str = "stratum"
     latent_bridge: bool = True
     smooth_margins: bool = True
+    gram: str = "offdiag"
+    unclip: bool = True
 
     def __post_init__(self) -> None:
         if len(self.split) != 3 or any(s < 0 for s in self.split) or sum(self.split) <= 0:
@@ -73,6 +89,8 @@ class CopulaConfig:
             raise ValueError("need max_strata >= 1, bins >= 2 and clip_factor > 0")
         if self.correlation not in ("stratum", "pooled"):
             raise ValueError(f"correlation must be 'stratum' or 'pooled', got {self.correlation!r}")
+        if self.gram not in ("offdiag", "full"):
+            raise ValueError(f"gram must be 'offdiag' or 'full', got {self.gram!r}")
         if not (0 <= self.atom_share < 1 and 0 < self.atom_delta_share < 1):
             raise ValueError("need 0 <= atom_share < 1 and 0 < atom_delta_share < 1")
 
@@ -105,6 +123,7 @@ def _plan(
     """Split ``rho`` over the measurements and calibrate each one's noise from its share;
     ``k``: rows per privacy unit, a factor on every sensitivity (``privacy/units.py``)."""
     clip = math.sqrt(cfg.clip_factor * max(d, 1))
+    gram_sens = gram_sensitivity(clip**2, d) if cfg.gram == "offdiag" else clip**2
     if rho is None:
         return _Plan(None, None, None, None, clip, [])
     s_strata, s_hist, s_gram = cfg.split
@@ -120,7 +139,7 @@ def _plan(
         ("atoms", s_atoms, math.sqrt(n_atom_cols), ATOM_MECHANISM),
         ("strata", s_strata * scale, 1.0, "stratum counts"),
         ("hist", s_hist * scale, math.sqrt(d), "per-stratum histograms of each column"),
-        ("gram", s_gram * scale, clip**2, GRAM_MECHANISM[cfg.correlation]),
+        ("gram", s_gram * scale, gram_sens, gram_mechanism(cfg)),
     ):
         if share <= 0:
             continue
