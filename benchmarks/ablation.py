@@ -50,6 +50,8 @@ VARIANTS: dict[str, dict[str, Any]] = {
     "all three + off-diagonal Gram": _OFF | _S15 | {"gram": "offdiag"},
     "all three + unclipped correlations": _OFF | _S15 | {"unclip": True},
     "all five (today's default)": _S15 | {"gram": "offdiag", "unclip": True},
+    "all five, split 0.1/0.4/0.5": _S15 | {"split": (0.1, 0.4, 0.5)},
+    "all five, split 0.1/0.3/0.6": _S15 | {"split": (0.1, 0.3, 0.6)},
 }
 METRICS = ("quality", "column_pair_trends", "three_way_tvd", "tstr_ratio", "seconds")
 
