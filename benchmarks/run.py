@@ -23,6 +23,7 @@ import argparse
 import datetime as dt
 import json
 import platform
+import shlex
 import statistics
 import sys
 import time
@@ -496,7 +497,7 @@ def main(argv: list[str] | None = None) -> int:
         "smartnoise": bool(smartnoise),
         "dpmm": bool(os.environ.get("DPMM_PYTHON")),
         "peer_timeout": args.peer_timeout,
-        "command": " ".join(["python benchmarks/run.py", *(argv or sys.argv[1:])]),
+        "command": "python benchmarks/run.py " + shlex.join(argv or sys.argv[1:]),
         "sdv_ctgan_epochs": 2 if args.quick else args.sdv_ctgan_epochs,
     }
     if not smartnoise:
