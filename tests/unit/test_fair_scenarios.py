@@ -18,8 +18,12 @@ from tests.cli import run_cli
 
 @pytest.fixture(scope="module")
 def fitted(health):
+    # reproducible noise (NOT FOR RELEASE; sampling is what is tested here): with secure
+    # noise about 1 fit in 7 of these 2,000 rows is fair already (parity under 10 standard
+    # errors) and about 1 in 10 gives ethnicity=other no mass, so the checks below that
+    # need an unfair model with every group would fail by chance
     df, schema = health
-    return df, schema, tabsynth.fit(df, schema, epsilon=1.0)
+    return df, schema, tabsynth.fit(df, schema, epsilon=1.0, seed=0, reproducible_noise=True)
 
 
 def _parity_ok(out: pd.DataFrame, target: str, groups: list[str]) -> float:

@@ -3,6 +3,7 @@ the simplex, Gram matrices turned into valid correlation matrices, noisy tails t
 
 from __future__ import annotations
 
+import functools
 import math
 from typing import Any
 
@@ -158,6 +159,7 @@ def smooth_counts(
     return out
 
 
+@functools.lru_cache(maxsize=16)
 def _normal_nodes(m: int, d: int) -> np.ndarray:
     """Fixed quadrature nodes for d-variate standard normal means: an unscrambled Sobol
     sequence (deterministic, no random draw), shifted off 0 and mapped through the inverse
@@ -166,7 +168,9 @@ def _normal_nodes(m: int, d: int) -> np.ndarray:
     from scipy.stats import qmc
 
     u = qmc.Sobol(d, scramble=False).random(m)
-    return ndtri((u + 0.5 / m) % 1.0)  # type: ignore[no-any-return]
+    nodes = ndtri((u + 0.5 / m) % 1.0)
+    nodes.flags.writeable = False  # shared by every call (cached)
+    return nodes  # type: ignore[no-any-return]
 
 
 def unclip_correlation(
