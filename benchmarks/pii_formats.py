@@ -297,11 +297,16 @@ def run(quick: bool, which: str = "tuning") -> dict[str, Any]:
         corpus += real3_tables()[: 4 if quick else None]
     if which == "real4":
         corpus += real4_tables()[: 4 if quick else None]
+    misses = []
     for name, df, labels in corpus:
-        score(scan(df, quasi=False).findings(), labels, tally, "tabsynth")
+        found = scan(df, quasi=False).findings()
+        score(found, labels, tally, "tabsynth")
+        misses += [f"{name} `{c}`: {t or 'no PII'}, found {found.get(c) or 'none'}"
+                   for c, (t, _) in labels.items() if found.get(c) != t]  # fmt: skip
         score(presidio_structured(df), labels, tally, "presidio-structured")
         print(f"{name} done", flush=True)
-    return {w: {f"{k[0]}:{k[1]}": v for k, v in t.items()} for w, t in tally.items()}
+    out: dict[str, Any] = {w: {f"{k[0]}:{k[1]}": v for k, v in t.items()} for w, t in tally.items()}
+    return out | {"misses": misses}
 
 
 def _pr(t: dict[str, int]) -> tuple[float, float]:
@@ -339,7 +344,9 @@ def to_markdown(res: dict[str, Any], meta: dict[str, Any], which: str) -> str:
         "",
     ]
     for kind in ("entity", "format"):
-        keys = sorted({k for t in res.values() for k in t if k.startswith(kind + ":")})
+        keys = sorted(
+            {k for w, t in res.items() if w != "misses" for k in t if k.startswith(kind + ":")}
+        )
         lines += [f"| {kind} | PII columns | tabsynth P | tabsynth R | tabsynth false + | "
                   "presidio-structured P | presidio-structured R | presidio-structured false + |",
                   "|---|---|---|---|---|---|---|---|"]  # fmt: skip
@@ -352,11 +359,14 @@ def to_markdown(res: dict[str, Any], meta: dict[str, Any], which: str) -> str:
             lines.append(f"| {k.split(':', 1)[1]} | {cols} | {pa:.2f} | {ra:.2f} | {a['fp']} | "
                          f"{pb:.2f} | {rb:.2f} | {b['fp']} |")  # fmt: skip
         lines.append("")
-    for who in res:
+    for who in ("tabsynth", "presidio-structured"):
         tot = {x: sum(v[x] for k, v in res[who].items() if k.startswith("entity:"))
                for x in ("tp", "fp", "fn")}  # fmt: skip
         p, r = _pr(tot)
         lines.append(f"- {who}: precision {p:.3f}, recall {r:.3f} over all PII columns")
+    if res.get("misses"):
+        lines += ["", "tabsynth's misses in this set (table `column`: truth, found):", ""]
+        lines += [f"- {m}" for m in res["misses"]]
     return "\n".join(lines) + "\n"
 
 

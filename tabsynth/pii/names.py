@@ -13,10 +13,10 @@ ROLES = (
     r"artist|president|senator|representative|politician|candidate|actor|actress|winner|"
     r"runner|driver|composer|writer|singer|coach"
 )
-PERSON_ROLE = rf"^({ROLES})(_\d+)?$"
+PERSON_ROLE = rf"^({ROLES})(_?\d+)?$"
 # headers that say "name" or a person's role but not which name: the values must show it too
 # (storms, animals and companies have names; a "patient" column may hold ids)
-WEAK_PERSON = rf"^(names?|nom|nombre|nome|naam|{ROLES})(_\d+)?$"
+WEAK_PERSON = rf"^(names?|nom|nombre|nome|naam|{ROLES})(_?\d+)?$"
 # "name" qualified by a thing that is not a person: no PERSON hint ("animal_name", "drug_name")
 NOT_PERSON_NAME = (
     r"(animal|pet|dog|cat|breed|species|product|company|business|brand|drug|medication|"
@@ -96,8 +96,8 @@ def listed_share(cells: list[str], surnames: bool = False) -> float:
     ("Irving", "Watson et al.", "Klein & Nelson")."""
     from tabsynth.pii.recognizers import name_lists
 
-    if len(set(cells)) < min(20, 0.3 * len(cells)):
-        return 0.0
+    if not surnames and len(set(cells)) < min(20, 0.3 * len(cells)):
+        return 0.0  # under a role header a few people may fill the column (a shot log)
     first, last = name_lists()
 
     def listed(cell: str) -> bool:

@@ -37,10 +37,10 @@ from tabsynth.pii.names import (
 from tabsynth.pii.national import (
     ID_HINTS,
     NATIONAL_IDS,
-    NUMERIC_IDS,
     PERSON_DATE_HINT,
     POSTAL_SHAPE,
 )
+from tabsynth.pii.shapes import checksummed_numbers, counter_like, date_share, integer_text
 
 MAX_CELL_CHARS = 2000
 MIN_COVER = 0.6  # a finding must cover this share of a structured cell
@@ -85,7 +85,7 @@ NAME_HINTS: tuple[tuple[str, str], ...] = (
         r"customer_?name|fname|lname|middle_?name|given|family_?name|forename|vorname|"
         r"nachname|familienname|rufname|nom|prenom|prénom|nom_de_famille|nombre|apellidos?|"
         r"cognome|nome|voornaam|achternaam|naam|tussenvoegsel|roepnaam|geslachtsnaam|"
-        r"(first|last|given|family|sur|middle|full|fore|pat|patient|cust)_?nme?)($|_)",
+        r"(first|last|given|family|sur|middle|full|fore|pat|patient|cust)_?nme?)(\d*)($|_)",
         "PERSON",
     ),
     # a person's role as the whole header ("Player", "contestant"), never "patient_id"
@@ -174,6 +174,7 @@ class ColumnScan:
     suggestion: str | None = None
     note: str | None = None
     quasi: str | None = None  # "PERSON_LINKED_DATE": a quasi-identifier, not PII by itself
+    best: str | None = None  # the entity its cells leaned to when none was assigned
 
 
 @dataclass
@@ -323,10 +324,10 @@ def _classify(name: str, cells: list[str], kind: str, analyzer: Any) -> ColumnSc
     if kind == "string" and mean_len > 30 and words >= 4 and hint not in ("STREET_ADDRESS",):
         return _free_text(cells, words, examples, analyzer, base)
     if kind == "numeric":
-        cells = [_integer_text(c) for c in cells]
+        cells = [integer_text(c) for c in cells]
         examples = [mask(c) for c in cells[:3]]
     if kind == "numeric" and hint is None:
-        entity, share = _checksummed_numbers(cells)
+        entity, share = checksummed_numbers(cells)
         if entity is not None:
             return ColumnScan(entity=entity, confidence=share, share=share, kind="numeric",
                               examples=examples, suggestion=SUGGEST.get(entity),
@@ -338,8 +339,8 @@ def _classify(name: str, cells: list[str], kind: str, analyzer: Any) -> ColumnSc
         return ColumnScan(entity=entity, confidence=1.0 if entity or quasi else 0.0, share=1.0,
                           kind="date", examples=examples, quasi=quasi,
                           suggestion=SUGGEST.get(entity or quasi or ""), **base)  # fmt: skip
-    if hint is None and person_date_hint(name) and _date_share(cells) >= 0.5:
-        return ColumnScan(entity=None, confidence=1.0, share=_date_share(cells),
+    if hint is None and person_date_hint(name) and date_share(cells) >= 0.5:
+        return ColumnScan(entity=None, confidence=1.0, share=date_share(cells),
                           kind="structured", examples=examples, quasi="PERSON_LINKED_DATE",
                           suggestion=SUGGEST["PERSON_LINKED_DATE"], **base)  # fmt: skip
     cover, anywhere = _coverage(analyzer, cells)
@@ -347,11 +348,13 @@ def _classify(name: str, cells: list[str], kind: str, analyzer: Any) -> ColumnSc
     if hint is not None:
         share = shares.get(hint, 0.0)
         if hint == "DATE_OF_BIRTH":
-            share = max(share, shares.get("DATE_TIME", 0.0), _date_share(cells))
+            share = max(share, shares.get("DATE_TIME", 0.0), date_share(cells))
         if hint == "PERSON" and re.search(WEAK_PERSON, _key(name)):
             # ... and their words must be names people have (a role: surnames count)
-            share = listed_share(cells, surnames=re.search(PERSON_ROLE, _key(name)) is not None)
-            share = share if share >= 0.4 else 0.0
+            role = re.search(PERSON_ROLE, _key(name)) is not None
+            share = listed_share(cells, surnames=role)
+            few = len(set(cells)) < min(20, 0.3 * n)  # a few people fill it: all must be listed
+            share = share if share >= (0.8 if few else 0.4) else 0.0
         elif hint == "PERSON":
             share = max(share, name_shape_share(cells))
         if hint == "PERSON" and org_share(cells) >= 0.2:
@@ -370,8 +373,8 @@ def _classify(name: str, cells: list[str], kind: str, analyzer: Any) -> ColumnSc
     best = max(CONTENT_ENTITIES, key=lambda e: shares.get(e, 0.0))
     share = shares.get(best, 0.0)
     digits_only = sum(c.strip().isdigit() for c in cells) / n
-    if best in ("PHONE_NUMBER",) and digits_only > 0.5:
-        share = 0.0  # bare digit strings: codes and IDs, not phone numbers without a hint
+    if best in ("PHONE_NUMBER",) and (digits_only > 0.5 or counter_like(cells)):
+        share = 0.0  # bare digit strings, numbered records: codes and IDs, not phone numbers
     if best == "PERSON" and len({c.lower() for c in cells}) < min(20, 0.3 * n):
         share = 0.0  # a few capitalised words repeated ("English", "Spanish"): a category
     if share < 0.7 and kind == "string":
@@ -382,52 +385,25 @@ def _classify(name: str, cells: list[str], kind: str, analyzer: Any) -> ColumnSc
     if share >= 0.7:
         return ColumnScan(entity=best, confidence=share, share=share, kind="structured",
                           examples=examples, suggestion=SUGGEST.get(best), **base)  # fmt: skip
-    return ColumnScan(entity=None, confidence=0.0, share=share, kind="structured", **base)
+    return ColumnScan(entity=None, confidence=0.0, share=share, kind="structured", best=best,
+                      **base)  # fmt: skip
 
 
-def _integer_text(cell: str) -> str:
-    """A number's digits as written in an export: ``4111111111111111.0`` -> its digits."""
-    return cell[:-2] if cell.endswith(".0") and cell[:-2].lstrip("-").isdigit() else cell
+def numbered_siblings(cols: list[ColumnScan]) -> None:
+    """A column numbered like a PII column (``name2`` beside ``name1``, ``phone_2``) holds the
+    same entity when its own cells lean that way (30% of them): the pair is one list."""
+    found = {_stem(c.column): c for c in cols if c.entity is not None and c.kind == "structured"}
+    for c in cols:
+        twin = found.get(_stem(c.column))
+        if (c.entity is None and twin is not None and twin.column != c.column
+                and _stem(c.column) != _key(c.column) and c.best == twin.entity
+                and c.share >= 0.3):  # fmt: skip
+            c.entity, c.confidence = twin.entity, c.share
+            c.note = f"numbered like {twin.column!r}, which holds {twin.entity}"
 
 
-def _checksummed_numbers(cells: list[str]) -> tuple[str | None, float]:
-    """An entity that numbers alone prove by their checksum: payment cards (13-19 digits,
-    Luhn), NPIs (10 digits from 1 or 2, Luhn over 80840), NHS numbers, German tax ids, French
-    NIRs and Dutch BSNs (``national.NUMERIC_IDS``). A random number passes such a check about
-    one time in ten, so a column needs 90% of its cells passing and many distinct values
-    (order and lab codes, amounts and counts pass by chance far less often)."""
-    from tabsynth.pii.recognizers import luhn_ok
-
-    n = len(cells)
-    if n < 10 or len(set(cells)) < 0.5 * n:
-        return None, 0.0
-    card = sum(c.isdigit() and 13 <= len(c) <= 19 and luhn_ok(c) for c in cells) / n
-    npi = sum(len(c) == 10 and c[0] in "12" and c.isdigit() and luhn_ok("80840" + c)
-              for c in cells) / n  # fmt: skip
-    shares = [("CREDIT_CARD", card), ("US_NPI", npi)]
-    for entity, ok, lengths in NUMERIC_IDS:
-        shares.append((entity, sum(len(c) in lengths and ok(c) for c in cells) / n))
-    best, share = max(shares, key=lambda t: t[1])
-    return (best, share) if share >= 0.9 else (None, share)
-
-
-DATE_FORMATS = ("%Y-%m-%d", "%d.%m.%Y", "%d/%m/%Y", "%m/%d/%Y", "%Y/%m/%d", "%d-%m-%Y", "%Y%m%d")
-
-
-def _date_share(cells: list[str]) -> float:
-    """Share of cells that read as a date in one of the usual formats (an export may mix
-    them in one column: ``31.12.1970`` beside ``1970-12-31``)."""
-    import datetime as dt
-
-    def parses(cell: str, fmt: str) -> bool:
-        try:
-            dt.datetime.strptime(cell.strip()[:10], fmt)
-        except ValueError:
-            return False
-        return True
-
-    n = max(len(cells), 1)
-    return sum(any(parses(c, f) for f in DATE_FORMATS) for c in cells) / n
+def _stem(column: str) -> str:
+    return re.sub(r"_?\d+$", "", _key(column))
 
 
 def scan(
@@ -458,6 +434,7 @@ def scan(
     cols = [
         _classify(name, cells, kind, eng) for name, (cells, kind) in _as_strings(sample).items()
     ]
+    numbered_siblings(cols)
     if schema is not None:
         for c in cols:
             declared = schema.column(c.column).pii if c.column in schema.names else None

@@ -341,3 +341,26 @@ def test_fakes_come_from_the_tables_locale():
     en = scan(pl.DataFrame({"first_name": [faker.Faker().first_name() for _ in range(N)]}),
               sample_rows=N, quasi=False)  # fmt: skip
     assert en.locales() == {"first_name": "en_US"}
+
+
+def test_numbered_name_columns_a_shot_log_and_record_numbers():
+    """Issue #18's third and fourth sets, after their first score: a pair of numbered name
+    columns (``name1`` full names, ``name2`` surnames alone: one list), a shot log whose
+    ``Player`` column holds three people over 300 rows, and order numbers that the phone
+    recognizer reads as numbers (``2015-000017``) but that only count records."""
+    fk = faker.Faker("en_US")
+    fk.seed_instance(17)
+    rng = np.random.default_rng(17)
+    players = [fk.last_name() for _ in range(3)]
+    df = pl.DataFrame(
+        {
+            "name1": [fk.name() for _ in range(N)],
+            "name2": [fk.last_name() for _ in range(N)],
+            "Player": [players[i] for i in rng.integers(0, 3, N)],
+            "id": [f"2015-{v:06d}" for v in np.sort(rng.integers(1, 400, N))],
+            "shot": rng.integers(0, 2, N),
+            "zone1": [str(v) for v in rng.choice(["paint", "wing", "corner"], N)],
+        }
+    )
+    found = scan(df, sample_rows=N, quasi=False).pii_columns()
+    assert found == {"name1": "PERSON", "name2": "PERSON", "Player": "PERSON"}, found

@@ -1,0 +1,65 @@
+"""Shapes of cells that decide an entity without a recognizer: checksummed numbers, record
+counters, dates in the usual export formats."""
+
+from __future__ import annotations
+
+import re
+
+from tabsynth.pii.national import NUMERIC_IDS
+
+
+def counter_like(cells: list[str]) -> bool:
+    """Whether the cells number records (``2015-000001``, ``INV-2024-00017``): their digits
+    share all but the last four, so at most 10,000 values, where a phone column's vary in
+    seven or more (an area code is shared, the subscriber's number is not)."""
+    digits = {re.sub(r"\D", "", c) for c in cells}
+    if len(digits) < 10 or len({len(d) for d in digits}) > 1:
+        return False
+    first = min(digits)
+    prefix = next((i for i, ch in enumerate(first) if any(d[i] != ch for d in digits)), 0)
+    return len(first) - prefix <= 4
+
+
+def integer_text(cell: str) -> str:
+    """A number's digits as written in an export: ``4111111111111111.0`` -> its digits."""
+    return cell[:-2] if cell.endswith(".0") and cell[:-2].lstrip("-").isdigit() else cell
+
+
+def checksummed_numbers(cells: list[str]) -> tuple[str | None, float]:
+    """An entity that numbers alone prove by their checksum: payment cards (13-19 digits,
+    Luhn), NPIs (10 digits from 1 or 2, Luhn over 80840), NHS numbers, German tax ids, French
+    NIRs and Dutch BSNs (``national.NUMERIC_IDS``). A random number passes such a check about
+    one time in ten, so a column needs 90% of its cells passing and many distinct values
+    (order and lab codes, amounts and counts pass by chance far less often)."""
+    from tabsynth.pii.recognizers import luhn_ok
+
+    n = len(cells)
+    if n < 10 or len(set(cells)) < 0.5 * n:
+        return None, 0.0
+    card = sum(c.isdigit() and 13 <= len(c) <= 19 and luhn_ok(c) for c in cells) / n
+    npi = sum(len(c) == 10 and c[0] in "12" and c.isdigit() and luhn_ok("80840" + c)
+              for c in cells) / n  # fmt: skip
+    shares = [("CREDIT_CARD", card), ("US_NPI", npi)]
+    for entity, ok, lengths in NUMERIC_IDS:
+        shares.append((entity, sum(len(c) in lengths and ok(c) for c in cells) / n))
+    best, share = max(shares, key=lambda t: t[1])
+    return (best, share) if share >= 0.9 else (None, share)
+
+
+DATE_FORMATS = ("%Y-%m-%d", "%d.%m.%Y", "%d/%m/%Y", "%m/%d/%Y", "%Y/%m/%d", "%d-%m-%Y", "%Y%m%d")
+
+
+def date_share(cells: list[str]) -> float:
+    """Share of cells that read as a date in one of the usual formats (an export may mix
+    them in one column: ``31.12.1970`` beside ``1970-12-31``)."""
+    import datetime as dt
+
+    def parses(cell: str, fmt: str) -> bool:
+        try:
+            dt.datetime.strptime(cell.strip()[:10], fmt)
+        except ValueError:
+            return False
+        return True
+
+    n = max(len(cells), 1)
+    return sum(any(parses(c, f) for f in DATE_FORMATS) for c in cells) / n
