@@ -154,6 +154,9 @@ def fifth_tables(rows: int = 500) -> list[tuple[str, pd.DataFrame, dict]]:
         labels: dict[str, tuple[str | None, str]] = {c: (None, "public") for c in df.columns}
         labels |= {h: (e, f) for h, e, f in zip(headers, ENTITIES, FORMATS, strict=True)}
         labels["ref_a"] = ("CREDIT_CARD", "integer")
+        # labelled a decoy when written; the scan's own rule (and the earlier sets' labels)
+        # make an admission a date of a person's life: corrected after the first score
+        labels["admitted_at"] = ("PERSON_LINKED_DATE", "date")
         if item == "Aids2":  # dates of diagnosis and death, as days since 1 January 1960
             labels |= {"diag": ("PERSON_LINKED_DATE", "integer"),
                        "death": ("PERSON_LINKED_DATE", "integer")}  # fmt: skip

@@ -8,7 +8,7 @@ import re
 
 # a person's role as the whole header ("Player", "contestant", "president"), never "patient_id"
 ROLES = (
-    r"player|passenger|contestant|patient|member|employee|customer|client|authors?|"
+    r"player|passenger|contestant|pati[eë]nt|member|employee|customer|client|authors?|"
     r"athlete|physician|doctor|nurse|guest|applicant|borrower|respondent|student|owner|"
     r"artist|president|senator|representative|politician|candidate|actor|actress|winner|"
     r"runner|driver|composer|writer|singer|coach"
@@ -80,7 +80,8 @@ _TITLES = re.compile(
 def clean_name(cell: str) -> str:
     """A roster's cell without titles, bracketed or quoted parts and edge punctuation:
     ``Allen, Miss. Elisabeth Walton (Lily)`` -> ``Allen, Elisabeth Walton``."""
-    text = re.sub(r"\([^)]*\)|\"[^\"]*\"|'[^']*'(?=\s)|\bet al\b\.?", " ", cell)
+    text = re.sub(r"\^+", " ", cell.strip("^"))  # HL7's FAMILY^GIVEN^MIDDLE
+    text = re.sub(r"\([^)]*\)|\"[^\"]*\"|'[^']*'(?=\s)|\bet al\b\.?", " ", text)
     text = _TITLES.sub(" ", text)
     text = re.sub(r"\s+,", ",", re.sub(r"\s+", " ", text))
     return text.strip(" ,.;:-_*+#/\\|")

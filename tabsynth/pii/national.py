@@ -118,7 +118,13 @@ UK_POSTCODE = r"(?:GIR ?0AA|[A-PR-UWYZ][A-HK-Y]?\d[A-Z\d]? ?\d[ABD-HJLNP-UW-Z]{2
 NL_POSTCODE = r"[1-9]\d{3} ?(?!SA|SD|SS)[A-Z]{2}"
 # the five-digit codes (DE, FR, ES, IT; US ZIPs are their own entity) and these two
 # with a name hint, a postcode's shape is enough (outward code, space, inward code)
-POSTAL_SHAPE = rf"(?:{UK_POSTCODE}|[A-Z]{{1,2}}\d[A-Z\d]? ?\d[A-Z]{{2}}|{NL_POSTCODE}|\d{{4,5}})"
+# Canada's ``K1A 0B1`` and Ireland's Eircode (``D02 X285``, routing key then four characters)
+CA_POSTCODE = r"[ABCEGHJ-NPRSTVXY]\d[A-Z] ?\d[A-Z]\d"
+EIRCODE = r"(?:[AC-FHKNPRTV-Y]\d{2}|D6W) ?[0-9AC-FHKNPRTV-Y]{4}"
+POSTAL_SHAPE = (
+    rf"(?:{UK_POSTCODE}|[A-Z]{{1,2}}\d[A-Z\d]? ?\d[A-Z]{{2}}|{NL_POSTCODE}|{CA_POSTCODE}|"
+    rf"{EIRCODE}|\d{{4,5}})"
+)
 
 # street-type words, as exports of each language write them. Free text holds numbers too
 # ("during 2 weeks", "via phone, 2 doses", "3 square metres"), so the words that are also
@@ -165,6 +171,12 @@ def street_patterns() -> list[Any]:
             rf"(?i:{_FRENCH_OF})\s+(?:de|du|des|d'|d’)\b)(?:\s+{_WORD}){{0,5}}",
             0.6,
         ),
+        # Swiss and Belgian French: rue du Lac 12, boulevard Alain Monnet 23
+        Pattern(
+            "french street then number",
+            rf"\b(?i:{_FRENCH}|{_FRENCH_OF})\s+(?:{street}\s+){{0,5}}{_CAP},?\s+{number}\b",
+            0.6,
+        ),
         # Calle Mayor 5; Via Roma, 10; Avenida de la Paz, 45 Puerta 3
         Pattern(
             "romance street then number",
@@ -177,10 +189,10 @@ def street_patterns() -> list[Any]:
             rf"\b\d{{1,5}},?\s+(?:{_ROMANCE})\s+(?:{street}\s+){{0,5}}{_CAP}\b",
             0.6,
         ),
-        # the address line of a postal code and a town: "12345 Berlin", "1234 AB Delft"
+        # the line of a postal code and a town: "12345 Berlin", "1234 AB Delft", "6000 Luzern"
         Pattern(
             "postal code and town",
-            rf"(?:^|,\s*|\n)(?:\d{{5}}|{NL_POSTCODE}),?\s+{_CAP}(?:[\s\-]+(?:{_CAP}|{_PARTICLE}))*"
+            rf"(?:^|,\s*|\n)(?:\d{{4,5}}|{NL_POSTCODE}),?\s+{_CAP}(?:[\s\-]+(?:{_CAP}|{_PARTICLE}))*"
             r"(?:\s*\([A-Z]{2}\))?\s*$",
             0.6,
         ),
@@ -274,7 +286,7 @@ ID_HINTS: tuple[tuple[str, str], ...] = (
     (r"(^|_)(bsn|burgerservicenummer|sofi_?nummer)($|_)", "NL_BSN"),
     (
         r"(^|_)(postcode|post_code|postal_?code|plz|postleitzahl|code_postal|cp|"
-        r"c(o|ó)d(igo)?_postal|cap|postcodes?)($|_)",
+        r"c(o|ó)d(igo)?_postal|cap|postcodes?|npa|eircode|postal)($|_)",
         "POSTAL_CODE",
     ),
 )

@@ -131,7 +131,7 @@ SUGGEST = {
 
 def _key(column: str) -> str:
     return re.sub(
-        r"[^a-z0-9éèóíáàòñßäöü]+", "_", re.sub(r"([a-z])([A-Z])", r"\1_\2", column).lower()
+        r"[^a-z0-9éèêëóôíïáàâòñçßäöü]+", "_", re.sub(r"([a-z])([A-Z])", r"\1_\2", column).lower()
     )
 
 

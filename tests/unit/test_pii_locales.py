@@ -364,3 +364,31 @@ def test_numbered_name_columns_a_shot_log_and_record_numbers():
     )
     found = scan(df, sample_rows=N, quasi=False).pii_columns()
     assert found == {"name1": "PERSON", "name2": "PERSON", "Player": "PERSON"}, found
+
+
+def test_hl7_names_regional_postcodes_and_swiss_addresses():
+    """Issue #18's fifth fresh set, after its first score: HL7 exports write a person as
+    ``FAMILY^GIVEN``; Flemish headers write ``Patiënt``; Swiss French writes the street before
+    its number (``boulevard Alain Monnet 23``) over a four-digit postcode line, under ``NPA``
+    for the postcode; Canadian and Irish postcodes (``K1A 0B1``, Eircodes) have shapes of
+    their own. The decoys beside them (bed labels, a four-digit count) stay unflagged."""
+    fr, ie, ca, nl = (faker.Faker(loc) for loc in ("fr_CH", "en_IE", "en_CA", "nl_BE"))
+    for i, f in enumerate((fr, ie, ca, nl)):
+        f.seed_instance(170 + i)
+    rng = np.random.default_rng(170)
+    df = pl.DataFrame(
+        {
+            "PID5_Name": [f"{nl.last_name().upper()}^{nl.first_name().upper()}" for _ in range(N)],
+            "Patiënt": [nl.name() for _ in range(N)],
+            "Adresse complète": [fr.address() for _ in range(N)],
+            "NPA": [fr.postcode() for _ in range(N)],
+            "Eircode": [ie.postcode() for _ in range(N)],
+            "Postal Code": [ca.postcode() for _ in range(N)],
+            "bed": [f"{'ABCDE'[i % 5]}-{b}" for i, b in enumerate(rng.integers(1, 40, N))],
+            "visits": rng.integers(1000, 9999, N),
+        }
+    )
+    found = scan(df, sample_rows=N, quasi=False).pii_columns()
+    want = {"PID5_Name": "PERSON", "Patiënt": "PERSON", "Adresse complète": "STREET_ADDRESS"}
+    want |= {"NPA": "POSTAL_CODE", "Eircode": "POSTAL_CODE", "Postal Code": "POSTAL_CODE"}
+    assert found == want, found
