@@ -17,6 +17,13 @@ one differs from all of them on every axis the scan could have been fitted to:
 - decoys: epoch seconds (10-digit integers), EAN-13 codes (valid check digits), NDC and LOINC
   codes, UUIDs, numbered invoices, hex digests, bed labels, amounts in cents, admission
   timestamps, comments without PII, care providers named after towns.
+
+Scored once (session 17): precision 0.919, recall 0.849 (presidio-structured 0.269 / 0.376).
+Seven of its false positives were a labelling slip (admission timestamps written as decoys,
+though the scan's rule and every earlier set call them person-linked dates; relabelled); the
+misses were HL7 names, ``Patiënt``, Swiss French addresses, NPA, Eircode and Canadian
+postcodes, and SAS-style day numbers for a diagnosis and a death (still missed). Its misses
+were then fixed, so it is a tuning set too now: the next claim needs a sixth.
 """
 
 from __future__ import annotations
