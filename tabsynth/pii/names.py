@@ -90,6 +90,14 @@ def clean_name(cell: str) -> str:
 _INITIAL_SURNAME = re.compile(r"[^\W\d_](?:\. ?| )([^\W\d_][^\W\d_'’\-]+)")
 
 
+def few_distinct(cells: list[str], case: bool = True) -> bool:
+    """Whether a few values fill the column (under 20 distinct and under 30% of its cells):
+    a category or a short list ("English", "Spanish"; a shot log's three players), not a
+    column of people's names."""
+    values = set(cells) if case else {c.lower() for c in cells}
+    return len(values) < min(20, 0.3 * len(cells))
+
+
 def listed_share(cells: list[str], surnames: bool = False) -> float:
     """The share of cells with a word from the first-name lists, written ``Last, ...`` or
     ``I Suzuki`` with a listed last name: the evidence a bare "name" header needs. With
@@ -97,7 +105,7 @@ def listed_share(cells: list[str], surnames: bool = False) -> float:
     ("Irving", "Watson et al.", "Klein & Nelson")."""
     from tabsynth.pii.recognizers import name_lists
 
-    if not surnames and len(set(cells)) < min(20, 0.3 * len(cells)):
+    if not surnames and few_distinct(cells):
         return 0.0  # under a role header a few people may fill the column (a shot log)
     first, last = name_lists()
 
@@ -121,6 +129,6 @@ def name_shape_share(cells: list[str]) -> float:
     """With a name hint: the share of cells shaped like names (one to four alphabetic words
     in any script and case, once titles, nicknames and edge punctuation are set aside), when
     they vary like names do (not a short code list)."""
-    if len(set(c.lower() for c in cells)) < min(20, 0.3 * len(cells)):
+    if few_distinct(cells, case=False):
         return 0.0
     return sum(bool(_NAME_SHAPE.fullmatch(clean_name(c))) for c in cells) / max(len(cells), 1)

@@ -29,6 +29,7 @@ from tabsynth.pii.names import (
     NOT_PERSON_NAME,
     PERSON_ROLE,
     WEAK_PERSON,
+    few_distinct,
     full_name_share,
     listed_share,
     name_shape_share,
@@ -353,8 +354,8 @@ def _classify(name: str, cells: list[str], kind: str, analyzer: Any) -> ColumnSc
             # ... and their words must be names people have (a role: surnames count)
             role = re.search(PERSON_ROLE, _key(name)) is not None
             share = listed_share(cells, surnames=role)
-            few = len(set(cells)) < min(20, 0.3 * n)  # a few people fill it: all must be listed
-            share = share if share >= (0.8 if few else 0.4) else 0.0
+            # a few people fill it (a shot log): all of them must be listed
+            share = share if share >= (0.8 if few_distinct(cells) else 0.4) else 0.0
         elif hint == "PERSON":
             share = max(share, name_shape_share(cells))
         if hint == "PERSON" and org_share(cells) >= 0.2:
@@ -375,7 +376,7 @@ def _classify(name: str, cells: list[str], kind: str, analyzer: Any) -> ColumnSc
     digits_only = sum(c.strip().isdigit() for c in cells) / n
     if best in ("PHONE_NUMBER",) and (digits_only > 0.5 or counter_like(cells)):
         share = 0.0  # bare digit strings, numbered records: codes and IDs, not phone numbers
-    if best == "PERSON" and len({c.lower() for c in cells}) < min(20, 0.3 * n):
+    if best == "PERSON" and few_distinct(cells, case=False):
         share = 0.0  # a few capitalised words repeated ("English", "Spanish"): a category
     if share < 0.7 and kind == "string":
         full = full_name_share(cells)
