@@ -16,7 +16,7 @@ ROLES = (
 PERSON_ROLE = rf"^({ROLES})(_?\d+)?$"
 # headers that say "name" or a person's role but not which name: the values must show it too
 # (storms, animals and companies have names; a "patient" column may hold ids)
-WEAK_PERSON = rf"^(names?|nom|nombre|nome|naam|{ROLES})(_?\d+)?$"
+WEAK_PERSON = rf"^(names?|nom|nombre|nome|naam|namn|navn|{ROLES})(_?\d+)?$"
 # "name" qualified by a thing that is not a person: no PERSON hint ("animal_name", "drug_name")
 NOT_PERSON_NAME = (
     r"(animal|pet|dog|cat|breed|species|product|company|business|brand|drug|medication|"

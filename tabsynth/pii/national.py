@@ -118,12 +118,13 @@ UK_POSTCODE = r"(?:GIR ?0AA|[A-PR-UWYZ][A-HK-Y]?\d[A-Z\d]? ?\d[ABD-HJLNP-UW-Z]{2
 NL_POSTCODE = r"[1-9]\d{3} ?(?!SA|SD|SS)[A-Z]{2}"
 # the five-digit codes (DE, FR, ES, IT; US ZIPs are their own entity) and these two
 # with a name hint, a postcode's shape is enough (outward code, space, inward code)
-# Canada's ``K1A 0B1`` and Ireland's Eircode (``D02 X285``, routing key then four characters)
+# Canada's ``K1A 0B1`` and Ireland's Eircode (``D02 X285``, routing key then four characters);
+# Poland's ``01-351`` and Brazil's CEP ``85871-727``
 CA_POSTCODE = r"[ABCEGHJ-NPRSTVXY]\d[A-Z] ?\d[A-Z]\d"
 EIRCODE = r"(?:[AC-FHKNPRTV-Y]\d{2}|D6W) ?[0-9AC-FHKNPRTV-Y]{4}"
 POSTAL_SHAPE = (
     rf"(?:{UK_POSTCODE}|[A-Z]{{1,2}}\d[A-Z\d]? ?\d[A-Z]{{2}}|{NL_POSTCODE}|{CA_POSTCODE}|"
-    rf"{EIRCODE}|\d{{4,5}})"
+    rf"{EIRCODE}|\d{{2}}-\d{{3}}|\d{{5}}-?\d{{3}}|\d{{4,5}})"
 )
 
 # street-type words, as exports of each language write them. Free text holds numbers too
@@ -139,8 +140,12 @@ _ROMANCE = (
     "Calle|C/|Avenida|Avda\\.?|Plaza|Pza\\.?|Paseo|Camino|Carretera|Ronda|Travesía|Glorieta|"
     "Callejón|Urbanización|Rambla|Cañada|Alameda|Cuesta|Pasaje|Vía|Via|Viale|Piazza|Piazzale|"
     "Corso|Vicolo|Largo|Strada|Contrada|Borgo|Rotonda|Lungomare|Stretto|Vico|Salita|Traversa|"
-    "Rúa|Rua|Carrer|Avinguda|Plaça|Kalea"
+    "Rúa|Rua|Carrer|Avinguda|Plaça|Kalea|Travessa|Praça|Rodovia|Estrada|Ladeira|Vereda|Praia|"
+    "Lagoa|Chácara|Recanto|Vila|Conjunto|Residencial|Setor|Quadra|Jardim|Loteamento|"
+    "Condomínio|Viela|Esplanada|Núcleo|Morro|Sítio|Fazenda"
 )
+# Polish, written in lower case before the street's name: "ul. Rejtana 73/44"
+_POLISH = r"ul\.|ulica|al\.|aleja|plac|pl\.|os\.|osiedle|skwer|rondo"
 _BRITISH = (
     "Close|Crescent|Gardens|Mews|Rise|Row|Walk|Green|Hill|View|Grove|Road|Street|Lane|Avenue|"
     "Drive|Way|Place|Court|Park|Square|Terrace|Parade|Wharf|Yard|Hollow|Fields"
@@ -183,17 +188,25 @@ def street_patterns() -> list[Any]:
             rf"\b(?:{_ROMANCE})\s+(?:{street}\s+){{0,5}}{_CAP},?\s+(?:n[º°.]?\s*)?{number}\b",
             0.6,
         ),
+        # ul. Rejtana 73/44; aleja Porzeczkowa 37; plac Paderewskiego 15/82
+        Pattern(
+            "polish street then number",
+            rf"(?<![\w.])(?i:{_POLISH})\s*(?:{street}\s+){{0,4}}{_CAP}\s+{number}\b",
+            0.6,
+        ),
         # 14 Via Roma; 3 Calle Mayor (the international layout, number first)
         Pattern(
             "number then romance street",
             rf"\b\d{{1,5}},?\s+(?:{_ROMANCE})\s+(?:{street}\s+){{0,5}}{_CAP}\b",
             0.6,
         ),
-        # the line of a postal code and a town: "12345 Berlin", "1234 AB Delft", "6000 Luzern"
+        # the line of a postal code and a town: "12345 Berlin", "1234 AB Delft", "6000 Luzern",
+        # "01-351 Zduńska Wola" (PL), "85871-727 Mendonça / AP" (a Brazilian CEP, its state)
         Pattern(
             "postal code and town",
-            rf"(?:^|,\s*|\n)(?:\d{{4,5}}|{NL_POSTCODE}),?\s+{_CAP}(?:[\s\-]+(?:{_CAP}|{_PARTICLE}))*"
-            r"(?:\s*\([A-Z]{2}\))?\s*$",
+            rf"(?:^|,\s*|\n)(?:\d{{4,5}}|\d{{2}}-\d{{3}}|\d{{5}}-?\d{{3}}|{NL_POSTCODE}),?\s+{_CAP}"
+            rf"(?:[\s\-]+(?:{_CAP}|{_PARTICLE}|do|da|dos|das))*"
+            r"(?:\s*(?:\([A-Z]{2}\)|/\s*[A-Z]{2}))?\s*$",
             0.6,
         ),
         # Flat 2, 14 Mill Close; 7 Victoria Road
@@ -286,7 +299,8 @@ ID_HINTS: tuple[tuple[str, str], ...] = (
     (r"(^|_)(bsn|burgerservicenummer|sofi_?nummer)($|_)", "NL_BSN"),
     (
         r"(^|_)(postcode|post_code|postal_?code|plz|postleitzahl|code_postal|cp|"
-        r"c(o|ó)d(igo)?_postal|cap|postcodes?|npa|eircode|postal)($|_)",
+        r"c(o|ó)d(igo)?_postal|cap|postcodes?|npa|eircode|postal|cep|kod_pocztowy|postnummer|"
+        r"postnr)($|_)",
         "POSTAL_CODE",
     ),
 )
@@ -298,7 +312,8 @@ PERSON_DATE_HINT = (
     r"hospitali[sz]ation|hospitalizaci(o|ó)n|ospedalizzazione|ingresso|krankenhausaufnahme|"
     r"ziekenhuisopname|"
     r"d(e|é)c(e|è)s|ingreso|alta|defunci(o|ó)n|fallecimiento|ricovero|dimissione|decesso|morte|"
-    r"opname\w*|ontslag\w*|overlijden\w*|overlijdens\w*)($|_)"
+    r"opname\w*|ontslag\w*|overlijden\w*|overlijdens\w*|(ó|o)bito|zgon\w*|d(ö|o)ds\w*|"
+    r"d(ø|o)ds\w*|d(ö|ø)d)($|_)"
 )
 
 

@@ -53,7 +53,7 @@ NAME_HINTS: tuple[tuple[str, str], ...] = (
     (r"(^|_)(e_?mail)(_address)?($|_)", "EMAIL_ADDRESS"),
     (
         r"(^|_)(phone|mobile|cell|tel|telephone|fax|telefon|telefono|teléfono|telefoon|"
-        r"téléphone|handy|mobil|portable|movil|móvil|cellulare|gsm|mobiel)(_number|_no|_nr|"
+        r"téléphone|telefone|handy|mobil|portable|movil|móvil|cellulare|gsm|mobiel)(_number|_no|_nr|"
         r"nummer|_nummer|_numero)?($|_)",
         "PHONE_NUMBER",
     ),
@@ -61,7 +61,8 @@ NAME_HINTS: tuple[tuple[str, str], ...] = (
         r"(^|_)(dob|birth_?date|date_of_birth|birthday|birth|born|geburts\w*|geburtstag|geb|"
         r"geb_?dat(um)?|date_naiss(ance)?|f_?nac(imiento)?|fecha_nac|data_nasc|geb_?datum|"
         r"date_de_naissance|naissance|date_naissance|fecha_de_nacimiento|nacimiento|"
-        r"data_di_nascita|nascita|geboortedatum|geboorte\w*)($|_)",
+        r"data_di_nascita|nascita|geboortedatum|geboorte\w*|nascimento|urodzenia|"
+        r"f(ö|o)delse\w*|f(ø|o)dsels?\w*|född|født)($|_)",
         "DATE_OF_BIRTH",
     ),
     (
@@ -78,7 +79,8 @@ NAME_HINTS: tuple[tuple[str, str], ...] = (
     (r"(^|_)(zip\d?|zip_?code|zipcode|zip_5)($|_)", "US_ZIP"),
     (
         r"(^|_)(address|street|street_address|addr|address_line_?\d?|adresse|anschrift|"
-        r"stra(ss|ß)e|direcci(o|ó)n|domicilio|indirizzo|adres|straat|woonadres)($|_)",
+        r"stra(ss|ß)e|direcci(o|ó)n|domicilio|indirizzo|adres|straat|woonadres|endere(ç|c)o|"
+        r"morada|adress)($|_)",
         "STREET_ADDRESS",
     ),
     (
@@ -86,6 +88,8 @@ NAME_HINTS: tuple[tuple[str, str], ...] = (
         r"customer_?name|fname|lname|middle_?name|given|family_?name|forename|vorname|"
         r"nachname|familienname|rufname|nom|prenom|prénom|nom_de_famille|nombre|apellidos?|"
         r"cognome|nome|voornaam|achternaam|naam|tussenvoegsel|roepnaam|geslachtsnaam|"
+        r"sobrenome|imi(ę|e)|nazwisko|namn|f(ö|o)rnamn|efternamn|navn|fornavn|efternavn|"
+        r"mellemnavn|"
         r"(first|last|given|family|sur|middle|full|fore|pat|patient|cust)_?nme?)(\d*)($|_)",
         "PERSON",
     ),
@@ -131,9 +135,7 @@ SUGGEST = {
 
 
 def _key(column: str) -> str:
-    return re.sub(
-        r"[^a-z0-9éèêëóôíïáàâòñçßäöü]+", "_", re.sub(r"([a-z])([A-Z])", r"\1_\2", column).lower()
-    )
+    return re.sub(r"[\W_]+", "_", re.sub(r"([a-z])([A-Z])", r"\1_\2", column).lower())
 
 
 def person_date_hint(column: str) -> bool:

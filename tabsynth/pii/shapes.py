@@ -46,7 +46,17 @@ def checksummed_numbers(cells: list[str]) -> tuple[str | None, float]:
     return (best, share) if share >= 0.9 else (None, share)
 
 
-DATE_FORMATS = ("%Y-%m-%d", "%d.%m.%Y", "%d/%m/%Y", "%m/%d/%Y", "%Y/%m/%d", "%d-%m-%Y", "%Y%m%d")
+# the last: Oracle's and SAS's default (``07-MAR-1961``, month names in English)
+DATE_FORMATS = (
+    "%Y-%m-%d",
+    "%d.%m.%Y",
+    "%d/%m/%Y",
+    "%m/%d/%Y",
+    "%Y/%m/%d",
+    "%d-%m-%Y",
+    "%Y%m%d",
+    "%d-%b-%Y",
+)
 
 
 def date_share(cells: list[str]) -> float:
@@ -56,7 +66,7 @@ def date_share(cells: list[str]) -> float:
 
     def parses(cell: str, fmt: str) -> bool:
         try:
-            dt.datetime.strptime(cell.strip()[:10], fmt)
+            dt.datetime.strptime(cell.strip()[: 11 if "%b" in fmt else 10], fmt)
         except ValueError:
             return False
         return True

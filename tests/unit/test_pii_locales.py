@@ -392,3 +392,44 @@ def test_hl7_names_regional_postcodes_and_swiss_addresses():
     want = {"PID5_Name": "PERSON", "Patiënt": "PERSON", "Adresse complète": "STREET_ADDRESS"}
     want |= {"NPA": "POSTAL_CODE", "Eircode": "POSTAL_CODE", "Postal Code": "POSTAL_CODE"}
     assert found == want, found
+
+
+@pytest.mark.parametrize(
+    ("locale", "headers"),
+    [
+        ("pt_BR", ("Nome completo", "Sobrenome", "Data de nascimento", "Endereço", "CEP",
+                   "Data do óbito")),
+        ("pl_PL", ("Imię i nazwisko", "Nazwisko", "Data urodzenia", "Adres", "Kod pocztowy",
+                   "Data zgonu")),
+        ("sv_SE", ("Namn", "Efternamn", "Födelsedatum", "Adress", "Postnummer", "Dödsdatum")),
+        ("da_DK", ("Navn", "Efternavn", "Fødselsdato", "Adresse", "Postnummer", "Dødsdato")),
+    ],
+)  # fmt: skip
+def test_portuguese_polish_swedish_and_danish_headers(locale, headers):
+    """Issue #18's sixth fresh set, after its first score (recall 0.545): headers in four
+    languages beyond the first six were not read (``Imię`` lost its ``ę`` to the column key),
+    and dates of birth written ``07-MAR-1961`` (Oracle's default) were not dates. Family
+    names padded to a fixed width, as fixed-width exports store them."""
+    fk = faker.Faker(locale)
+    fk.seed_instance(18)
+    months = ("JAN FEB MAR APR MAY JUN JUL AUG SEP OCT NOV DEC").split()
+    born = [fk.date_of_birth(minimum_age=18, maximum_age=90) for _ in range(N)]
+    died = [fk.date_between("-10y", "today").isoformat() if i % 3 == 0 else None
+            for i in range(N)]  # fmt: skip
+    full, last, dob, address, postcode, death = headers
+    df = pl.DataFrame(
+        {
+            full: [fk.name() for _ in range(N)],
+            last: [f"{fk.last_name():<24}" for _ in range(N)],
+            dob: [f"{b.day:02d}-{months[b.month - 1]}-{b.year}" for b in born],
+            address: [fk.address().replace("\n", ", ") for _ in range(N)],
+            postcode: [fk.postcode() for _ in range(N)],
+            death: died,
+        }
+    )
+    found = scan(df, sample_rows=N, quasi=False)
+    want = {full: "PERSON", last: "PERSON", dob: "DATE_OF_BIRTH", address: "STREET_ADDRESS",
+            postcode: "POSTAL_CODE"}  # fmt: skip
+    assert found.pii_columns() == want, found.pii_columns()
+    death_col = next(c for c in found.columns if c.column == death)
+    assert death_col.quasi == "PERSON_LINKED_DATE"
