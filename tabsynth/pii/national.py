@@ -120,11 +120,12 @@ NL_POSTCODE = r"[1-9]\d{3} ?(?!SA|SD|SS)[A-Z]{2}"
 # with a name hint, a postcode's shape is enough (outward code, space, inward code)
 # Canada's ``K1A 0B1`` and Ireland's Eircode (``D02 X285``, routing key then four characters);
 # Poland's ``01-351`` and Brazil's CEP ``85871-727``
+PL_BR_POSTCODE = r"\d{2}-\d{3}|\d{5}-?\d{3}"
 CA_POSTCODE = r"[ABCEGHJ-NPRSTVXY]\d[A-Z] ?\d[A-Z]\d"
 EIRCODE = r"(?:[AC-FHKNPRTV-Y]\d{2}|D6W) ?[0-9AC-FHKNPRTV-Y]{4}"
 POSTAL_SHAPE = (
     rf"(?:{UK_POSTCODE}|[A-Z]{{1,2}}\d[A-Z\d]? ?\d[A-Z]{{2}}|{NL_POSTCODE}|{CA_POSTCODE}|"
-    rf"{EIRCODE}|\d{{2}}-\d{{3}}|\d{{5}}-?\d{{3}}|\d{{4,5}})"
+    rf"{EIRCODE}|{PL_BR_POSTCODE}|\d{{4,5}})"
 )
 
 # street-type words, as exports of each language write them. Free text holds numbers too
@@ -204,7 +205,7 @@ def street_patterns() -> list[Any]:
         # "01-351 Zduńska Wola" (PL), "85871-727 Mendonça / AP" (a Brazilian CEP, its state)
         Pattern(
             "postal code and town",
-            rf"(?:^|,\s*|\n)(?:\d{{4,5}}|\d{{2}}-\d{{3}}|\d{{5}}-?\d{{3}}|{NL_POSTCODE}),?\s+{_CAP}"
+            rf"(?:^|,\s*|\n)(?:\d{{4,5}}|{PL_BR_POSTCODE}|{NL_POSTCODE}),?\s+{_CAP}"
             rf"(?:[\s\-]+(?:{_CAP}|{_PARTICLE}|do|da|dos|das))*"
             r"(?:\s*(?:\([A-Z]{2}\)|/\s*[A-Z]{2}))?\s*$",
             0.6,
@@ -312,8 +313,8 @@ PERSON_DATE_HINT = (
     r"hospitali[sz]ation|hospitalizaci(o|ó)n|ospedalizzazione|ingresso|krankenhausaufnahme|"
     r"ziekenhuisopname|"
     r"d(e|é)c(e|è)s|ingreso|alta|defunci(o|ó)n|fallecimiento|ricovero|dimissione|decesso|morte|"
-    r"opname\w*|ontslag\w*|overlijden\w*|overlijdens\w*|(ó|o)bito|zgon\w*|d(ö|o)ds\w*|"
-    r"d(ø|o)ds\w*|d(ö|ø)d)($|_)"
+    r"opname\w*|ontslag\w*|overlijden\w*|overlijdens\w*|(ó|o)bito|zgon\w*|d(ö|ø|o)ds\w*|"
+    r"d(ö|ø)d)($|_)"
 )
 
 
