@@ -52,6 +52,7 @@ VARIANTS: dict[str, dict[str, Any]] = {
     "all five (today's default)": _S15 | {"gram": "offdiag", "unclip": True},
     "all five, split 0.1/0.4/0.5": _S15 | {"split": (0.1, 0.4, 0.5)},
     "all five, split 0.1/0.3/0.6": _S15 | {"split": (0.1, 0.3, 0.6)},
+    "all five, no strata": _S15 | {"gram": "offdiag", "unclip": True, "max_strata": 1},
 }
 METRICS = ("quality", "column_pair_trends", "three_way_tvd", "tstr_ratio", "seconds")
 
