@@ -53,6 +53,10 @@ VARIANTS: dict[str, dict[str, Any]] = {
     "all five, split 0.1/0.4/0.5": _S15 | {"split": (0.1, 0.4, 0.5)},
     "all five, split 0.1/0.3/0.6": _S15 | {"split": (0.1, 0.3, 0.6)},
     "all five, no strata": _S15 | {"gram": "offdiag", "unclip": True, "max_strata": 1},
+    "all five, strata of >= 1500 rows": _S15
+    | {"gram": "offdiag", "unclip": True, "min_stratum_rows": 1500},
+    "all five, strata of >= 3000 rows": _S15
+    | {"gram": "offdiag", "unclip": True, "min_stratum_rows": 3000},
 }
 METRICS = ("quality", "column_pair_trends", "three_way_tvd", "tstr_ratio", "seconds")
 
