@@ -50,8 +50,10 @@ VARIANTS: dict[str, dict[str, Any]] = {
     "all three + off-diagonal Gram": _OFF | _S15 | {"gram": "offdiag"},
     "all three + unclipped correlations": _OFF | _S15 | {"unclip": True},
     "all five (today's default)": _S15 | {"gram": "offdiag", "unclip": True},
-    "all five, split 0.1/0.4/0.5": _S15 | {"split": (0.1, 0.4, 0.5)},
-    "all five, split 0.1/0.3/0.6": _S15 | {"split": (0.1, 0.3, 0.6)},
+    "all five, split 0.1/0.4/0.5": _S15
+    | {"gram": "offdiag", "unclip": True, "split": (0.1, 0.4, 0.5)},
+    "all five, split 0.1/0.3/0.6": _S15
+    | {"gram": "offdiag", "unclip": True, "split": (0.1, 0.3, 0.6)},
     "all five, no strata": _S15 | {"gram": "offdiag", "unclip": True, "max_strata": 1},
     "all five, strata of >= 1500 rows": _S15
     | {"gram": "offdiag", "unclip": True, "min_stratum_rows": 1500},
