@@ -39,6 +39,7 @@ _OFF = {
     "unclip": False,
 }
 _S15 = {"latent_bridge": True, "shrink_tau": 0.2, "smooth_margins": True}
+_ALL5 = _S15 | {"gram": "offdiag", "unclip": True}
 VARIANTS: dict[str, dict[str, Any]] = {
     "copula before (scores' correlations)": _OFF,
     "+ latent bridge": _OFF | {"latent_bridge": True},
@@ -49,16 +50,12 @@ VARIANTS: dict[str, dict[str, Any]] = {
     "all three (2026-12-03 default)": _OFF | _S15,
     "all three + off-diagonal Gram": _OFF | _S15 | {"gram": "offdiag"},
     "all three + unclipped correlations": _OFF | _S15 | {"unclip": True},
-    "all five (today's default)": _S15 | {"gram": "offdiag", "unclip": True},
-    "all five, split 0.1/0.4/0.5": _S15
-    | {"gram": "offdiag", "unclip": True, "split": (0.1, 0.4, 0.5)},
-    "all five, split 0.1/0.3/0.6": _S15
-    | {"gram": "offdiag", "unclip": True, "split": (0.1, 0.3, 0.6)},
-    "all five, no strata": _S15 | {"gram": "offdiag", "unclip": True, "max_strata": 1},
-    "all five, strata of >= 1500 rows": _S15
-    | {"gram": "offdiag", "unclip": True, "min_stratum_rows": 1500},
-    "all five, strata of >= 3000 rows": _S15
-    | {"gram": "offdiag", "unclip": True, "min_stratum_rows": 3000},
+    "all five (today's default)": _ALL5,
+    "all five, split 0.1/0.4/0.5": _ALL5 | {"split": (0.1, 0.4, 0.5)},
+    "all five, split 0.1/0.3/0.6": _ALL5 | {"split": (0.1, 0.3, 0.6)},
+    "all five, no strata": _ALL5 | {"max_strata": 1},
+    "all five, strata of >= 1500 rows": _ALL5 | {"min_stratum_rows": 1500},
+    "all five, strata of >= 3000 rows": _ALL5 | {"min_stratum_rows": 3000},
 }
 METRICS = ("quality", "column_pair_trends", "three_way_tvd", "tstr_ratio", "seconds")
 
