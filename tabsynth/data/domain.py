@@ -232,7 +232,9 @@ class ColumnDomain:
         return np.where(inside, v * step, np.where(iv, lo[idx], x))
 
 
-def _numeric_domain(col: Any, bins: int, extra_atoms: Sequence[float] = ()) -> ColumnDomain:
+def _numeric_domain(
+    col: Any, bins: int, extra_atoms: Sequence[float] = (), extra_edges: Sequence[float] = ()
+) -> ColumnDomain:
     if col.kind == "datetime":
         unit = 86_400.0 if col.resolution == "day" else 1.0
         lower = (col.lower.replace(tzinfo=None) - _EPOCH).total_seconds() / unit
@@ -257,6 +259,7 @@ def _numeric_domain(col: Any, bins: int, extra_atoms: Sequence[float] = ()) -> C
             resolution=getattr(col, "resolution", "day"),
         )
     edges = set(np.linspace(lower, upper, n_bins + 1).tolist()) | set(atoms)
+    edges |= {float(e) for e in extra_edges if lower < e < upper}
     # public atoms, and the bounds (where clipped values pile up), are point cells
     pts = set(atoms) | {lower, upper}
     if lower < 0 < upper:
@@ -277,12 +280,17 @@ def _numeric_domain(col: Any, bins: int, extra_atoms: Sequence[float] = ()) -> C
 
 
 def build_domain(
-    col: Any, *, bins: int = DEFAULT_BINS, extra_atoms: Sequence[float] = ()
+    col: Any,
+    *,
+    bins: int = DEFAULT_BINS,
+    extra_atoms: Sequence[float] = (),
+    extra_edges: Sequence[float] = (),
 ) -> ColumnDomain:
     """The cell domain of one schema column.
 
     ``extra_atoms`` are point masses released by a DP mechanism (see the copula's atom
-    discovery); they are added to the schema's public atoms.
+    discovery); they are added to the schema's public atoms. ``extra_edges`` split interval
+    cells where a DP mechanism found the rows (the copula's cell refinement).
     """
     if col.kind == "categorical":
         return ColumnDomain(
@@ -293,7 +301,7 @@ def build_domain(
             name=col.name, kind="boolean", labels=(False, True), nullable=col.nullable
         )
     if col.kind in ("numerical", "datetime"):
-        return _numeric_domain(col, bins, extra_atoms)
+        return _numeric_domain(col, bins, extra_atoms, extra_edges)
     raise ValueError(f"column {col.name!r} of kind {col.kind} has no cell domain")
 
 
@@ -302,10 +310,13 @@ def build_domains(
     *,
     bins: int = DEFAULT_BINS,
     extra_atoms: Mapping[str, Sequence[float]] | None = None,
+    extra_edges: Mapping[str, Sequence[float]] | None = None,
 ) -> list[ColumnDomain]:
     """Cell domains of every modelled column, in schema order."""
-    extra = extra_atoms or {}
+    extra, more = extra_atoms or {}, extra_edges or {}
     return [
-        build_domain(c, bins=bins, extra_atoms=extra.get(c.name, ()))
+        build_domain(
+            c, bins=bins, extra_atoms=extra.get(c.name, ()), extra_edges=more.get(c.name, ())
+        )
         for c in schema.modelled_columns
     ]

@@ -7,6 +7,8 @@ caught (the ``test_harness_catches_*`` tests)."""
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -66,6 +68,36 @@ def test_copula_streamed_releases_nothing_but_its_mechanisms(credit_small, where
 
     def fit(path):
         return tabsynth.fit(tabsynth.scan(path, batch_rows=250), schema, "copula", epsilon=1.0)
+
+    a, b = coupled_pair(fit, paths["d"], paths["d2"], tmp_path, monkeypatch)
+    assert_coupled(a, b)
+
+
+@pytest.mark.parametrize("where", ("front", "end"))
+def test_copula_with_cell_refinement_releases_nothing_but_its_mechanisms(
+    credit_small, where, tmp_path, monkeypatch
+):
+    from tabsynth.models.copula.refine import REFINE_MECHANISM
+
+    df, schema, record = credit_small
+    fit = lambda data: tabsynth.fit(data, schema, "copula", epsilon=1.0, refine_share=0.05)  # noqa: E731
+    a, b = coupled_pair(fit, df, insert_record(df, record, where), tmp_path, monkeypatch)
+    assert_coupled(a, b)
+    assert REFINE_MECHANISM in [m.name for m in a.privacy.mechanisms]
+    state = next(json.loads(v) for k, v in a.files.items() if k == "model.json")
+    assert state["edges"]["Assets"]  # cells were split
+
+
+def test_copula_streamed_with_cell_refinement(credit_small, tmp_path, monkeypatch):
+    df, schema, record = credit_small
+    paths = {}
+    for name, data in (("d", df), ("d2", insert_record(df, record, "middle"))):
+        paths[name] = tmp_path / f"{name}.parquet"
+        data.to_parquet(paths[name])
+
+    def fit(path):
+        src = tabsynth.scan(path, batch_rows=250)
+        return tabsynth.fit(src, schema, "copula", epsilon=1.0, refine_share=0.05)
 
     a, b = coupled_pair(fit, paths["d"], paths["d2"], tmp_path, monkeypatch)
     assert_coupled(a, b)
@@ -189,6 +221,66 @@ def test_harness_catches_an_underdeclared_sensitivity(credit_small, tmp_path, mo
     a, b = coupled_pair(fit, df, dup, tmp_path, monkeypatch)
     with pytest.raises(AssertionError, match="sensitivity"):
         assert_coupled(a, b)
+
+
+def test_harness_catches_an_underdeclared_refinement(credit_small, tmp_path, monkeypatch):
+    """The cell refinement's pooled histograms declared with the sensitivity of one column."""
+    from tabsynth.models.copula import model as copula
+    from tabsynth.models.copula.refine import REFINE_MECHANISM
+
+    df, schema, record = credit_small
+    real_plan = copula._plan
+
+    def one_column(**kw):
+        plan = real_plan(**kw)
+        plan.mechanisms = [
+            type(m)(**{**m.__dict__, "sensitivity": 1.0}) if m.name == REFINE_MECHANISM else m
+            for m in plan.mechanisms
+        ]
+        return plan
+
+    monkeypatch.setattr(copula, "_plan", one_column)
+    fit = lambda data: tabsynth.fit(data, schema, "copula", epsilon=1.0, refine_share=0.05)  # noqa: E731
+    a, b = coupled_pair(fit, df, insert_record(df, df.iloc[[7]], "end"), tmp_path, monkeypatch)
+    with pytest.raises(AssertionError, match="sensitivity"):
+        assert_coupled(a, b)
+
+
+def test_harness_catches_a_split_on_exact_counts(tmp_path, monkeypatch):
+    """Cells split by their exact counts, not the noisy ones: on a table whose heavy cell
+    holds one row less than three parts' worth, the added record flips it to three parts.
+    The honest refinement passes on the same pair."""
+    from functools import partial
+
+    from tabsynth.engines import stats
+    from tabsynth.models.copula import model as copula
+    from tabsynth.models.copula.refine import REFINE_MECHANISM, split_edges
+
+    spec = {"name": "x", "kind": "numerical", "lower": 0, "upper": 3200}
+    schema = tabsynth.Schema.from_dict({"name": "t", "columns": [spec]})
+    fit = lambda data: tabsynth.fit(data, schema, "copula", epsilon=1.0, refine_share=0.05)  # noqa: E731
+    probe = fit(pd.DataFrame({"x": np.linspace(1, 99, 50)}))
+    sigma = next(m.sigma for m in probe.privacy.mechanisms if m.name == REFINE_MECHANISM)
+    heavy = int(np.floor(9 * sigma))  # parts of 3 sigma: 2 parts, and 3 with one more row
+    df = pd.DataFrame({"x": np.r_[np.linspace(1, 99, heavy), np.linspace(1000, 3000, 20)]})
+    d2 = insert_record(df, pd.DataFrame({"x": [50.0]}), "end")
+    assert_coupled(*coupled_pair(fit, df, d2, tmp_path / "honest", monkeypatch))
+
+    def exact_refine(self, src, domains, cols, plan, noise, cfg):
+        part = src.run(
+            partial(stats.cell_counts, domains=domains, strata=[], others=cols),
+            self.schema,
+            columns=cols,
+        )
+        hists = [part.arrays[f"hist/{c}"].ravel() for c in cols]
+        self._charge(next(m for m in plan.mechanisms if m.name == REFINE_MECHANISM))
+        noise.gaussian_counts(np.concatenate(hists), plan.sigma_refine)  # drawn, not used
+        args = (plan.sigma_refine, cfg.bins, cfg.refine_max_split)
+        return {c: split_edges(domains[c], h, *args) for c, h in zip(cols, hists, strict=True)}
+
+    monkeypatch.setattr(copula.CopulaSynthesizer, "_refine", exact_refine)
+    with pytest.raises(AssertionError, match="shape"):  # D' measures more cells than D
+        assert_coupled(*coupled_pair(fit, df, d2, tmp_path / "exact", monkeypatch))
 
 
 @pytest.mark.slow

@@ -27,6 +27,7 @@ from tabsynth.models.base import check_arrays
 from tabsynth.models.copula.estimate import smooth_counts, smooth_runs
 from tabsynth.models.copula.measure import _Measuring
 from tabsynth.models.copula.plan import CopulaConfig, _Plan, _plan
+from tabsynth.models.copula.refine import REFINE_MECHANISM, refine_columns, split_edges
 from tabsynth.models.copula.sample import _Sampler
 from tabsynth.models.copula.state import _Fitted
 from tabsynth.models.registry import register
@@ -76,6 +77,7 @@ class CopulaSynthesizer(_Measuring, _Sampler, _Fitted):
         others = [n for n in public if n not in strata]
         radices = [public[s].n_cells for s in strata]
         n_strata = int(np.prod(radices)) if radices else 1
+        refined = refine_columns(public, others) if cfg.refine_share > 0 else []
         plan = _plan(
             k=self.schema.max_rows_per_unit,
             rho=rho,
@@ -85,6 +87,7 @@ class CopulaSynthesizer(_Measuring, _Sampler, _Fitted):
             secure=noise.secure,
             n_atom_cols=len(atom_cols),
             delta_atoms=delta_atoms,
+            n_refine_cols=len(refined),
         )
 
         if size_mech is not None:
@@ -93,7 +96,11 @@ class CopulaSynthesizer(_Measuring, _Sampler, _Fitted):
         if ATOM_MECHANISM in charged:
             self._charge(charged[ATOM_MECHANISM])
         self.atoms_ = self._atoms(src, first, atom_cols, n_shards, atoms_of, plan, noise, cfg)
+        self.edges_ = {}
         domains = self._domains(cfg)
+        if refined:
+            self.edges_ = self._refine(src, domains, refined, plan, noise, cfg)
+            domains = self._domains(cfg)
         cells = src.run(
             partial(stats.cell_counts, domains=domains, strata=strata, others=others),
             self.schema,
@@ -146,6 +153,44 @@ class CopulaSynthesizer(_Measuring, _Sampler, _Fitted):
             )
             for dom, h in zip(doms, hists, strict=True)
         ]
+
+    def _refine(
+        self,
+        src: Any,
+        domains: dict[str, ColumnDomain],
+        cols: list[str],
+        plan: _Plan,
+        noise: Any,
+        cfg: CopulaConfig,
+    ) -> dict[str, list[float]]:
+        """The cell refinement (``refine.py``): one pass, one pooled noisy histogram per
+        interval column over its schema cells (and atoms), split where it found rows."""
+        from functools import partial
+
+        from tabsynth.engines import stats
+
+        part = src.run(
+            partial(stats.cell_counts, domains=domains, strata=[], others=cols),
+            self.schema,
+            columns=cols,
+        )
+        hists = [part.arrays[f"hist/{c}"].ravel() for c in cols]
+        if plan.sigma_refine is not None:
+            self._charge(next(m for m in plan.mechanisms if m.name == REFINE_MECHANISM))
+            flat = noise.gaussian_counts(np.concatenate(hists), plan.sigma_refine)
+            hists = np.split(flat, np.cumsum([h.size for h in hists])[:-1])
+        edges = {
+            c: split_edges(
+                domains[c],
+                h,
+                plan.sigma_refine,
+                cfg.bins,
+                cfg.refine_max_split,
+                cfg.refine_min_split,
+            )  # fmt: skip
+            for c, h in zip(cols, hists, strict=True)
+        }
+        return {c: e for c, e in edges.items() if e}
 
     def _atoms(
         self,
@@ -236,6 +281,7 @@ class CopulaSynthesizer(_Measuring, _Sampler, _Fitted):
             "strata": self.strata_,
             "others": self.others_,
             "atoms": self.atoms_,
+            "edges": self.edges_,
             "rows_estimate": self.rows_estimate_,
         }
         arrays = {"weights": self.weights_, "corr": self.corr_}
@@ -254,6 +300,8 @@ class CopulaSynthesizer(_Measuring, _Sampler, _Fitted):
         model.config_ = CopulaConfig(**cfg)
         model.strata_ = list(meta["strata"])
         model.atoms_ = {str(k): [float(v) for v in vals] for k, vals in meta["atoms"].items()}
+        edges = meta.get("edges", {})  # none in a model saved before the refinement
+        model.edges_ = {str(k): [float(v) for v in vals] for k, vals in edges.items()}
         model.others_ = list(meta["others"])
         model.weights_ = arrays["weights"]
         model.rows_estimate_ = meta.get("rows_estimate")

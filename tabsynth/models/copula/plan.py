@@ -12,6 +12,7 @@ import numpy as np
 from tabsynth.data.domain import ColumnDomain
 from tabsynth.models.atoms import ATOM_MECHANISM, atom_threshold
 from tabsynth.models.copula.estimate import gram_sensitivity
+from tabsynth.models.copula.refine import REFINE_MECHANISM
 from tabsynth.privacy import gaussian_sigma
 from tabsynth.privacy.records import Mechanism
 
@@ -58,6 +59,13 @@ class CopulaConfig:
             model).
         unclip: undo the norm clipping's pull of correlations towards 0
             (``estimate.unclip_correlation``; free post-processing).
+        refine_share: share of rho for the cell refinement (``refine.py``): one pooled
+            noisy histogram of the interval columns, whose heavy cells are then split;
+            0 (the default: within the fit-to-fit spread on the 7 benchmark tables, see
+            ``benchmarks/ABLATION.md``) keeps the schema's equal-width cells.
+        refine_max_split: most parts one schema cell is split into.
+        refine_min_split: fewest parts a split cell gets (cells that would get fewer
+            stay whole: only the heavy ones are split).
     """
 
     bins: int = 32
@@ -81,6 +89,9 @@ class CopulaConfig:
     smooth_margins: bool = True
     gram: str = "offdiag"
     unclip: bool = True
+    refine_share: float = 0.0
+    refine_max_split: int = 32
+    refine_min_split: int = 2
 
     def __post_init__(self) -> None:
         if len(self.split) != 3 or any(s < 0 for s in self.split) or sum(self.split) <= 0:
@@ -93,6 +104,13 @@ class CopulaConfig:
             raise ValueError(f"gram must be 'offdiag' or 'full', got {self.gram!r}")
         if not (0 <= self.atom_share < 1 and 0 < self.atom_delta_share < 1):
             raise ValueError("need 0 <= atom_share < 1 and 0 < atom_delta_share < 1")
+        splits_ok = 1 <= self.refine_min_split <= self.refine_max_split
+        if not (0 <= self.refine_share < 1 - self.atom_share) or not splits_ok:
+            raise ValueError(
+                "need 0 <= refine_share < 1 - atom_share and 1 <= refine_min_split <= "
+                f"refine_max_split, got {self.refine_share}, {self.refine_min_split} and "
+                f"{self.refine_max_split}"
+            )
 
 
 @dataclass
@@ -107,6 +125,7 @@ class _Plan:
     mechanisms: list[Mechanism]
     sigma_atoms: float | None = None
     tau_atoms: float | None = None
+    sigma_refine: float | None = None
 
 
 def _plan(
@@ -119,6 +138,7 @@ def _plan(
     n_atom_cols: int = 0,
     delta_atoms: float = 0.0,
     k: int = 1,
+    n_refine_cols: int = 0,
 ) -> _Plan:
     """Split ``rho`` over the measurements and calibrate each one's noise from its share;
     ``k``: rows per privacy unit, a factor on every sensitivity (``privacy/units.py``)."""
@@ -131,12 +151,14 @@ def _plan(
     s_gram = 0.0 if d < 2 else s_gram
     s_hist = 0.0 if d == 0 else s_hist
     s_atoms = cfg.atom_share if n_atom_cols else 0.0
-    scale = (1 - s_atoms) / (s_strata + s_hist + s_gram)
+    s_refine = cfg.refine_share if n_refine_cols else 0.0
+    scale = (1 - s_atoms - s_refine) / (s_strata + s_hist + s_gram)
     noise = _noise_label(secure)
     mechs: list[Mechanism] = []
-    sig: dict[str, float | None] = {"atoms": None, "strata": None, "hist": None, "gram": None}
+    sig: dict[str, float | None] = dict.fromkeys(("atoms", "refine", "strata", "hist", "gram"))
     for key, share, sens, what in (
         ("atoms", s_atoms, math.sqrt(n_atom_cols), ATOM_MECHANISM),
+        ("refine", s_refine, math.sqrt(n_refine_cols), REFINE_MECHANISM),
         ("strata", s_strata * scale, 1.0, "stratum counts"),
         ("hist", s_hist * scale, math.sqrt(d), "per-stratum histograms of each column"),
         ("gram", s_gram * scale, gram_sens, gram_mechanism(cfg)),
@@ -155,7 +177,9 @@ def _plan(
         # a value held by one record is released only if 1 + noise > tau: with probability
         # at most delta_atoms / n_atom_cols per column (union bound over the columns)
         tau = atom_threshold(sig["atoms"], delta_atoms, n_atom_cols)
-    return _Plan(rho, sig["strata"], sig["hist"], sig["gram"], clip, mechs, sig["atoms"], tau)
+    return _Plan(
+        rho, sig["strata"], sig["hist"], sig["gram"], clip, mechs, sig["atoms"], tau, sig["refine"]
+    )
 
 
 def _noise_label(secure: bool) -> str:

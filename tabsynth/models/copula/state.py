@@ -21,12 +21,16 @@ class _Fitted(Synthesizer):
     orders_: list[np.ndarray]
     corr_: np.ndarray
     atoms_: dict[str, list[float]]
+    #: edges added by the cell refinement (``refine.py``), per column
+    edges_: dict[str, list[float]]
 
     def _config(self) -> CopulaConfig:
         return self._make_config(CopulaConfig, ("split",))  # type: ignore[no-any-return]
 
     def _domains(self, cfg: CopulaConfig | None = None) -> dict[str, ColumnDomain]:
-        """Cell domains: the schema's, plus the atoms released at fit time."""
+        """Cell domains: the schema's, plus the atoms and edges released at fit time."""
         cfg = cfg or self.config_
-        doms = build_domains(self.schema, bins=cfg.bins, extra_atoms=self.atoms_)
+        doms = build_domains(
+            self.schema, bins=cfg.bins, extra_atoms=self.atoms_, extra_edges=self.edges_
+        )
         return {d.name: d for d in doms}
