@@ -37,9 +37,10 @@ _OFF = {
     "smooth_margins": False,
     "gram": "full",
     "unclip": False,
+    "refine_share": 0.0,
 }
 _S15 = {"latent_bridge": True, "shrink_tau": 0.2, "smooth_margins": True}
-_ALL5 = _S15 | {"gram": "offdiag", "unclip": True}
+_ALL5 = _S15 | {"gram": "offdiag", "unclip": True, "refine_share": 0.0}
 VARIANTS: dict[str, dict[str, Any]] = {
     "copula before (scores' correlations)": _OFF,
     "+ latent bridge": _OFF | {"latent_bridge": True},
@@ -50,13 +51,23 @@ VARIANTS: dict[str, dict[str, Any]] = {
     "all three (2026-12-03 default)": _OFF | _S15,
     "all three + off-diagonal Gram": _OFF | _S15 | {"gram": "offdiag"},
     "all three + unclipped correlations": _OFF | _S15 | {"unclip": True},
-    "all five (today's default)": _ALL5,
+    "all five (2026-12-04 default)": _ALL5,
     "all five, split 0.1/0.4/0.5": _ALL5 | {"split": (0.1, 0.4, 0.5)},
     "all five, split 0.1/0.3/0.6": _ALL5 | {"split": (0.1, 0.3, 0.6)},
     "all five, no strata": _ALL5 | {"max_strata": 1},
     "all five, strata of >= 1500 rows": _ALL5 | {"min_stratum_rows": 1500},
     "all five, strata of >= 3000 rows": _ALL5 | {"min_stratum_rows": 3000},
+    "all five + cell refinement 0.05": _ALL5 | {"refine_share": 0.05},
+    "all five + cell refinement 0.1": _ALL5 | {"refine_share": 0.1},
+    "all five + refinement 0.05, heavy cells (>= 4 parts)": _ALL5
+    | {"refine_share": 0.05, "refine_min_split": 4},
+    "all five + refinement 0.05, heavy cells (>= 8 parts)": _ALL5
+    | {"refine_share": 0.05, "refine_min_split": 8},
+    "all five + refinement 0.02, heavy cells (>= 4 parts)": _ALL5
+    | {"refine_share": 0.02, "refine_min_split": 4},
 }
+#: labels renamed since an earlier results file was written (read with --reuse)
+RENAMED = {"all five (today's default)": "all five (2026-12-04 default)"}
 METRICS = ("quality", "column_pair_trends", "three_way_tvd", "tstr_ratio", "seconds")
 
 
@@ -153,11 +164,13 @@ def main(argv: list[str] | None = None) -> int:
     results = run(args.tables.split(","), args.epsilon, args.repeats, chosen)
     if args.reuse:
         old = json.loads(args.reuse.read_text())["results"]
+        old = {t: {RENAMED.get(v, v): r for v, r in rows.items()} for t, rows in old.items()}
+        # the rows run now replace an earlier file's rows of the same variant
         results = {
             t: {
-                v: (results[t] | old.get(t, {}))[v]
+                v: (old.get(t, {}) | results[t])[v]
                 for v in VARIANTS
-                if v in results[t] | old.get(t, {})
+                if v in old.get(t, {}) | results[t]
             }
             for t in results
         }
