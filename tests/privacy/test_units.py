@@ -179,11 +179,10 @@ def test_units_split_across_batches_are_bounded_as_in_memory(panel, tmp_path):
 
 
 def _domains(schema):
-    from tabsynth.models.copula import CopulaSynthesizer
+    from tabsynth.data.domain import build_domains
+    from tabsynth.models.copula.plan import CopulaConfig
 
-    model = CopulaSynthesizer(schema)
-    model.atoms_ = {}
-    return model._domains(model._config())
+    return {d.name: d for d in build_domains(schema, bins=CopulaConfig().bins)}
 
 
 @pytest.mark.slow

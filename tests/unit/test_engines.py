@@ -14,7 +14,7 @@ from tabsynth.engines.sampling import chunk_seed, chunks, write_sample
 from tabsynth.engines.sources import DaskSource, FrameSource, ScanSource, scan
 from tabsynth.errors import DataValidationError, EngineError
 from tabsynth.models.copula import CopulaSynthesizer
-from tabsynth.models.copula.plan import _plan
+from tabsynth.models.copula.plan import CopulaConfig, _plan
 from tabsynth.privacy.noise import make_noise
 
 
@@ -85,9 +85,7 @@ def test_exact_sums_do_not_depend_on_the_partitioning(health):
     from functools import partial
 
     df, schema, root = health
-    model = CopulaSynthesizer(schema)
-    model.atoms_ = {}
-    domains = model._domains(model._config())
+    domains = _schema_domains(schema)
     fn = partial(stats.cell_counts, domains=domains, strata=["health"], others=["age", "gender"])
     one = FrameSource(tabsynth.data.conform(pl.from_pandas(df), schema)[0]).run(fn, schema)
     many = ScanSource(root / "parts", batch_rows=333).run(fn, schema)
@@ -101,16 +99,14 @@ def test_noisy_statistics_have_the_same_distribution_on_one_and_many_partitions(
     from functools import partial
 
     df, schema, root = health
-    model = CopulaSynthesizer(schema)
-    model.atoms_ = {}
-    domains = model._domains(model._config())
+    domains = _schema_domains(schema)
     others = ["age", "gender", "region"]
     fn = partial(stats.cell_counts, domains=domains, strata=["health"], others=others)
     sources = {
         "one": FrameSource(tabsynth.data.conform(pl.from_pandas(df), schema)[0]),
         "many": ScanSource(root / "parts", batch_rows=257),
     }
-    plan = _plan(rho=0.05, d=len(others), n_strata=2, cfg=model._config(), secure=True)
+    plan = _plan(rho=0.05, d=len(others), n_strata=2, cfg=CopulaConfig(), secure=True)
     draws = {}
     for name, src in sources.items():
         part = src.run(fn, schema)
@@ -261,3 +257,10 @@ def test_too_many_distinct_values_for_point_mass_discovery_is_a_clear_error(cred
     atom_cols = [d for d in tabsynth.data.build_domains(schema) if d.continuous]
     assert numbers <= {100, 12, 0, len(atom_cols)}  # the limit, the draw time, column count
     tabsynth.fit(df, schema, epsilon=1.0, max_atom_candidates=100, discover_atoms=False)
+
+
+def _schema_domains(schema):
+    """The copula's cell domains before a fit: the schema's alone (no atoms or edges released)."""
+    from tabsynth.data.domain import build_domains
+
+    return {d.name: d for d in build_domains(schema, bins=CopulaConfig().bins)}
