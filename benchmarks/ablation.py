@@ -7,7 +7,7 @@ Writes ``results/ablation-<time>.json`` and ``ABLATION.md``. Every variant of on
 fit) pair draws the *same* privacy noise (``reproducible_noise`` with seed = fit number): a
 paired comparison, so that a piece's effect is not lost in the fit-to-fit spread of secure
 noise. Such fits are NOT FOR RELEASE (the certificate says so); releases draw secure noise.
-A variant that adds a measurement (the cell refinement) draws the later mechanisms' noise
+A variant that adds a measurement (the cell refinement, the pair calibration) draws the later mechanisms' noise
 from a shifted stream, so its pairing with the others is lost: read its gaps against the
 quality sd. Scores are those of ``run.py`` (SDMetrics quality and pair trends, 3-way TVD on
 the schema's cells, TSTR/real), plus fit + sample seconds.
@@ -40,6 +40,7 @@ _OFF = {
     "gram": "full",
     "unclip": False,
     "refine_share": 0.0,
+    "pair_share": 0.0,
 }
 _S15 = {"latent_bridge": True, "shrink_tau": 0.2, "smooth_margins": True}
 _ALL5 = _S15 | {"gram": "offdiag", "unclip": True, "refine_share": 0.0}
@@ -67,6 +68,9 @@ VARIANTS: dict[str, dict[str, Any]] = {
     | {"refine_share": 0.05, "refine_min_split": 8},
     "all five + refinement 0.02, heavy cells (>= 4 parts)": _ALL5
     | {"refine_share": 0.02, "refine_min_split": 4},
+    "all five + pair calibration 0.3": _ALL5 | {"pair_share": 0.3},
+    "all five + pair calibration 0.3, untempered weights": _ALL5
+    | {"pair_share": 0.3, "pair_min_ess": 0.0},
 }
 #: labels renamed since an earlier results file was written (read with --reuse)
 RENAMED = {"all five (today's default)": "all five (2026-12-04 default)"}

@@ -275,6 +275,28 @@ def cell_counts(
     return Partial(rows=frame.height, arrays=arrays)
 
 
+def grouped_pair_counts(
+    frame: pl.DataFrame,
+    offset: int,
+    *,
+    domains: dict[str, Any],
+    groups: dict[str, np.ndarray],
+    pairs: list[tuple[str, str]],
+) -> Partial:
+    """Counts of every pair's 2-way table over grouped cells (``groups``: cell -> group of
+    each column), one array ``pair/<i>`` per pair."""
+    del offset
+    codes = {c: groups[c][domains[c].encode(frame.get_column(c))[0]] for c in groups}
+    sizes = {c: int(g.max()) + 1 for c, g in groups.items()}
+    arrays = {
+        f"pair/{i}": np.bincount(
+            codes[a] * sizes[b] + codes[b], minlength=sizes[a] * sizes[b]
+        ).astype(np.int64)
+        for i, (a, b) in enumerate(pairs)
+    }
+    return Partial(rows=frame.height, arrays=arrays)
+
+
 def stratum_of(
     frame: pl.DataFrame, domains: dict[str, Any], strata: list[str]
 ) -> tuple[np.ndarray, int]:

@@ -32,6 +32,25 @@ class NoiseSource(Protocol):
         """Floats plus Gaussian noise with standard deviation ``sigma``."""
         ...
 
+    def noisy_max(self, scores: np.ndarray, scale: float) -> int:
+        """The index of the largest score after Gumbel noise of ``scale`` (report-noisy-max,
+        the exponential mechanism): for scores of L-infinity sensitivity s that may move in
+        either direction, ``s**2 / (2 * scale**2)``-zCDP (``noisy_max_rho``)."""
+        ...
+
+
+def noisy_max_rho(sensitivity: float, scale: float) -> float:
+    """zCDP cost of one report-noisy-max with Gumbel ``scale`` (OpenDP's privacy map for
+    non-monotonic scores: the range of a score difference is twice the sensitivity)."""
+    return (2 * sensitivity / scale) ** 2 / 8
+
+
+def noisy_max_scale(sensitivity: float, rho: float) -> float:
+    """The Gumbel scale whose report-noisy-max costs ``rho`` (inverse of ``noisy_max_rho``)."""
+    if rho <= 0 or sensitivity <= 0:
+        raise ValueError("need rho > 0 and sensitivity > 0")
+    return sensitivity / (2 * rho) ** 0.5
+
 
 def _opendp():  # type: ignore[no-untyped-def]
     import opendp.prelude as dp
@@ -71,6 +90,12 @@ class SecureNoise:
         meas = space >> dp.m.then_gaussian(scale=float(sigma))
         return np.asarray(meas(values.ravel().tolist()), dtype=float).reshape(values.shape)
 
+    def noisy_max(self, scores: np.ndarray, scale: float) -> int:
+        dp = _opendp()
+        space = dp.vector_domain(dp.atom_domain(T=float, nan=False)), dp.linf_distance(T=float)
+        meas = space >> dp.m.then_noisy_max(dp.zero_concentrated_divergence(), scale=float(scale))
+        return int(meas([float(x) for x in np.asarray(scores, dtype=float).ravel()]))
+
 
 @dataclass
 class SeededNoise:
@@ -92,6 +117,10 @@ class SeededNoise:
     def gaussian_values(self, values: np.ndarray, sigma: float) -> np.ndarray:
         values = np.asarray(values, dtype=float)
         return values + self._rng.normal(0.0, sigma, values.shape)
+
+    def noisy_max(self, scores: np.ndarray, scale: float) -> int:
+        scores = np.asarray(scores, dtype=float)
+        return int(np.argmax(scores + self._rng.gumbel(0.0, scale, scores.shape)))
 
 
 def make_noise(*, reproducible_seed: int | None = None) -> NoiseSource:

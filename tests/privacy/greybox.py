@@ -55,10 +55,14 @@ class CouplingNoise:
     step_diffs: dict[str, float] = field(default_factory=lambda: defaultdict(float))
     step_sigmas: dict[str, set[float]] = field(default_factory=lambda: defaultdict(set))
     new_keys: int = 0
+    # per Gumbel scale of report-noisy-max: the largest L-infinity move of its scores
+    linf_diffs: dict[float, float] = field(default_factory=lambda: defaultdict(float))
+    choices: list[tuple[float, np.ndarray, int]] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         self._rng = np.random.default_rng(self.seed)
         self._i = 0
+        self.linf_seen: list[int] = []
 
     # --- the NoiseSource interface ----------------------------------------------------------
     def gaussian_counts(self, counts, sigma, *, keys=None):
@@ -75,6 +79,22 @@ class CouplingNoise:
         flat = np.asarray(flat, dtype=np.float64)
         noisy = flat + self._rng.normal(0.0, std, flat.shape)
         return self._couple("gradient", flat, std, noisy, None, mechanism)
+
+    def noisy_max(self, scores, scale):
+        """Report-noisy-max coupled as its proof compares: D' makes D's choice when its
+        scores moved by at most the declared sensitivity (checked with the others)."""
+        scores = np.asarray(scores, dtype=float)
+        if self.mode == "record":
+            pick = int(np.argmax(scores + self._rng.gumbel(0.0, scale, scores.shape)))
+            self.choices.append((float(scale), scores.copy(), pick))
+            return pick
+        rec_scale, rec_scores, pick = self.choices[len(self.linf_seen)]
+        self.linf_seen.append(pick)
+        assert np.isclose(rec_scale, scale, rtol=1e-12), "Gumbel scale differs between D and D'"
+        assert scores.shape == rec_scores.shape, "a choice among other candidates on D'"
+        move = float(np.max(np.abs(scores - rec_scores))) if scores.size else 0.0
+        self.linf_diffs[float(scale)] = max(self.linf_diffs[float(scale)], move)
+        return pick
 
     # --- coupling -----------------------------------------------------------------------------
     def _couple(self, kind, values, sigma, noisy, keys, mechanism=None):
@@ -115,6 +135,7 @@ class CouplingNoise:
 
     def finished(self) -> None:
         assert self.mode == "record" or self._i == len(self.draws), "fewer measurements on D'"
+        assert self.mode == "record" or len(self.linf_seen) == len(self.choices), "fewer choices"
 
 
 def insert_record(df: Any, record: Any, where: str) -> Any:
@@ -230,6 +251,10 @@ def check_sensitivities(b: Run) -> None:
         sens = declared.get(round(sigma, 9))
         assert sens is not None, f"a measurement with noise {sigma} that no mechanism declares"
         assert sq**0.5 <= sens * (1 + 1e-9) + 1e-9, f"moved {sq**0.5:.4g} > sensitivity {sens}"
+    for scale, worst in b.noise.linf_diffs.items():
+        sens = declared.get(round(scale, 9))
+        assert sens is not None, f"a choice with Gumbel scale {scale} that no mechanism declares"
+        assert worst <= sens * (1 + 1e-9) + 1e-9, f"scores moved {worst:.4g} > sensitivity {sens}"
     for mech, worst in b.noise.step_diffs.items():
         assert worst <= sgd[mech] * (1 + 1e-5) + 1e-7, f"{mech}: a step moved {worst} > {sgd[mech]}"
     for mech, used in b.noise.step_sigmas.items():
@@ -251,5 +276,6 @@ def coupled_pair(fit, d, d2, tmp: Path, monkeypatch) -> tuple[Run, Run]:
     fixed_randomness(monkeypatch)
     a = run_fit(fit, d, CouplingNoise("record"), tmp, monkeypatch, "a")
     fixed_randomness(monkeypatch)
-    b = run_fit(fit, d2, CouplingNoise("replay", a.noise.draws), tmp, monkeypatch, "b")
+    replay = CouplingNoise("replay", a.noise.draws, choices=a.noise.choices)
+    b = run_fit(fit, d2, replay, tmp, monkeypatch, "b")
     return a, b

@@ -389,3 +389,60 @@ def test_harness_catches_a_private_batch_loss_in_the_progress(credit_small, tmp_
     a, b = coupled_pair(fit, df, insert_record(df, record, "end"), tmp_path, monkeypatch)
     with pytest.raises(AssertionError):
         assert_coupled(a, b)
+
+
+@pytest.mark.parametrize("where", ("front", "end"))
+def test_copula_with_pair_calibration_releases_nothing_but_its_mechanisms(
+    credit_small, where, tmp_path, monkeypatch
+):
+    from tabsynth.models.copula.pairs import PAIR_MECHANISM, PAIR_SELECT_MECHANISM
+
+    df, schema, record = credit_small
+    fit = lambda data: tabsynth.fit(data, schema, "copula", epsilon=1.0, pair_share=0.3)  # noqa: E731
+    a, b = coupled_pair(fit, df, insert_record(df, record, where), tmp_path, monkeypatch)
+    assert_coupled(a, b)
+    names = [m.name for m in a.privacy.mechanisms]
+    assert PAIR_SELECT_MECHANISM in names and PAIR_MECHANISM in names
+    assert len(b.noise.choices) == len(schema.modelled_columns)  # one choice per pair
+    assert max(b.noise.linf_diffs.values()) > 0  # the scores did move: the check means something
+
+
+def test_copula_streamed_with_pair_calibration(credit_small, tmp_path, monkeypatch):
+    df, schema, record = credit_small
+    paths = {}
+    for name, data in (("d", df), ("d2", insert_record(df, record, "middle"))):
+        paths[name] = tmp_path / f"{name}.parquet"
+        data.to_parquet(paths[name])
+
+    def fit(path):
+        src = tabsynth.scan(path, batch_rows=250)
+        return tabsynth.fit(src, schema, "copula", epsilon=1.0, pair_share=0.3)
+
+    a, b = coupled_pair(fit, paths["d"], paths["d2"], tmp_path, monkeypatch)
+    assert_coupled(a, b)
+
+
+@pytest.mark.parametrize("what", ("selection", "counts"))
+def test_harness_catches_an_underdeclared_pair_calibration(credit_small, what, tmp_path,
+                                                           monkeypatch):  # fmt: skip
+    """The pairs' scores, or their counts, declared with a tenth of their sensitivity."""
+    from tabsynth.models.copula import model as copula
+    from tabsynth.models.copula.pairs import PAIR_MECHANISM, PAIR_SELECT_MECHANISM
+
+    df, schema, record = credit_small
+    real_plan = copula._plan
+    target = PAIR_SELECT_MECHANISM if what == "selection" else PAIR_MECHANISM
+
+    def tenth(**kw):
+        plan = real_plan(**kw)
+        plan.mechanisms = [
+            type(m)(**{**m.__dict__, "sensitivity": m.sensitivity / 10}) if m.name == target else m
+            for m in plan.mechanisms
+        ]
+        return plan
+
+    monkeypatch.setattr(copula, "_plan", tenth)
+    fit = lambda data: tabsynth.fit(data, schema, "copula", epsilon=1.0, pair_share=0.3)  # noqa: E731
+    a, b = coupled_pair(fit, df, insert_record(df, record, "end"), tmp_path, monkeypatch)
+    with pytest.raises(AssertionError, match="sensitivity"):
+        assert_coupled(a, b)

@@ -26,7 +26,15 @@ from tabsynth.models.atoms import (
 from tabsynth.models.base import check_arrays
 from tabsynth.models.copula.estimate import smooth_counts, smooth_runs
 from tabsynth.models.copula.measure import _Measuring
-from tabsynth.models.copula.plan import CopulaConfig, _Plan, _plan
+from tabsynth.models.copula.pairs import (
+    PAIR_MECHANISM,
+    PAIR_SELECT_MECHANISM,
+    group_map,
+    pair_counts,
+    pair_scores,
+    trusted_targets,
+)
+from tabsynth.models.copula.plan import CopulaConfig, _Plan, _plan, _stratum_cells
 from tabsynth.models.copula.refine import REFINE_MECHANISM, refine_columns, split_edges
 from tabsynth.models.copula.sample import _Sampler
 from tabsynth.models.copula.state import _Fitted
@@ -88,6 +96,7 @@ class CopulaSynthesizer(_Measuring, _Sampler, _Fitted):
             n_atom_cols=len(atom_cols),
             delta_atoms=delta_atoms,
             n_refine_cols=len(refined),
+            n_pairs=self._n_pairs(public, cfg),
         )
 
         if size_mech is not None:
@@ -128,7 +137,80 @@ class CopulaSynthesizer(_Measuring, _Sampler, _Fitted):
         self.pmfs_ = pmfs
         self.orders_ = orders
         self.corr_ = corr
+        self.pairs_, self.pair_groups_, self.pair_targets_ = [], {}, []
+        if plan.n_pairs:
+            key = fit_key(self.reproducible_noise_seed, salt=0x70616972)
+            self._fit_pairs(src, domains, plan, noise, key)
         self.privacy_ = self._privacy(eps, delta, plan, noise.secure)
+
+    def _n_pairs(self, public: dict[str, ColumnDomain], cfg: CopulaConfig) -> int:
+        """How many column pairs the pair calibration chooses: one per modelled column (all
+        of them when there are fewer pairs), 0 when it is off. Public: the schema's."""
+        d = len(public)
+        return 0 if cfg.pair_share <= 0 or d < 2 else min(d, d * (d - 1) // 2)
+
+    def _fit_pairs(
+        self, src: Any, domains: dict[str, ColumnDomain], plan: _Plan, noise: Any, key: int
+    ) -> None:
+        """The pair calibration (``pairs.py``): groups from the fitted margins, the fitted
+        copula's own 2-way tables from a draw of it, one pass for the data's, the pairs
+        chosen by report-noisy-max and their counts measured."""
+        from functools import partial
+
+        from tabsynth.engines import stats
+
+        cfg = self.config_
+        groups = {
+            c: group_map(dom, self._cell_margin(c), cfg.pair_groups) for c, dom in domains.items()
+        }
+        sizes = {c: int(g.max()) + 1 for c, g in groups.items()}
+        names = list(domains)
+        pairs = [(a, b) for i, a in enumerate(names) for b in names[i + 1 :]]
+        draw = self._sample_copula(cfg.pair_draw_rows, np.random.default_rng(key))
+        codes = {c: groups[c][domains[c].encode(draw.get_column(c))[0]] for c in names}
+        model = [t / cfg.pair_draw_rows for t in pair_counts(codes, sizes, pairs)]
+        part = src.run(
+            partial(stats.grouped_pair_counts, domains=domains, groups=groups, pairs=pairs),
+            self.schema,
+            columns=names,
+        )
+        exact = [part.arrays[f"pair/{i}"] for i in range(len(pairs))]
+        rows = float(self.rows_estimate_ or 0.0)
+        chosen = self._choose_pairs(pair_scores(exact, model, rows), plan, noise)
+        counts = [exact[i] for i in chosen]
+        sigma = plan.sigma_pairs
+        if sigma is not None:
+            self._charge(next(m for m in plan.mechanisms if m.name == PAIR_MECHANISM))
+            flat = noise.gaussian_counts(np.concatenate(counts), sigma)
+            counts = np.split(flat, np.cumsum([c.size for c in counts])[:-1])
+            counts = trusted_targets(counts, [model[i] for i in chosen], rows, sigma)
+        used = sorted({c for i in chosen for c in pairs[i]}, key=names.index)
+        self.pairs_ = [pairs[i] for i in chosen]
+        self.pair_groups_ = {c: groups[c] for c in used}
+        self.pair_targets_ = [np.asarray(c, dtype=float) for c in counts]
+
+    def _choose_pairs(self, scores: np.ndarray, plan: _Plan, noise: Any) -> list[int]:
+        """``plan.n_pairs`` pairs by report-noisy-max rounds without replacement (by the
+        exact scores, largest first, when the fit is not private)."""
+        if plan.scale_pairs is None:
+            return [int(i) for i in np.argsort(-scores, kind="stable")[: plan.n_pairs]]
+        self._charge(next(m for m in plan.mechanisms if m.name == PAIR_SELECT_MECHANISM))
+        left = list(range(scores.size))
+        chosen = []
+        for _ in range(plan.n_pairs):
+            chosen.append(left.pop(noise.noisy_max(scores[left], plan.scale_pairs)))
+        return chosen
+
+    def _cell_margin(self, column: str) -> np.ndarray:
+        """The fitted model's margin of one column over its cells (released: public)."""
+        doms = self._domains()
+        if column in self.strata_:
+            radices = [doms[s].n_cells for s in self.strata_]
+            cells = _stratum_cells(np.arange(len(self.weights_)), radices)[
+                self.strata_.index(column)
+            ]
+            return np.bincount(cells, weights=self.weights_, minlength=doms[column].n_cells)
+        return np.asarray(self.weights_ @ self.pmfs_[self.others_.index(column)], dtype=float)
 
     def _pmfs(
         self,
@@ -283,8 +365,13 @@ class CopulaSynthesizer(_Measuring, _Sampler, _Fitted):
             "atoms": self.atoms_,
             "edges": self.edges_,
             "rows_estimate": self.rows_estimate_,
+            "pairs": [list(p) for p in self.pairs_],
         }
         arrays = {"weights": self.weights_, "corr": self.corr_}
+        for c, g in self.pair_groups_.items():
+            arrays[f"pair_groups/{c}"] = g
+        for i, t in enumerate(self.pair_targets_):
+            arrays[f"pair_target/{i}"] = t
         for name, pmf, order in zip(self.others_, self.pmfs_, self.orders_, strict=True):
             arrays[f"pmf/{name}"] = pmf
             arrays[f"order/{name}"] = order
@@ -308,6 +395,11 @@ class CopulaSynthesizer(_Measuring, _Sampler, _Fitted):
         model.corr_ = arrays["corr"]
         model.pmfs_ = [arrays[f"pmf/{c}"] for c in model.others_]
         model.orders_ = [arrays[f"order/{c}"].astype(np.int64) for c in model.others_]
+        # none in a model saved before the pair calibration
+        model.pairs_ = [(str(a), str(b)) for a, b in meta.get("pairs", [])]
+        used = sorted({c for p in model.pairs_ for c in p})
+        model.pair_groups_ = {c: arrays[f"pair_groups/{c}"].astype(np.int64) for c in used}
+        model.pair_targets_ = [arrays[f"pair_target/{i}"] for i in range(len(model.pairs_))]
         return model
 
     def _check_state(self) -> None:
@@ -320,7 +412,15 @@ class CopulaSynthesizer(_Measuring, _Sampler, _Fitted):
         for name, pmf, order in zip(self.others_, self.pmfs_, self.orders_, strict=True):
             shapes[f"pmf/{name}"] = (pmf, (k, doms[name].n_cells))
             shapes[f"order/{name}"] = (order, (doms[name].n_cells,))
+        for c, g in self.pair_groups_.items():
+            shapes[f"pair_groups/{c}"] = (g, (doms[c].n_cells,))
+        sizes = {c: int(g.max()) + 1 if g.size else 0 for c, g in self.pair_groups_.items()}
+        for i, (a, b) in enumerate(self.pairs_):
+            shapes[f"pair_target/{i}"] = (self.pair_targets_[i], (sizes[a] * sizes[b],))
         check_arrays(shapes)
+        for c, g in self.pair_groups_.items():
+            if g.size and (g.min() < 0 or not np.array_equal(np.unique(g), np.arange(sizes[c]))):
+                raise ValueError(f"pair_groups/{c} does not map cells onto 0..{sizes[c] - 1}")
         for name, order in zip(self.others_, self.orders_, strict=True):
             if not np.array_equal(np.sort(order), np.arange(order.size)):
                 raise ValueError(f"order/{name} is not a permutation of its cells")

@@ -12,8 +12,10 @@ import numpy as np
 from tabsynth.data.domain import ColumnDomain
 from tabsynth.models.atoms import ATOM_MECHANISM, atom_threshold
 from tabsynth.models.copula.estimate import gram_sensitivity
+from tabsynth.models.copula.pairs import PAIR_MECHANISM, PAIR_SELECT_MECHANISM
 from tabsynth.models.copula.refine import REFINE_MECHANISM
 from tabsynth.privacy import gaussian_sigma
+from tabsynth.privacy.noise import noisy_max_scale
 from tabsynth.privacy.records import Mechanism
 
 log = logging.getLogger(__name__)
@@ -66,6 +68,17 @@ class CopulaConfig:
         refine_max_split: most parts one schema cell is split into.
         refine_min_split: fewest parts a split cell gets (cells that would get fewer
             stay whole: only the heavy ones are split).
+        pair_share: share of rho for the pair calibration (``pairs.py``): pairs of columns
+            chosen privately where the copula misses their 2-way marginal, measured, and
+            the sample raked to them; 0 (the default) samples the copula alone.
+        pair_groups: most groups of cells per column in the measured 2-way tables.
+        pair_select_share: share of ``pair_share`` that chooses the pairs (the rest
+            measures them).
+        pair_oversample: rows drawn from the copula per row sampled, before raking.
+        pair_min_ess: least effective share of the drawn rows that the raking weights
+            keep in use (stronger weights are tempered).
+        pair_draw_rows: rows drawn from the fitted copula to estimate its own 2-way
+            tables (the pairs' scores).
     """
 
     bins: int = 32
@@ -92,6 +105,12 @@ class CopulaConfig:
     refine_share: float = 0.0
     refine_max_split: int = 32
     refine_min_split: int = 2
+    pair_share: float = 0.0
+    pair_groups: int = 8
+    pair_select_share: float = 0.3
+    pair_oversample: int = 4
+    pair_min_ess: float = 0.3
+    pair_draw_rows: int = 50_000
 
     def __post_init__(self) -> None:
         if len(self.split) != 3 or any(s < 0 for s in self.split) or sum(self.split) <= 0:
@@ -111,6 +130,19 @@ class CopulaConfig:
                 f"refine_max_split, got {self.refine_share}, {self.refine_min_split} and "
                 f"{self.refine_max_split}"
             )
+        pairs_ok = (
+            0 <= self.pair_share and self.atom_share + self.refine_share + self.pair_share < 1
+        )
+        if not pairs_ok or self.pair_groups < 2 or not 0 < self.pair_select_share < 1:
+            raise ValueError(
+                "need 0 <= pair_share, atom_share + refine_share + pair_share < 1, "
+                f"pair_groups >= 2 and 0 < pair_select_share < 1, got {self.pair_share}, "
+                f"{self.pair_groups} and {self.pair_select_share}"
+            )
+        if self.pair_oversample < 1 or not 0 <= self.pair_min_ess <= 1 or self.pair_draw_rows < 1:
+            raise ValueError(
+                "need pair_oversample >= 1, 0 <= pair_min_ess <= 1, pair_draw_rows >= 1"
+            )
 
 
 @dataclass
@@ -126,6 +158,10 @@ class _Plan:
     sigma_atoms: float | None = None
     tau_atoms: float | None = None
     sigma_refine: float | None = None
+    #: pairs to choose, the Gumbel scale of each choice and the noise sd of their counts
+    n_pairs: int = 0
+    scale_pairs: float | None = None
+    sigma_pairs: float | None = None
 
 
 def _plan(
@@ -139,20 +175,22 @@ def _plan(
     delta_atoms: float = 0.0,
     k: int = 1,
     n_refine_cols: int = 0,
+    n_pairs: int = 0,
 ) -> _Plan:
     """Split ``rho`` over the measurements and calibrate each one's noise from its share;
     ``k``: rows per privacy unit, a factor on every sensitivity (``privacy/units.py``)."""
     clip = math.sqrt(cfg.clip_factor * max(d, 1))
     gram_sens = gram_sensitivity(clip**2, d) if cfg.gram == "offdiag" else clip**2
     if rho is None:
-        return _Plan(None, None, None, None, clip, [])
+        return _Plan(None, None, None, None, clip, [], n_pairs=n_pairs)
     s_strata, s_hist, s_gram = cfg.split
     s_strata = 0.0 if n_strata == 1 else s_strata  # one stratum: size from the histograms
     s_gram = 0.0 if d < 2 else s_gram
     s_hist = 0.0 if d == 0 else s_hist
     s_atoms = cfg.atom_share if n_atom_cols else 0.0
     s_refine = cfg.refine_share if n_refine_cols else 0.0
-    scale = (1 - s_atoms - s_refine) / (s_strata + s_hist + s_gram)
+    s_pairs = cfg.pair_share if n_pairs else 0.0
+    scale = (1 - s_atoms - s_refine - s_pairs) / (s_strata + s_hist + s_gram)
     noise = _noise_label(secure)
     mechs: list[Mechanism] = []
     sig: dict[str, float | None] = dict.fromkeys(("atoms", "refine", "strata", "hist", "gram"))
@@ -172,18 +210,37 @@ def _plan(
         mechs.append(
             Mechanism(name=what, sensitivity=sens, sigma=sigma, rho=r, noise=noise, delta=dl)
         )
+    scale_pairs = sigma_pairs = None
+    if s_pairs > 0:
+        r_sel, r_meas = (
+            rho * s_pairs * cfg.pair_select_share,
+            rho * s_pairs * (1 - cfg.pair_select_share),
+        )
+        scale_pairs = noisy_max_scale(float(k), r_sel / n_pairs)  # one choice per pair
+        sigma_pairs = gaussian_sigma(sensitivity=math.sqrt(n_pairs) * k, rho=r_meas)
+        mechs += [
+            Mechanism(name=PAIR_SELECT_MECHANISM, sensitivity=float(k), sigma=scale_pairs,
+                      rho=r_sel, noise=_choice_label(secure)),
+            Mechanism(name=PAIR_MECHANISM, sensitivity=math.sqrt(n_pairs) * k,
+                      sigma=sigma_pairs, rho=r_meas, noise=noise),
+        ]  # fmt: skip
     tau = None
     if sig["atoms"] is not None:
         # a value held by one record is released only if 1 + noise > tau: with probability
         # at most delta_atoms / n_atom_cols per column (union bound over the columns)
         tau = atom_threshold(sig["atoms"], delta_atoms, n_atom_cols)
     return _Plan(
-        rho, sig["strata"], sig["hist"], sig["gram"], clip, mechs, sig["atoms"], tau, sig["refine"]
-    )
+        rho, sig["strata"], sig["hist"], sig["gram"], clip, mechs, sig["atoms"], tau,
+        sig["refine"], n_pairs, scale_pairs, sigma_pairs,
+    )  # fmt: skip
 
 
 def _noise_label(secure: bool) -> str:
     return "OpenDP discrete Gaussian (secure)" if secure else "seeded numpy (NOT FOR RELEASE)"
+
+
+def _choice_label(secure: bool) -> str:
+    return "OpenDP noisy max, Gumbel (secure)" if secure else "seeded numpy (NOT FOR RELEASE)"
 
 
 def _choose_strata(

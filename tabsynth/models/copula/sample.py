@@ -13,6 +13,7 @@ from tabsynth.data.domain import ColumnDomain
 from tabsynth.errors import (
     SamplingError,
 )
+from tabsynth.models.copula.pairs import pair_index, rake
 from tabsynth.models.copula.plan import _stratum_cells
 from tabsynth.models.copula.state import _Fitted
 
@@ -21,6 +22,38 @@ class _Sampler(_Fitted):
     """Sampling (mixed into ``CopulaSynthesizer``)."""
 
     def _sample(
+        self,
+        n: int,
+        rng: np.random.Generator,
+        where: dict[str, int] | None = None,
+        band: tuple[str, float, float] | None = None,
+        strata_weights: np.ndarray | None = None,
+    ) -> pl.DataFrame:
+        """Draw rows (``_sample_copula``), raked to the measured pairs when the model has
+        them and the draw is unconditional (``pairs.py``)."""
+        if getattr(self, "pairs_", None) and not where and band is None and strata_weights is None:
+            return self._sample_calibrated(n, rng)
+        return self._sample_copula(n, rng, where, band, strata_weights)
+
+    def _sample_calibrated(self, n: int, rng: np.random.Generator) -> pl.DataFrame:
+        """``pair_oversample`` x n rows of the copula, weighted to the pairs' target tables,
+        then n of them drawn by weight."""
+        cfg = self.config_
+        m = n * cfg.pair_oversample
+        big = self._sample_copula(m, rng)
+        if n == 0:
+            return big
+        domains = self._domains()
+        codes = {
+            c: g[domains[c].encode(big.get_column(c))[0]] for c, g in self.pair_groups_.items()
+        }
+        sizes = {c: int(g.max()) + 1 for c, g in self.pair_groups_.items()}
+        idx = [pair_index(codes, sizes, a, b) for a, b in self.pairs_]
+        w = rake(idx, self.pair_targets_, min_ess=cfg.pair_min_ess)
+        kept = big.select(list(domains))[rng.choice(m, size=n, p=w)]
+        return self._add_unmodelled(kept, n)  # fresh ids for n rows
+
+    def _sample_copula(
         self,
         n: int,
         rng: np.random.Generator,

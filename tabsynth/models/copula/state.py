@@ -23,6 +23,10 @@ class _Fitted(Synthesizer):
     atoms_: dict[str, list[float]]
     #: edges added by the cell refinement (``refine.py``), per column
     edges_: dict[str, list[float]]
+    #: the pair calibration (``pairs.py``): chosen pairs, cell -> group maps, target tables
+    pairs_: list[tuple[str, str]]
+    pair_groups_: dict[str, np.ndarray]
+    pair_targets_: list[np.ndarray]
 
     def _config(self) -> CopulaConfig:
         return self._make_config(CopulaConfig, ("split",))  # type: ignore[no-any-return]
