@@ -7,10 +7,10 @@ Writes ``results/ablation-<time>.json`` and ``ABLATION.md``. Every variant of on
 fit) pair draws the *same* privacy noise (``reproducible_noise`` with seed = fit number): a
 paired comparison, so that a piece's effect is not lost in the fit-to-fit spread of secure
 noise. Such fits are NOT FOR RELEASE (the certificate says so); releases draw secure noise.
-A variant that adds a measurement (the cell refinement, the pair calibration) draws the later mechanisms' noise
-from a shifted stream, so its pairing with the others is lost: read its gaps against the
-quality sd. Scores are those of ``run.py`` (SDMetrics quality and pair trends, 3-way TVD on
-the schema's cells, TSTR/real), plus fit + sample seconds.
+A variant that adds a measurement (the cell refinement, the pair calibration) draws the
+later mechanisms' noise from a shifted stream, so its pairing with the others is lost: read
+its gaps against the quality sd. Scores are those of ``run.py`` (SDMetrics quality and pair
+trends, 3-way TVD on the schema's cells, TSTR/real), plus fit + sample seconds.
 """
 
 from __future__ import annotations

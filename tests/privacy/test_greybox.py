@@ -88,7 +88,8 @@ def test_copula_with_cell_refinement_releases_nothing_but_its_mechanisms(
     assert state["edges"]["Assets"]  # cells were split
 
 
-def test_copula_streamed_with_cell_refinement(credit_small, tmp_path, monkeypatch):
+@pytest.mark.parametrize("option", ({"refine_share": 0.05}, {"pair_share": 0.3}), ids=str)
+def test_copula_streamed_with_refinement_or_pairs(credit_small, option, tmp_path, monkeypatch):
     df, schema, record = credit_small
     paths = {}
     for name, data in (("d", df), ("d2", insert_record(df, record, "middle"))):
@@ -97,7 +98,7 @@ def test_copula_streamed_with_cell_refinement(credit_small, tmp_path, monkeypatc
 
     def fit(path):
         src = tabsynth.scan(path, batch_rows=250)
-        return tabsynth.fit(src, schema, "copula", epsilon=1.0, refine_share=0.05)
+        return tabsynth.fit(src, schema, "copula", epsilon=1.0, **option)
 
     a, b = coupled_pair(fit, paths["d"], paths["d2"], tmp_path, monkeypatch)
     assert_coupled(a, b)
@@ -405,21 +406,6 @@ def test_copula_with_pair_calibration_releases_nothing_but_its_mechanisms(
     assert PAIR_SELECT_MECHANISM in names and PAIR_MECHANISM in names
     assert len(b.noise.choices) == len(schema.modelled_columns)  # one choice per pair
     assert max(b.noise.linf_diffs.values()) > 0  # the scores did move: the check means something
-
-
-def test_copula_streamed_with_pair_calibration(credit_small, tmp_path, monkeypatch):
-    df, schema, record = credit_small
-    paths = {}
-    for name, data in (("d", df), ("d2", insert_record(df, record, "middle"))):
-        paths[name] = tmp_path / f"{name}.parquet"
-        data.to_parquet(paths[name])
-
-    def fit(path):
-        src = tabsynth.scan(path, batch_rows=250)
-        return tabsynth.fit(src, schema, "copula", epsilon=1.0, pair_share=0.3)
-
-    a, b = coupled_pair(fit, paths["d"], paths["d2"], tmp_path, monkeypatch)
-    assert_coupled(a, b)
 
 
 @pytest.mark.parametrize("what", ("selection", "counts"))
