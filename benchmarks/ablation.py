@@ -44,6 +44,10 @@ _OFF = {
 }
 _S15 = {"latent_bridge": True, "shrink_tau": 0.2, "smooth_margins": True}
 _ALL5 = _S15 | {"gram": "offdiag", "unclip": True, "refine_share": 0.0}
+#: the pair calibration as first measured (no latent correction), and its budget taken from
+#: the Gram's share so that strata and histograms keep their default shares
+_PAIRS = {"pair_share": 0.3, "pair_correlation": False}
+_FROM_GRAM = {"split": (0.15, 0.75, 0.1)}
 VARIANTS: dict[str, dict[str, Any]] = {
     "copula before (scores' correlations)": _OFF,
     "+ latent bridge": _OFF | {"latent_bridge": True},
@@ -68,12 +72,36 @@ VARIANTS: dict[str, dict[str, Any]] = {
     | {"refine_share": 0.05, "refine_min_split": 8},
     "all five + refinement 0.02, heavy cells (>= 4 parts)": _ALL5
     | {"refine_share": 0.02, "refine_min_split": 4},
-    "all five + pair calibration 0.3": _ALL5 | {"pair_share": 0.3},
-    "all five + pair calibration 0.3, untempered weights": _ALL5
-    | {"pair_share": 0.3, "pair_min_ess": 0.0},
+    "all five + pair calibration 0.3": _ALL5 | _PAIRS,
+    "all five + pair calibration 0.3, untempered weights": _ALL5 | _PAIRS | {"pair_min_ess": 0.0},
+    # the pairs' rho taken from the Gram's: strata and histograms keep their default shares
+    "all five + pair calibration 0.3 from the Gram": _ALL5 | _PAIRS | _FROM_GRAM,
+    "all five + pair calibration 0.2 from the Gram": _ALL5
+    | _PAIRS
+    | {"pair_share": 0.2, "split": (0.9 / 7, 4.5 / 7, 1.6 / 7)},
+    "all five + pair calibration 0.3 from the Gram, weights kept to a tenth": _ALL5
+    | _PAIRS
+    | _FROM_GRAM
+    | {"pair_min_ess": 0.1},
+    "all five + pair calibration 0.3 from the Gram, latent correction": _ALL5
+    | _PAIRS
+    | _FROM_GRAM
+    | {"pair_correlation": True},
+    "all five + pair calibration 0.3, latent correction": _ALL5
+    | _PAIRS
+    | {"pair_correlation": True},
+    "all five + pairs 0.3 from the Gram, latent correction, weights kept to a tenth": _ALL5
+    | _PAIRS
+    | _FROM_GRAM
+    | {"pair_correlation": True, "pair_min_ess": 0.1},
 }
 #: labels renamed since an earlier results file was written (read with --reuse)
-RENAMED = {"all five (today's default)": "all five (2026-12-04 default)"}
+RENAMED = {
+    "all five (today's default)": "all five (2026-12-04 default)",
+    # a "%" in a label broke --help (argparse formats it)
+    "all five + pair calibration 0.3 from the Gram, weights kept to 10%": "all five + pair "
+    "calibration 0.3 from the Gram, weights kept to a tenth",
+}
 METRICS = ("quality", "column_pair_trends", "three_way_tvd", "tstr_ratio", "seconds")
 
 

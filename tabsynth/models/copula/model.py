@@ -24,6 +24,7 @@ from tabsynth.models.atoms import (
     pick_atoms,
 )
 from tabsynth.models.base import check_arrays
+from tabsynth.models.copula.bridge import LIMIT, blend_valid
 from tabsynth.models.copula.estimate import smooth_counts, smooth_runs
 from tabsynth.models.copula.measure import _Measuring
 from tabsynth.models.copula.pairs import (
@@ -32,6 +33,7 @@ from tabsynth.models.copula.pairs import (
     group_map,
     pair_counts,
     pair_scores,
+    polychoric,
     trusted_targets,
 )
 from tabsynth.models.copula.plan import CopulaConfig, _Plan, _plan, _stratum_cells
@@ -184,10 +186,37 @@ class CopulaSynthesizer(_Measuring, _Sampler, _Fitted):
             flat = noise.gaussian_counts(np.concatenate(counts), sigma)
             counts = np.split(flat, np.cumsum([c.size for c in counts])[:-1])
             counts = trusted_targets(counts, [model[i] for i in chosen], rows, sigma)
+        if cfg.pair_correlation:
+            self.corr_ = self._pair_corrected(
+                [pairs[i] for i in chosen], counts, [model[i] for i in chosen], sizes
+            )
         used = sorted({c for i in chosen for c in pairs[i]}, key=names.index)
         self.pairs_ = [pairs[i] for i in chosen]
         self.pair_groups_ = {c: groups[c] for c in used}
         self.pair_targets_ = [np.asarray(c, dtype=float) for c in counts]
+
+    def _pair_corrected(
+        self,
+        pairs: list[tuple[str, str]],
+        counts: list[np.ndarray],
+        model: list[np.ndarray],
+        sizes: dict[str, int],
+    ) -> np.ndarray:
+        """Every stratum's correlation of each measured pair of ordered copula columns shifted by
+        the polychoric correlation of its measured table minus its model table's, then made
+        valid again pair by pair (``bridge.blend_valid``; post-processing)."""
+        corr = self.corr_.copy()
+        doms = self._domains()
+        for (a, b), c, p in zip(pairs, counts, model, strict=True):
+            if a not in self.others_ or b not in self.others_:
+                continue  # a stratum column: its association lives in the strata
+            if not (_ordered(doms[a]) and _ordered(doms[b])):
+                continue  # groups of categories have no order for a latent to cut
+            shape = (sizes[a], sizes[b])
+            shift = polychoric(c, shape) - polychoric(p, shape)
+            i, j = self.others_.index(a), self.others_.index(b)
+            corr[:, i, j] = corr[:, j, i] = np.clip(corr[:, i, j] + shift, -LIMIT, LIMIT)
+        return np.stack([blend_valid(old, new) for old, new in zip(self.corr_, corr, strict=True)])
 
     def _choose_pairs(self, scores: np.ndarray, plan: _Plan, noise: Any) -> list[int]:
         """``plan.n_pairs`` pairs by report-noisy-max rounds without replacement (by the
@@ -430,6 +459,11 @@ def _smoothed(dom: ColumnDomain, hist: np.ndarray, sigma: float) -> np.ndarray:
     """A numeric column's noisy histogram with its ordered cells smoothed (``estimate``)."""
     runs = smooth_runs(dom)
     return hist if runs is None else smooth_counts(hist, *runs, sigma)
+
+
+def _ordered(dom: ColumnDomain) -> bool:
+    """Whether a column's pair groups are runs of ordered cells (``pairs.group_map``)."""
+    return dom.is_numeric or dom.integer
 
 
 def _null_cell(dom: ColumnDomain) -> int | None:

@@ -83,6 +83,9 @@ class CopulaConfig:
             keep in use (stronger weights are tempered).
         pair_draw_rows: rows drawn from the fitted copula to estimate its own 2-way
             tables (the pairs' scores).
+        pair_correlation: correct the latent correlation of each measured pair of copula
+            columns by the polychoric correlations of its measured and model tables
+            (``pairs.py``; post-processing) before raking.
     """
 
     bins: int = 32
@@ -115,6 +118,7 @@ class CopulaConfig:
     pair_oversample: int = 4
     pair_min_ess: float = 0.3
     pair_draw_rows: int = 50_000
+    pair_correlation: bool = True
 
     def __post_init__(self) -> None:
         if len(self.split) != 3 or any(s < 0 for s in self.split) or sum(self.split) <= 0:
