@@ -139,10 +139,7 @@ class CopulaSynthesizer(_Measuring, _Sampler, _Fitted):
         self.pmfs_ = pmfs
         self.orders_ = orders
         self.corr_ = corr
-        self.pairs_, self.pair_groups_, self.pair_targets_ = [], {}, []
-        if plan.n_pairs:
-            key = fit_key(self.reproducible_noise_seed, salt=0x70616972)
-            self._fit_pairs(src, domains, plan, noise, key)
+        self._fit_pairs(src, domains, plan, noise)
         self.privacy_ = self._privacy(eps, delta, plan, noise.secure)
 
     def _n_pairs(self, public: dict[str, ColumnDomain], cfg: CopulaConfig) -> int:
@@ -152,15 +149,20 @@ class CopulaSynthesizer(_Measuring, _Sampler, _Fitted):
         return 0 if cfg.pair_share <= 0 or d < 2 else min(d, d * (d - 1) // 2)
 
     def _fit_pairs(
-        self, src: Any, domains: dict[str, ColumnDomain], plan: _Plan, noise: Any, key: int
+        self, src: Any, domains: dict[str, ColumnDomain], plan: _Plan, noise: Any
     ) -> None:
-        """The pair calibration (``pairs.py``): groups from the fitted margins, the fitted
-        copula's own 2-way tables from a draw of it, one pass for the data's, the pairs
-        chosen by report-noisy-max and their counts measured."""
+        """The pair calibration (``pairs.py``), when the plan has pairs: groups from the
+        fitted margins, the fitted copula's own 2-way tables from a draw of it (keyed by
+        the secure source), one pass for the data's, the pairs chosen by report-noisy-max
+        and their counts measured."""
         from functools import partial
 
         from tabsynth.engines import stats
 
+        self.pairs_, self.pair_groups_, self.pair_targets_ = [], {}, []
+        if not plan.n_pairs:
+            return
+        key = fit_key(self.reproducible_noise_seed, salt=0x70616972)
         cfg = self.config_
         groups = {
             c: group_map(dom, self._cell_margin(c), cfg.pair_groups) for c, dom in domains.items()

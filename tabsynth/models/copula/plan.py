@@ -70,11 +70,11 @@ class CopulaConfig:
             stay whole: only the heavy ones are split).
         pair_share: share of rho for the pair calibration (``pairs.py``): pairs of columns
             chosen privately where the copula misses their 2-way marginal, measured, and
-            the sample raked to them; 0 (the default) samples the copula alone: at 0.3 it
-            lifts quality where counts with point masses pair badly (doctor_contacts 0.888
-            -> 0.899, 0.927 untempered; health_insurance 0.959 -> 0.971) but loses on four
-            of the 7 benchmark tables and costs TSTR/real (0.967 -> 0.915 on average; see
-            ``benchmarks/ABLATION.md``).
+            the sample raked to them; 0 (the default) samples the copula alone. At 0.3, on
+            the 7 benchmark tables (``benchmarks/ABLATION.md``), it lifts health_insurance
+            (0.959 -> 0.970) and doctor_contacts (0.888 -> 0.900; 0.927 with untempered
+            weights) but loses a little on four others: quality 0.903 against 0.902 on
+            average, TSTR/real 0.960 against 0.967, 3-way TVD 0.199 against 0.188.
         pair_groups: most groups of cells per column in the measured 2-way tables.
         pair_select_share: share of ``pair_share`` that chooses the pairs (the rest
             measures them).
