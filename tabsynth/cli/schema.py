@@ -40,20 +40,23 @@ def schema_infer(
     df = read_table(data)
     found: dict[str, str] | None = None
     locales: dict[str, str] | None = None
+    formats: dict[str, str] | None = None
     if pii:
         try:
             from tabsynth.pii import scan
 
             with _Step("scanning for PII"):
                 report = scan(df, quasi=False)
-            found, locales = report.findings(), report.locales()
+            found, locales, formats = report.findings(), report.locales(), report.date_formats()
             for col, entity in found.items():
                 _say(f"  PII: {col} holds {entity} (fakes in {locales[col]})")
         except ImportError:
             _say("note: PII not scanned (pip install 'tabsynth[pii]'); review columns by hand")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", PrivacyLeakWarning)
-        schema = infer_schema(df, name=name or data.stem, target=target, pii=found, locales=locales)
+        schema = infer_schema(
+            df, name=name or data.stem, target=target, pii=found, locales=locales, formats=formats
+        )
     schema.to_yaml(output)
     import shutil
 

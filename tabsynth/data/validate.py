@@ -9,6 +9,7 @@ they are not differentially private and are labelled so wherever they are shown.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -131,8 +132,27 @@ def _numerical(s: pl.Series, col: Any, rep: DomainReport, probs: list[Problem]) 
     return x.alias(col.name)
 
 
+_DAYS_SINCE = re.compile(r"days since (\d{4}-\d{2}-\d{2})")
+
+
+def day_numbers(s: pl.Series, fmt: str | None) -> pl.Series | None:
+    """A numeric column of day numbers as datetimes, when its format says ``days since
+    YYYY-MM-DD`` (a spreadsheet serial, a SAS date); None for any other column."""
+    m = _DAYS_SINCE.fullmatch(fmt.strip()) if fmt else None
+    if m is None or not s.dtype.is_numeric():
+        return None
+    epoch = dt.datetime.fromisoformat(m.group(1))
+    days = s.cast(pl.Float64).round(0).cast(pl.Int64)
+    return pl.select(
+        (pl.lit(epoch, dtype=pl.Datetime("us")) + pl.duration(days=pl.lit(days))).alias(s.name)
+    ).to_series()
+
+
 def _datetime(s: pl.Series, col: Any, rep: DomainReport, probs: list[Problem]) -> pl.Series:
-    if s.dtype == pl.Date:
+    from_days = day_numbers(s, col.format)
+    if from_days is not None:
+        x = from_days
+    elif s.dtype == pl.Date:
         x = s.cast(pl.Datetime("us"))
     elif isinstance(s.dtype, pl.Datetime):
         x = s.dt.replace_time_zone(None) if s.dtype.time_zone else s  # type: ignore[attr-defined]

@@ -58,6 +58,20 @@ def _hits(col: pl.Series, exact: set[str], norm: set[str]) -> np.ndarray:
     return e | n  # type: ignore[no-any-return]
 
 
+def _as_dates(s: pl.Series, col: Any) -> pl.Series:
+    """Day numbers (``format: days since ...``) as the dates they are, so that a real date
+    of birth is found in the output whether it comes back as a number or a date."""
+    from tabsynth.data.validate import day_numbers
+
+    fmt = getattr(col, "format", None)
+    if not (fmt and fmt.startswith("days since")):
+        return s
+    days = day_numbers(s, fmt)
+    if days is not None:
+        return days.cast(pl.Date)
+    return s.cast(pl.Date) if s.dtype in (pl.Date, pl.Datetime) or s.dtype == pl.Datetime else s
+
+
 def _at_grain(one: pl.DataFrame, schema: Any, name: str) -> np.ndarray:
     """Which values of a generalized column are already at the policy's grain (a year, a
     ZIP3, a 5-unit band): those equal a real value only because the grain is coarse (a real
@@ -88,8 +102,8 @@ def leak_check(
         if col.pii is None or col.name not in real_pl.columns or col.name not in syn_pl.columns:
             continue
         report.checked.append(col.name)
-        exact, norm = _values(real_pl.get_column(col.name))
-        hit = _hits(syn_pl.get_column(col.name), exact, norm)
+        exact, norm = _values(_as_dates(real_pl.get_column(col.name), col))
+        hit = _hits(_as_dates(syn_pl.get_column(col.name), col), exact, norm)
         policy = col.pii.policy.value
         if hit.any() and policy in ("fake", "hash"):
             k = int(hit.sum())

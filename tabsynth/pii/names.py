@@ -14,6 +14,14 @@ ROLES = (
     r"runner|driver|composer|writer|singer|coach"
 )
 PERSON_ROLE = rf"^({ROLES})(_?\d+)?$"
+# a clinician named anywhere in the header, in the supported languages ("attending",
+# "behandelnder_arzt", "medecin_traitant", "medico_curante", "behandelaar"): a person's name
+# when the values are listed names (surnames count, "J. Smith")
+CLINICIAN_ROLE = (
+    r"(^|_)(attending|consultant|clinician|surgeon|physician|doctor|gp|prescriber|referrer|"
+    r"arzt|ärztin|aerztin|hausarzt|medecin|médecin|medico|médico|behandelaar|huisarts|"
+    r"chirurg|chirurgien|cirujano|chirurgo)($|_)"
+)
 # headers that say "name" or a person's role but not which name: the values must show it too
 # (storms, animals and companies have names; a "patient" column may hold ids)
 WEAK_PERSON = rf"^(names?|nom|nombre|nome|naam|namn|navn|{ROLES})(_?\d+)?$"

@@ -141,6 +141,7 @@ _ROMANCE = (
     "Calle|C/|Avenida|Avda\\.?|Plaza|Pza\\.?|Paseo|Camino|Carretera|Ronda|Travesía|Glorieta|"
     "Callejón|Urbanización|Rambla|Cañada|Alameda|Cuesta|Pasaje|Vía|Via|Viale|Piazza|Piazzale|"
     "Corso|Vicolo|Largo|Strada|Contrada|Borgo|Rotonda|Lungomare|Stretto|Vico|Salita|Traversa|"
+    "Canale|Incrocio|Galleria|Lungotevere|Circonvallazione|Fondamenta|Rampa|Discesa|Calata|"
     "Rúa|Rua|Carrer|Avinguda|Plaça|Kalea|Travessa|Praça|Rodovia|Estrada|Ladeira|Vereda|Praia|"
     "Lagoa|Chácara|Recanto|Vila|Conjunto|Residencial|Setor|Quadra|Jardim|Loteamento|"
     "Condomínio|Viela|Esplanada|Núcleo|Morro|Sítio|Fazenda"
@@ -150,6 +151,11 @@ _POLISH = r"ul\.|ulica|al\.|aleja|plac|pl\.|os\.|osiedle|skwer|rondo"
 _BRITISH = (
     "Close|Crescent|Gardens|Mews|Rise|Row|Walk|Green|Hill|View|Grove|Road|Street|Lane|Avenue|"
     "Drive|Way|Place|Court|Park|Square|Terrace|Parade|Wharf|Yard|Hollow|Fields"
+)
+# the flat, floor or door after a Romance street's number ("Piano 6", "Puerta 3", "Apt. 20")
+_UNIT = (
+    r"Piano|Appartamento|Interno|Int\.|Scala|Puerta|Piso|Apt\.?|Bajo|Escalera|Esc\.|Portal|"
+    r"Andar|Apto\.?|Sala|Bloco|Casa"
 )
 _WORD = r"[^\W\d_][\w'’.\-]*"
 _CAP = r"[A-ZÀ-ÖØ-Þ][\w'’.\-]*"
@@ -183,10 +189,11 @@ def street_patterns() -> list[Any]:
             rf"\b(?i:{_FRENCH}|{_FRENCH_OF})\s+(?:{street}\s+){{0,5}}{_CAP},?\s+{number}\b",
             0.6,
         ),
-        # Calle Mayor 5; Via Roma, 10; Avenida de la Paz, 45 Puerta 3
+        # Calle Mayor 5; Via Roma, 10; Avenida de la Paz, 45 Puerta 3; Via Roma, 9 Piano 2
         Pattern(
             "romance street then number",
-            rf"\b(?:{_ROMANCE})\s+(?:{street}\s+){{0,5}}{_CAP},?\s+(?:n[º°.]?\s*)?{number}\b",
+            rf"\b(?:{_ROMANCE})\s+(?:{street}\s+){{0,5}}{_CAP},?\s+(?:n[º°.]?\s*)?{number}\b"
+            rf"(?:,?\s+(?:{_UNIT})\s*\w{{1,4}}\b)*",
             0.6,
         ),
         # ul. Rejtana 73/44; aleja Porzeczkowa 37; plac Paderewskiego 15/82

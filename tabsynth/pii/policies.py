@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 import polars as pl
 
+from tabsynth.data.validate import day_numbers
 from tabsynth.errors import require_extra
 
 POOL = 5000
@@ -128,9 +129,12 @@ def generalize(df: pl.DataFrame, schema: Any) -> pl.DataFrame:
         s = df.get_column(col.name)
         e = pl.col(col.name)
         if col.kind == "datetime":
-            if s.dtype == pl.String:  # text dates (a CSV): parsed as conform will read them
+            days = day_numbers(s, col.format)  # a spreadsheet serial, a SAS date
+            if days is not None:
+                e = pl.lit(days)
+            elif s.dtype == pl.String:  # text dates (a CSV): parsed as conform will read them
                 e = e.str.strip_chars().str.to_datetime(format=col.format, strict=False)
-            exprs.append(e.dt.truncate("1y"))
+            exprs.append(e.dt.truncate("1y").alias(col.name))
         elif col.kind == "numerical":
             exprs.append((e // 5 * 5).cast(s.dtype))
         else:  # ZIP codes: ZIP3; other postal codes: their region (first two characters)

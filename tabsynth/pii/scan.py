@@ -6,11 +6,13 @@ cells; a free-text column gets per-entity counts of cells with a finding. Numeri
 classified from their digits alone only when a checksum proves the entity (payment cards,
 NPIs, NHS numbers, German tax ids, NIRs, BSNs: 90% of distinct-enough cells pass); other
 numbers (IDs and amounts look like phone or account numbers) need a name hint, in English,
-German, French, Spanish, Italian or Dutch. The European national ids, postal codes and street
-addresses are in ``tabsynth.pii.national``. Dates of a person's life other than the birth
-(admission, discharge, death; named so in any of those languages) are not PII by themselves
-but quasi-identifiers: ``ColumnScan.quasi`` says so, and ``ScanReport.findings()`` lists them
-with the PII columns for ``schema infer``, which generalizes them to the year.
+German, French, Spanish, Italian or Dutch (a date of birth stored as a day number, a
+spreadsheet serial or SAS's, is read as one under such a hint). The European national ids,
+postal codes and street addresses are in ``tabsynth.pii.national``. Dates of a person's life
+other than the birth (admission, discharge, death; named so in any of those languages) are
+not PII by themselves but quasi-identifiers: ``ColumnScan.quasi`` says so, and
+``ScanReport.findings()`` lists them with the PII columns for ``schema infer``, which
+generalizes them to the year.
 Raw values are never printed or stored: examples are masked to their
 shape (``Xxxx Xxxxx``, ``999-99-9999``).
 """
@@ -26,6 +28,7 @@ import numpy as np
 import polars as pl
 
 from tabsynth.pii.names import (
+    CLINICIAN_ROLE,
     NOT_PERSON_NAME,
     PERSON_ROLE,
     WEAK_PERSON,
@@ -41,7 +44,13 @@ from tabsynth.pii.national import (
     PERSON_DATE_HINT,
     POSTAL_SHAPE,
 )
-from tabsynth.pii.shapes import checksummed_numbers, counter_like, date_share, integer_text
+from tabsynth.pii.shapes import (
+    checksummed_numbers,
+    counter_like,
+    date_share,
+    day_numbers_epoch,
+    integer_text,
+)
 
 MAX_CELL_CHARS = 2000
 MIN_COVER = 0.6  # a finding must cover this share of a structured cell
@@ -62,7 +71,8 @@ NAME_HINTS: tuple[tuple[str, str], ...] = (
         r"geb_?dat(um)?|date_naiss(ance)?|f_?nac(imiento)?|fecha_nac|data_nasc|geb_?datum|"
         r"date_de_naissance|naissance|date_naissance|fecha_de_nacimiento|nacimiento|"
         r"data_di_nascita|nascita|geboortedatum|geboorte\w*|nascimento|urodzenia|"
-        r"f(ö|o)delse\w*|f(ø|o)dsels?\w*|född|født)($|_)",
+        r"f(ö|o)delse\w*|f(ø|o)dsels?\w*|född|født|(dt|d|data|date|fecha|f)_?(naiss|nasc|nac)\w*)"
+        r"($|_)",
         "DATE_OF_BIRTH",
     ),
     (
@@ -80,7 +90,7 @@ NAME_HINTS: tuple[tuple[str, str], ...] = (
     (
         r"(^|_)(address|street|street_address|addr|address_line_?\d?|adresse|anschrift|"
         r"stra(ss|ß)e|direcci(o|ó)n|domicilio|indirizzo|adres|straat|woonadres|endere(ç|c)o|"
-        r"morada|adress)($|_)",
+        r"morada|adress|via|civico|numero_civico)($|_)",
         "STREET_ADDRESS",
     ),
     (
@@ -95,6 +105,7 @@ NAME_HINTS: tuple[tuple[str, str], ...] = (
     ),
     # a person's role as the whole header ("Player", "contestant"), never "patient_id"
     (PERSON_ROLE, "PERSON"),
+    (CLINICIAN_ROLE, "PERSON"),
 )
 # entities that content alone (without a name hint) may assign: checksums or distinctive shapes
 CONTENT_ENTITIES = (
@@ -178,6 +189,9 @@ class ColumnScan:
     note: str | None = None
     quasi: str | None = None  # "PERSON_LINKED_DATE": a quasi-identifier, not PII by itself
     best: str | None = None  # the entity its cells leaned to when none was assigned
+    #: how a date column's values read as dates, when it is not a date type or text
+    #: ("days since 1899-12-30": spreadsheet serials); ``schema infer`` writes it
+    date_format: str | None = None
 
 
 @dataclass
@@ -204,6 +218,11 @@ class ScanReport:
         votes = Counter(loc for loc in own.values() if loc)
         table = votes.most_common(1)[0][0] if votes else "en_US"
         return {c: loc or table for c, loc in own.items()}
+
+    def date_formats(self) -> dict[str, str]:
+        """{column: format} of the findings stored as day numbers (``schema infer`` writes
+        it as the column's ``format``, which reading the data then follows)."""
+        return {c.column: c.date_format for c in self.columns if c.date_format and c.entity}
 
     def findings(self) -> dict[str, str]:
         """The PII columns and the person-linked dates (``PERSON_LINKED_DATE``): what
@@ -352,16 +371,11 @@ def _classify(name: str, cells: list[str], kind: str, analyzer: Any) -> ColumnSc
         share = shares.get(hint, 0.0)
         if hint == "DATE_OF_BIRTH":
             share = max(share, shares.get("DATE_TIME", 0.0), date_share(cells))
-        if hint == "PERSON" and re.search(WEAK_PERSON, _key(name)):
-            # ... and their words must be names people have (a role: surnames count)
-            role = re.search(PERSON_ROLE, _key(name)) is not None
-            share = listed_share(cells, surnames=role)
-            # a few people fill it (a shot log): all of them must be listed
-            share = share if share >= (0.8 if few_distinct(cells) else 0.4) else 0.0
-        elif hint == "PERSON":
-            share = max(share, name_shape_share(cells))
-        if hint == "PERSON" and org_share(cells) >= 0.2:
-            share = 0.0  # "Amridge University": institutions' names
+            epoch, days = day_numbers_epoch(cells) if kind == "numeric" else (None, 0.0)
+            if days >= 0.5 and days > share:  # a spreadsheet serial, a SAS date: say which
+                share, base["date_format"] = days, f"days since {epoch}"
+        if hint == "PERSON":
+            share = _person_share(name, cells, share)
         if hint == "STREET_ADDRESS":  # a whole address: the street is a part of the cell
             share = max(share, anywhere.get(hint, 0) / n)
         if hint in HINT_SHAPES:
@@ -390,6 +404,21 @@ def _classify(name: str, cells: list[str], kind: str, analyzer: Any) -> ColumnSc
                           examples=examples, suggestion=SUGGEST.get(best), **base)  # fmt: skip
     return ColumnScan(entity=None, confidence=0.0, share=share, kind="structured", best=best,
                       **base)  # fmt: skip
+
+
+def _person_share(name: str, cells: list[str], share: float) -> float:
+    """The evidence for a column whose header names a person: a bare ``name`` or a role
+    (a clinician's too) needs names people have (a role: surnames count); a clear name
+    header, name-shaped cells; institutions' names never count."""
+    key = _key(name)
+    clinician = re.search(CLINICIAN_ROLE, key) is not None
+    if clinician or re.search(WEAK_PERSON, key):
+        share = listed_share(cells, surnames=clinician or re.search(PERSON_ROLE, key) is not None)
+        # a few people fill it (a shot log): all of them must be listed
+        share = share if share >= (0.8 if few_distinct(cells) else 0.4) else 0.0
+    else:
+        share = max(share, name_shape_share(cells))
+    return 0.0 if org_share(cells) >= 0.2 else share  # "Amridge University": institutions
 
 
 def numbered_siblings(cols: list[ColumnScan]) -> None:

@@ -73,3 +73,28 @@ def date_share(cells: list[str]) -> float:
 
     n = max(len(cells), 1)
     return sum(any(parses(c, f) for f in DATE_FORMATS) for c in cells) / n
+
+
+#: day-number epochs of exports: spreadsheets (serial 1 = 1900-01-01, with Lotus' leap day),
+#: SAS and Stata (days since 1960-01-01), Unix days
+DAY_EPOCHS = ("1899-12-30", "1960-01-01", "1970-01-01")
+
+
+def day_numbers_epoch(cells: list[str], min_span_days: int = 5 * 365) -> tuple[str | None, float]:
+    """With a date-of-birth hint: the export epoch (``DAY_EPOCHS``) under which most integer
+    cells, read as day numbers, fall between 1900 and today, and their share; none when the
+    cells do not spread over years like birth dates do (a birth *year* or an age spans a
+    few days read so: public, not a date)."""
+    import datetime as dt
+
+    days = [int(c) for c in cells if c.lstrip("-").isdigit()]
+    if len(days) < 0.9 * max(len(cells), 1) or not days or max(days) - min(days) < min_span_days:
+        return None, 0.0
+    today = dt.date.today()
+    best: tuple[str | None, int] = (None, 0)
+    for epoch in DAY_EPOCHS:
+        start = dt.date.fromisoformat(epoch)
+        lo, hi = (dt.date(1900, 1, 1) - start).days, (today - start).days
+        hits = sum(lo <= d <= hi for d in days)
+        best = (epoch, hits) if hits > best[1] else best
+    return best[0], best[1] / len(cells)

@@ -337,6 +337,7 @@ def infer_schema(
     delta: float = 1e-6,
     pii: dict[str, str] | None = None,
     locales: dict[str, str] | None = None,
+    formats: dict[str, str] | None = None,
 ) -> Schema:
     """Draft a schema from ``df``. Not private: see the module docstring.
 
@@ -351,6 +352,8 @@ def infer_schema(
             domain (no raw value of theirs goes into the draft).
         locales: ``{column: Faker locale}`` of those columns' fakes (``ScanReport.locales()``:
             the header's language, or the table's); en_US where absent.
+        formats: ``{column: format}`` of dates found stored as day numbers
+            (``ScanReport.date_formats()``: ``days since 1899-12-30``), written as ``format``.
     """
     warnings.warn(
         "schema inferred from the data: its bounds and categories are NOT private; "
@@ -368,6 +371,8 @@ def infer_schema(
             col = _pii_column(cname, pii[cname], nullable, lead_digit)
             if locales and locales.get(cname) and locales[cname] != "en_US":
                 col["pii"]["locale"] = locales[cname]
+            if formats and formats.get(cname) and col["kind"] == "datetime":
+                col["format"] = formats[cname]  # day numbers: "days since 1899-12-30"
             columns.append(col)
         elif s.dtype == pl.Boolean:
             columns.append({"name": cname, "kind": "boolean", "nullable": nullable})

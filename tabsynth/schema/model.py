@@ -114,7 +114,11 @@ class DatetimeColumn(_ColumnBase):
     lower: dt.datetime
     upper: dt.datetime
     resolution: Literal["day", "second"] = "day"
-    format: str | None = Field(default=None, description="strptime format for text input.")
+    format: str | None = Field(
+        default=None,
+        description="strptime format for text input, or 'days since YYYY-MM-DD' for dates "
+        "stored as day numbers (spreadsheet serials: days since 1899-12-30; SAS: 1960-01-01).",
+    )
 
 
 class IdentifierColumn(_ColumnBase):

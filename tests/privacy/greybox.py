@@ -175,11 +175,27 @@ def _screen(msgs: str) -> str:
     return "\n".join(p for i, p in enumerate(parts) if p and (i == 0 or p != parts[i - 1]))
 
 
+def _every_update_drawn(monkeypatch) -> None:
+    """Progress bars draw every update (no ``mininterval``): which intermediate states a bar
+    shows then follows from the data alone, not from the machine's load (a loaded machine
+    once showed a step on D' that D skipped)."""
+    import tqdm.std
+
+    init = tqdm.std.tqdm.__init__
+
+    def eager(self, *args, **kwargs):
+        kwargs.update(mininterval=0, miniters=1)
+        init(self, *args, **kwargs)
+
+    monkeypatch.setattr(tqdm.std.tqdm, "__init__", eager)
+
+
 def run_fit(fit, data, noise: CouplingNoise, tmp: Path, monkeypatch, name: str) -> Run:
     """Fit with the coupling noise and every other random source fixed; collect its outputs."""
     import tabsynth.privacy.noise as noise_mod
 
     monkeypatch.setattr(noise_mod, "make_noise", lambda **kw: noise)
+    _every_update_drawn(monkeypatch)
     err, log = io.StringIO(), io.StringIO()
     handler = logging.StreamHandler(log)
     logging.getLogger("tabsynth").addHandler(handler)

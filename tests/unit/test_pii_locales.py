@@ -433,3 +433,83 @@ def test_portuguese_polish_swedish_and_danish_headers(locale, headers):
     assert found.pii_columns() == want, found.pii_columns()
     death_col = next(c for c in found.columns if c.column == death)
     assert death_col.quasi == "PERSON_LINKED_DATE"
+
+
+SEVENTH_HEADERS = {
+    "en_US": ("attending", "birth_dt_num"),
+    "en_GB": ("consultant", "dob_serial"),
+    "de_DE": ("behandelnder_arzt", "geb_dat"),
+    "fr_FR": ("medecin_traitant", "dt_naiss"),
+    "es_ES": ("medico", "f_nac"),
+    "it_IT": ("medico_curante", "dt_nasc"),
+    "nl_NL": ("behandelaar", "geb_dat"),
+}
+
+
+@pytest.mark.parametrize("locale", sorted(SEVENTH_HEADERS))
+@pytest.mark.parametrize("epoch", ("1899-12-30", "1960-01-01"))
+def test_clinicians_and_dates_of_birth_as_day_numbers(locale, epoch):
+    """Issue #18's seventh fresh set, after its first score (recall 0.732): clinicians
+    written ``J. Smith`` under a role header, and dates of birth stored as spreadsheet serials
+    or SAS day numbers (integers), were missed in every locale. A birth *year* and a count
+    of doctor visits under the same kinds of header stay public."""
+    fk = faker.Faker(locale)
+    fk.seed_instance(20)
+    clinician, dob = SEVENTH_HEADERS[locale]
+    start = dt.date.fromisoformat(epoch)
+    born = [fk.date_of_birth(minimum_age=18, maximum_age=90) for _ in range(N)]
+    df = pl.DataFrame(
+        {
+            clinician: [f"{fk.first_name()[0]}. {fk.last_name()}" for _ in range(N)],
+            dob: [(b - start).days for b in born],
+            "birth_year": [b.year for b in born],
+            "doctor_visits": [int(v) for v in np.random.default_rng(0).poisson(3, N)],
+        }
+    )
+    found = scan(df, sample_rows=N, quasi=False)
+    assert found.pii_columns() == {clinician: "PERSON", dob: "DATE_OF_BIRTH"}
+
+
+def test_italian_streets_with_a_floor_or_flat_after_the_number():
+    """``Stretto Palombi, 957 Appartamento 29``, ``Canale Lucrezia, 54`` under ``via_civico``:
+    the floor or flat after the number, and street words the scan did not know."""
+    fk = faker.Faker("it_IT")
+    fk.seed_instance(21)
+    df = pl.DataFrame({"via_civico": [fk.street_address() for _ in range(N)],
+                       "strada": [fk.street_address() for _ in range(N)]})  # fmt: skip
+    found = scan(df, sample_rows=N, quasi=False)
+    assert found.pii_columns() == {"via_civico": "STREET_ADDRESS", "strada": "STREET_ADDRESS"}
+
+
+@pytest.mark.parametrize("epoch", ("1899-12-30", "1960-01-01"))
+def test_a_date_of_birth_as_day_numbers_is_drafted_generalized_and_leak_checked(epoch):
+    """The scan says which epoch the day numbers count from; ``schema infer`` writes it as
+    the column's ``format``; the fit generalizes the dates to the year; the leak check finds
+    real dates of birth in the output whether they come back as numbers or as dates."""
+    import tabsynth
+    from tabsynth.data.validate import day_numbers
+    from tabsynth.errors import PIILeakError
+    from tabsynth.pii.leak import leak_check
+
+    fk = faker.Faker("de_DE")
+    fk.seed_instance(22)
+    start = dt.date.fromisoformat(epoch)
+    born = [fk.date_of_birth(minimum_age=18, maximum_age=90) for _ in range(N)]
+    rng = np.random.default_rng(0)
+    df = pl.DataFrame({"geb_dat": [(b - start).days for b in born],
+                       "y": rng.integers(0, 2, N).astype(str)})  # fmt: skip
+    report = scan(df, sample_rows=N, quasi=False)
+    assert report.date_formats() == {"geb_dat": f"days since {epoch}"}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        schema = tabsynth.infer_schema(
+            df, target="y", pii=report.findings(), formats=report.date_formats()
+        )
+        model = tabsynth.fit(df, schema, "copula", epsilon=1.0, allow_draft=True)
+    syn = model.sample(N, seed=1)
+    assert all(d.month == 1 and d.day == 1 for d in syn["geb_dat"].to_list())  # the year
+    leak_check(df, syn, schema)  # years only: no leak
+    real_dates = day_numbers(df["geb_dat"], f"days since {epoch}")
+    for leaked in (df["geb_dat"], real_dates):
+        with pytest.raises(PIILeakError, match="geb_dat"):
+            leak_check(df, syn.with_columns(leaked.alias("geb_dat")), schema)
