@@ -90,6 +90,14 @@ VARIANTS: dict[str, dict[str, Any]] = {
     "all five + pair calibration 0.3, latent correction": _ALL5
     | _PAIRS
     | {"pair_correlation": True},
+    # the pairs in place of the strata: the target's pairs are then the copula's worst, so
+    # they are chosen and measured
+    "all five, no strata + pair calibration 0.3, latent correction": _ALL5
+    | _PAIRS
+    | {"pair_correlation": True, "max_strata": 1},
+    "all five, strata of >= 1500 rows + pair calibration 0.3, latent correction": _ALL5
+    | _PAIRS
+    | {"pair_correlation": True, "min_stratum_rows": 1500},
     "all five + pairs 0.3 from the Gram, latent correction, weights kept to a tenth": _ALL5
     | _PAIRS
     | _FROM_GRAM
