@@ -371,7 +371,8 @@ def _classify(name: str, cells: list[str], kind: str, analyzer: Any) -> ColumnSc
         share = shares.get(hint, 0.0)
         if hint == "DATE_OF_BIRTH":
             share = max(share, shares.get("DATE_TIME", 0.0), date_share(cells))
-            epoch, days = day_numbers_epoch(cells) if kind == "numeric" else (None, 0.0)
+            num = kind == "numeric"
+            epoch, days = day_numbers_epoch(cells, _key(name)) if num else (None, 0.0)
             if days >= 0.5 and days > share:  # a spreadsheet serial, a SAS date: say which
                 share, base["date_format"] = days, f"days since {epoch}"
         if hint == "PERSON":

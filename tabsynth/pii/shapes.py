@@ -80,13 +80,25 @@ def date_share(cells: list[str]) -> float:
 DAY_EPOCHS = ("1899-12-30", "1960-01-01", "1970-01-01")
 
 
-def day_numbers_epoch(cells: list[str], min_span_days: int = 5 * 365) -> tuple[str | None, float]:
+# a birth header over a measurement ("birth_weight" in grams spans years of days): numbers
+# under it are never read as day numbers
+MEASURES = (
+    r"(^|_)(weight|wt|gewicht|poids|peso|mass|length|height|lengte|taille|size|grams?|kg|"
+    r"cm|order|rank|parity)($|_)"
+)
+
+
+def day_numbers_epoch(
+    cells: list[str], header: str = "", min_span_days: int = 5 * 365
+) -> tuple[str | None, float]:
     """With a date-of-birth hint: the export epoch (``DAY_EPOCHS``) under which most integer
     cells, read as day numbers, fall between 1900 and today, and their share; none when the
     cells do not spread over years like birth dates do (a birth *year* or an age spans a
-    few days read so: public, not a date)."""
+    few days read so: public, not a date) or the ``header`` names a measurement."""
     import datetime as dt
 
+    if re.search(MEASURES, header):
+        return None, 0.0
     days = [int(c) for c in cells if c.lstrip("-").isdigit()]
     if len(days) < 0.9 * max(len(cells), 1) or not days or max(days) - min(days) < min_span_days:
         return None, 0.0

@@ -451,8 +451,8 @@ SEVENTH_HEADERS = {
 def test_clinicians_and_dates_of_birth_as_day_numbers(locale, epoch):
     """Issue #18's seventh fresh set, after its first score (recall 0.732): clinicians
     written ``J. Smith`` under a role header, and dates of birth stored as spreadsheet serials
-    or SAS day numbers (integers), were missed in every locale. A birth *year* and a count
-    of doctor visits under the same kinds of header stay public."""
+    or SAS day numbers (integers), were missed in every locale. A birth *year*, a birth
+    weight in grams (it spans years of days) and a count of doctor visits stay public."""
     fk = faker.Faker(locale)
     fk.seed_instance(20)
     clinician, dob = SEVENTH_HEADERS[locale]
@@ -463,6 +463,7 @@ def test_clinicians_and_dates_of_birth_as_day_numbers(locale, epoch):
             clinician: [f"{fk.first_name()[0]}. {fk.last_name()}" for _ in range(N)],
             dob: [(b - start).days for b in born],
             "birth_year": [b.year for b in born],
+            "birth_weight": np.random.default_rng(1).integers(600, 5000, N).tolist(),  # grams
             "doctor_visits": [int(v) for v in np.random.default_rng(0).poisson(3, N)],
         }
     )
