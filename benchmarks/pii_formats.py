@@ -280,7 +280,8 @@ def run(quick: bool, which: str = "tuning") -> dict[str, Any]:
 
     sets = {"tuning": (TABLES, 0), "heldout": (HELDOUT, 100), "fresh": (FRESH, 200),
             "fresh2": (FRESH2, 300), "real": ([], 400), "real4": ([], 500),
-            "fifth": ([], 600), "sixth": ([], 700), "seventh": ([], 800), "eighth": ([], 900)}  # fmt: skip
+            "fifth": ([], 600), "sixth": ([], 700), "seventh": ([], 800),
+            "eighth": ([], 900)}  # fmt: skip
     tables, offset = sets[which]
     corpus = []
     for i, (pkg, item) in enumerate(tables[:2] if quick else tables):
