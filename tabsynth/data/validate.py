@@ -132,17 +132,19 @@ def _numerical(s: pl.Series, col: Any, rep: DomainReport, probs: list[Problem]) 
     return x.alias(col.name)
 
 
-_DAYS_SINCE = re.compile(r"days since (\d{4}-\d{2}-\d{2})")
+_DAYS_SINCE = re.compile(r"(days|seconds) since (\d{4}-\d{2}-\d{2})")
 
 
 def day_numbers(s: pl.Series, fmt: str | None) -> pl.Series | None:
     """A numeric column of day numbers as datetimes, when its format says ``days since
-    YYYY-MM-DD`` (a spreadsheet serial, a SAS date); None for any other column."""
+    YYYY-MM-DD`` (a spreadsheet serial, a SAS date) or ``seconds since YYYY-MM-DD`` (a SAS
+    datetime); None for any other column."""
     m = _DAYS_SINCE.fullmatch(fmt.strip()) if fmt else None
     if m is None or not s.dtype.is_numeric():
         return None
-    epoch = dt.datetime.fromisoformat(m.group(1))
-    days = s.cast(pl.Float64).round(0).cast(pl.Int64)
+    epoch = dt.datetime.fromisoformat(m.group(2))
+    days = (s.cast(pl.Float64) / (86_400 if m.group(1) == "seconds" else 1)).round(0)
+    days = days.cast(pl.Int64)
     return pl.select(
         (pl.lit(epoch, dtype=pl.Datetime("us")) + pl.duration(days=pl.lit(days))).alias(s.name)
     ).to_series()

@@ -64,7 +64,7 @@ def _as_dates(s: pl.Series, col: Any) -> pl.Series:
     from tabsynth.data.validate import day_numbers
 
     fmt = getattr(col, "format", None)
-    if not (fmt and fmt.startswith("days since")):
+    if not (fmt and fmt.startswith(("days since", "seconds since"))):
         return s
     days = day_numbers(s, fmt)
     if days is not None:

@@ -8,7 +8,7 @@ import re
 
 # a person's role as the whole header ("Player", "contestant", "president"), never "patient_id"
 ROLES = (
-    r"player|passenger|contestant|pati[eë]nt|member|employee|customer|client|authors?|"
+    r"player|passenger|contestant|pati[eë]nt|paziente|paciente|member|employee|customer|client|authors?|"
     r"athlete|physician|doctor|nurse|guest|applicant|borrower|respondent|student|owner|"
     r"artist|president|senator|representative|politician|candidate|actor|actress|winner|"
     r"runner|driver|composer|writer|singer|coach"

@@ -45,6 +45,7 @@ from tabsynth.pii.national import (
     POSTAL_SHAPE,
 )
 from tabsynth.pii.shapes import (
+    as_exported,
     checksummed_numbers,
     counter_like,
     date_share,
@@ -59,7 +60,7 @@ MIN_COVER = 0.6  # a finding must cover this share of a structured cell
 NAME_HINTS: tuple[tuple[str, str], ...] = (
     *ID_HINTS,
     (r"(^|_)(ssn|social_security(_number)?|sin)($|_)", "US_SSN"),
-    (r"(^|_)(e_?mail)(_address)?($|_)", "EMAIL_ADDRESS"),
+    (r"(^|_)(e_?mail|correo|courriel|e_?post|posta_elettronica)(_address)?($|_)", "EMAIL_ADDRESS"),
     (
         r"(^|_)(phone|mobile|cell|tel|telephone|fax|telefon|telefono|teléfono|telefoon|"
         r"téléphone|telefone|handy|mobil|portable|movil|móvil|cellulare|gsm|mobiel)(_number|_no|_nr|"
@@ -285,7 +286,7 @@ def _coverage(analyzer: Any, cells: list[str]) -> tuple[dict[str, int], dict[str
     cover: dict[str, int] = {}
     anywhere: dict[str, int] = {}
     for cell in cells:
-        text = cell.strip()
+        text = as_exported(cell.strip())
         found = analyzer.analyze(text, language="en", score_threshold=0.3)
         seen_c: set[str] = set()
         seen_a: set[str] = set()
@@ -374,7 +375,7 @@ def _classify(name: str, cells: list[str], kind: str, analyzer: Any) -> ColumnSc
             num = kind == "numeric"
             epoch, days = day_numbers_epoch(cells, _key(name)) if num else (None, 0.0)
             if days >= 0.5 and days > share:  # a spreadsheet serial, a SAS date: say which
-                share, base["date_format"] = days, f"days since {epoch}"
+                share, base["date_format"] = days, epoch
         if hint == "PERSON":
             share = _person_share(name, cells, share)
         if hint == "STREET_ADDRESS":  # a whole address: the street is a part of the cell

@@ -91,8 +91,9 @@ MEASURES = (
 def day_numbers_epoch(
     cells: list[str], header: str = "", min_span_days: int = 5 * 365
 ) -> tuple[str | None, float]:
-    """With a date-of-birth hint: the export epoch (``DAY_EPOCHS``) under which most integer
-    cells, read as day numbers, fall between 1900 and today, and their share; none when the
+    """With a date-of-birth hint: the format (``days since <epoch>``, or ``seconds since``
+    for datetimes at midnight, as SAS writes them) under which most integer cells fall
+    between 1900 and today (epochs: ``DAY_EPOCHS``), and their share; none when the
     cells do not spread over years like birth dates do (a birth *year* or an age spans a
     few days read so: public, not a date) or the ``header`` names a measurement."""
     import datetime as dt
@@ -100,6 +101,9 @@ def day_numbers_epoch(
     if re.search(MEASURES, header):
         return None, 0.0
     days = [int(c) for c in cells if c.lstrip("-").isdigit()]
+    unit = "days"
+    if days and all(d % 86_400 == 0 for d in days) and max(map(abs, days)) >= 86_400 * 1000:
+        days, unit = [d // 86_400 for d in days], "seconds"  # SAS datetimes at midnight
     if len(days) < 0.9 * max(len(cells), 1) or not days or max(days) - min(days) < min_span_days:
         return None, 0.0
     today = dt.date.today()
@@ -108,5 +112,19 @@ def day_numbers_epoch(
         start = dt.date.fromisoformat(epoch)
         lo, hi = (dt.date(1900, 1, 1) - start).days, (today - start).days
         hits = sum(lo <= d <= hi for d in days)
-        best = (epoch, hits) if hits > best[1] else best
+        best = (f"{unit} since {epoch}", hits) if hits > best[1] else best
     return best[0], best[1] / len(cells)
+
+
+# "Hans Müller <hans@example.org>": a mail client's address with its display name; an IBAN
+# written in lower case ("de89370400440532013000"), as some exports lower every string
+_DISPLAY_NAME = re.compile(r"[^<>@]*<([^<>\s]+@[^<>\s]+)>")
+_LOWER_IBAN = re.compile(r"[a-z]{2}\d{2}[a-z0-9]{10,30}")
+
+
+def as_exported(text: str) -> str:
+    """A cell as its recognizers expect it: the address of a display-name e-mail, an IBAN
+    in capitals; any other cell as it is."""
+    if (m := _DISPLAY_NAME.fullmatch(text)) is not None:
+        return m.group(1)
+    return text.upper() if _LOWER_IBAN.fullmatch(text) else text

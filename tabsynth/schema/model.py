@@ -117,7 +117,8 @@ class DatetimeColumn(_ColumnBase):
     format: str | None = Field(
         default=None,
         description="strptime format for text input, or 'days since YYYY-MM-DD' for dates "
-        "stored as day numbers (spreadsheet serials: days since 1899-12-30; SAS: 1960-01-01).",
+        "stored as day numbers (spreadsheet serials: days since 1899-12-30; SAS: 1960-01-01), "
+        "'seconds since YYYY-MM-DD' for datetimes stored as seconds (SAS datetimes).",
     )
 
 

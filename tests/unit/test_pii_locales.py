@@ -514,3 +514,36 @@ def test_a_date_of_birth_as_day_numbers_is_drafted_generalized_and_leak_checked(
     for leaked in (df["geb_dat"], real_dates):
         with pytest.raises(PIILeakError, match="geb_dat"):
             leak_check(df, syn.with_columns(leaked.alias("geb_dat")), schema)
+
+
+@pytest.mark.parametrize(
+    ("locale", "mail", "account", "patient"),
+    [("es_ES", "correo", "cuenta", "paciente"), ("it_IT", "email", "conto", "paziente"),
+     ("fr_FR", "courriel", "compte", "patient"), ("de_DE", "email", "konto", "patient")],
+)  # fmt: skip
+def test_display_name_mails_lower_case_ibans_sas_datetimes_and_family_first_patients(
+    locale, mail, account, patient
+):
+    """Issue #18's eighth fresh set, after its first score (recall 0.500): e-mails with a
+    display name, IBANs in lower case, dates of birth as SAS datetimes (seconds since
+    1960-01-01) and the Spanish and Italian patient headers were missed."""
+    from tabsynth.data.validate import day_numbers
+
+    fk = faker.Faker(locale)
+    fk.seed_instance(23)
+    born = [fk.date_of_birth(minimum_age=18, maximum_age=90) for _ in range(N)]
+    seconds = [(b - dt.date(1960, 1, 1)).days * 86_400 for b in born]
+    df = pl.DataFrame(
+        {
+            patient: [f"{fk.last_name().upper()} {fk.first_name()}" for _ in range(N)],
+            mail: [f"{fk.first_name()} {fk.last_name()} <{fk.email()}>" for _ in range(N)],
+            account: [fk.iban().lower() for _ in range(N)],
+            "dob_dttm": seconds,
+        }
+    )
+    report = scan(df, sample_rows=N, quasi=False)
+    assert report.pii_columns() == {patient: "PERSON", mail: "EMAIL_ADDRESS",
+                                    account: "IBAN_CODE", "dob_dttm": "DATE_OF_BIRTH"}  # fmt: skip
+    assert report.date_formats() == {"dob_dttm": "seconds since 1960-01-01"}
+    dates = day_numbers(df["dob_dttm"], "seconds since 1960-01-01").dt.date().to_list()
+    assert dates == born
