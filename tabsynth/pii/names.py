@@ -4,27 +4,76 @@ animals and companies; ``animal_name``)."""
 
 from __future__ import annotations
 
+import functools
 import re
+import unicodedata
+
+# letters that Unicode does not decompose into a base letter and a mark
+_BASE_LETTERS = str.maketrans({"ł": "l", "ı": "i", "đ": "d", "ø": "o", "ħ": "h"})
+
+
+def strip_accents(text: str) -> str:
+    """``text`` without accents (``é`` -> ``e``, ``ή`` -> ``η``, ``ł`` -> ``l``; ``ß`` stays)."""
+    decomposed = unicodedata.normalize("NFKD", text.translate(_BASE_LETTERS))
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+
+
+def fold(word: str) -> str:
+    """A name as the lists are kept: no accents, case folded (``MÜLLER`` -> ``muller``,
+    ``ΠΑΠΑΔΌΠΟΥΛΟΣ`` -> ``παπαδοπουλοσ``)."""
+    return strip_accents(word).casefold()
+
+
+@functools.lru_cache(maxsize=1)
+def folded_lists() -> tuple[frozenset[str], frozenset[str]]:
+    """(first names, last names), folded, from every locale Faker ships (some eighty, in
+    Latin, Greek, Cyrillic and other scripts): one signal among several, never alone."""
+    import importlib
+    import pkgutil
+
+    import faker.providers.person as person
+
+    first: set[str] = set()
+    last: set[str] = set()
+    for mod in pkgutil.iter_modules(person.__path__):
+        try:
+            prov = importlib.import_module(f"{person.__name__}.{mod.name}").Provider
+        except (ImportError, AttributeError):
+            continue
+        for attr, into in (("first_names", first), ("last_names", last)):
+            names = getattr(prov, attr, ())
+            if isinstance(names, (list, tuple, dict, set, frozenset)):  # not a property
+                into.update(fold(str(v)) for v in names)
+    return frozenset(first), frozenset(last)
+
 
 # a person's role as the whole header ("Player", "contestant", "president"), never "patient_id"
 ROLES = (
     r"player|passenger|contestant|pati[eë]nt|paziente|paciente|member|employee|customer|client|authors?|"
+    # the patient in other languages (headers are matched without accents)
+    r"pacjent|pacient|pacijent|pasient|patsient|pacients|pacientas|potilas|beteg|hasta|pasien|"
+    r"ασθενης|пациент|пацієнт|患者|病人|"
     r"athlete|physician|doctor|nurse|guest|applicant|borrower|respondent|student|owner|"
     r"artist|president|senator|representative|politician|candidate|actor|actress|winner|"
     r"runner|driver|composer|writer|singer|coach"
 )
+ROLES = strip_accents(ROLES)  # headers are matched without accents (lexicon)
 PERSON_ROLE = rf"^({ROLES})(_?\d+)?$"
 # a clinician named anywhere in the header, in the supported languages ("attending",
 # "behandelnder_arzt", "medecin_traitant", "medico_curante", "behandelaar"): a person's name
 # when the values are listed names (surnames count, "J. Smith")
 CLINICIAN_ROLE = (
     r"(^|_)(attending|consultant|clinician|surgeon|physician|doctor|gp|prescriber|referrer|"
-    r"arzt|ärztin|aerztin|hausarzt|medecin|médecin|medico|médico|behandelaar|huisarts|"
+    r"arzt|arztin|aerztin|hausarzt|medecin|médecin|medico|médico|behandelaar|huisarts|"
     r"chirurg|chirurgien|cirujano|chirurgo)($|_)"
 )
+CLINICIAN_ROLE = strip_accents(CLINICIAN_ROLE)
 # headers that say "name" or a person's role but not which name: the values must show it too
 # (storms, animals and companies have names; a "patient" column may hold ids)
-WEAK_PERSON = rf"^(names?|nom|nombre|nome|naam|namn|navn|{ROLES})(_?\d+)?$"
+WEAK_PERSON = (
+    r"^(names?|nom|nombre|nome|naam|namn|navn|nimi|nafn|nama|nume|nev|ime|meno|jmeno|isim|"
+    rf"ονομα|имя|име|ім_я|{ROLES})(_?\d+)?$"
+)
 # "name" qualified by a thing that is not a person: no PERSON hint ("animal_name", "drug_name")
 NOT_PERSON_NAME = (
     r"(animal|pet|dog|cat|breed|species|product|company|business|brand|drug|medication|"
@@ -56,18 +105,20 @@ _CAP_WORD = re.compile(r"[^\W\d_a-zà-ÿ][^\W\d_]*(?:['’\-][^\W\d_]+)?")
 
 def full_name_share(cells: list[str]) -> float:
     """Without a hint: cells of two or three capitalised words whose first is a listed first
-    name or whose last is a listed last name ("Yoann Vallée", "Talha Vander Laan"), in a
-    column whose values vary like names do; the other word may be outside the lists."""
-    from tabsynth.pii.recognizers import name_lists
-
+    name or whose last is a listed last name ("Yoann Vallée", "Talha Vander Laan"), or
+    family first in capitals ("PAPADOPOULOS Giorgos"), in a column whose values vary like
+    names do; the other word may be outside the lists."""
     if len(set(cells)) < 0.5 * len(cells):
         return 0.0
-    first, last = name_lists()
+    first, last = folded_lists()
 
     def full(cell: str) -> bool:
         words = clean_name(cell).replace(",", " ").split()
         shaped = 2 <= len(words) <= 3 and all(_CAP_WORD.fullmatch(w) for w in words)
-        return shaped and (words[0] in first or words[-1] in last)
+        if not shaped:
+            return False
+        head, tail = fold(words[0]), fold(words[-1])
+        return head in first or tail in last or (words[0].isupper() and head in last)
 
     return sum(full(c) for c in cells) / max(len(cells), 1)
 
@@ -111,22 +162,20 @@ def listed_share(cells: list[str], surnames: bool = False) -> float:
     ``I Suzuki`` with a listed last name: the evidence a bare "name" header needs. With
     ``surnames`` (a role header: "Player", "authors"), a listed last name alone counts too
     ("Irving", "Watson et al.", "Klein & Nelson")."""
-    from tabsynth.pii.recognizers import name_lists
-
     if not surnames and few_distinct(cells):
         return 0.0  # under a role header a few people may fill the column (a shot log)
-    first, last = name_lists()
+    first, last = folded_lists()
 
     def listed(cell: str) -> bool:
         text = clean_name(cell)
-        words = [w.capitalize() for w in re.findall(r"[^\W\d_]+", text)]
+        words = [fold(w) for w in re.findall(r"[^\W\d_]+", text)]
         if any(w in first for w in words):
             return True
         if surnames and any(w in last for w in words):
             return True
-        head = text.split(",")[0].strip().capitalize()
+        head = fold(text.split(",")[0].strip())
         initial = _INITIAL_SURNAME.fullmatch(text)
-        if initial is not None and initial.group(1).capitalize() in last:
+        if initial is not None and fold(initial.group(1)) in last:
             return True
         return "," in text and head in last
 

@@ -47,8 +47,13 @@ NATIONAL_IDS = (
     "IT_FISCAL_CODE",
     "NL_BSN",
 )
-# Presidio's default phone regions and those of the supported locales it misses (ES, IT, NL)
-PHONE_REGIONS = ("US", "GB", "DE", "FR", "IL", "IN", "CA", "BR", "ES", "IT", "NL", "IE", "AT", "BE")
+# Presidio's default phone regions, those of the supported locales it misses (ES, IT, NL),
+# and the rest of Europe's larger countries, so a local number ("210 9141777") reads too
+PHONE_REGIONS = (
+    *("US", "GB", "DE", "FR", "IL", "IN", "CA", "BR", "ES", "IT", "NL", "IE", "AT", "BE"),
+    *("CH", "PT", "PL", "CZ", "SK", "HU", "RO", "BG", "GR", "HR", "SI", "SE", "DK", "NO"),
+    *("FI", "TR", "RU", "UA", "MX", "AU"),
+)
 
 
 def _digits(text: str) -> str:

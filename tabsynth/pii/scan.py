@@ -5,9 +5,11 @@ and from its name. A structured column gets the entity whose recognizer covers m
 cells; a free-text column gets per-entity counts of cells with a finding. Numeric columns are
 classified from their digits alone only when a checksum proves the entity (payment cards,
 NPIs, NHS numbers, German tax ids, NIRs, BSNs: 90% of distinct-enough cells pass); other
-numbers (IDs and amounts look like phone or account numbers) need a name hint, in English,
-German, French, Spanish, Italian or Dutch (a date of birth stored as a day number, a
-spreadsheet serial or SAS's, is read as one under such a hint). The European national ids,
+numbers (IDs and amounts look like phone or account numbers) need a name hint, in some thirty
+languages (``tabsynth.pii.lexicon``; a date of birth stored as a day number, a spreadsheet
+serial or SAS's, is read as one under such a hint). A phone or e-mail column filled by a few
+values that many rows share (a switchboard) is an organisation's contact, left public with a
+note. The European national ids,
 postal codes and street addresses are in ``tabsynth.pii.national``. Dates of a person's life
 other than the birth (admission, discharge, death; named so in any of those languages) are
 not PII by themselves but quasi-identifiers: ``ColumnScan.quasi`` says so, and
@@ -21,12 +23,14 @@ from __future__ import annotations
 
 import re
 import time
+from collections import Counter
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
 import numpy as np
 import polars as pl
 
+from tabsynth.pii.lexicon import hint_for, strip_accents
 from tabsynth.pii.names import (
     CLINICIAN_ROLE,
     NOT_PERSON_NAME,
@@ -39,7 +43,6 @@ from tabsynth.pii.names import (
     org_share,
 )
 from tabsynth.pii.national import (
-    ID_HINTS,
     NATIONAL_IDS,
     PERSON_DATE_HINT,
     POSTAL_SHAPE,
@@ -56,58 +59,6 @@ from tabsynth.pii.shapes import (
 MAX_CELL_CHARS = 2000
 MIN_COVER = 0.6  # a finding must cover this share of a structured cell
 
-# column-name hints (on the lower-cased name with separators as "_"), the European ids first
-NAME_HINTS: tuple[tuple[str, str], ...] = (
-    *ID_HINTS,
-    (r"(^|_)(ssn|social_security(_number)?|sin)($|_)", "US_SSN"),
-    (r"(^|_)(e_?mail|correo|courriel|e_?post|posta_elettronica)(_address)?($|_)", "EMAIL_ADDRESS"),
-    (
-        r"(^|_)(phone|mobile|cell|tel|telephone|fax|telefon|telefono|teléfono|telefoon|"
-        r"téléphone|telefone|handy|mobil|portable|movil|móvil|cellulare|gsm|mobiel)(_number|_no|_nr|"
-        r"nummer|_nummer|_numero)?($|_)",
-        "PHONE_NUMBER",
-    ),
-    (
-        r"(^|_)(dob|birth_?date|date_of_birth|birthday|birth|born|geburts\w*|geburtstag|geb|"
-        r"geb_?dat(um)?|date_naiss(ance)?|f_?nac(imiento)?|fecha_nac|data_nasc|geb_?datum|"
-        r"date_de_naissance|naissance|date_naissance|fecha_de_nacimiento|nacimiento|"
-        r"data_di_nascita|nascita|geboortedatum|geboorte\w*|nascimento|urodzenia|"
-        r"f(ö|o)delse\w*|f(ø|o)dsels?\w*|född|født|(dt|d|data|date|fecha|f)_?(naiss|nasc|nac)\w*)"
-        r"($|_)",
-        "DATE_OF_BIRTH",
-    ),
-    (
-        r"(^|_)(mrn|medical_record(_number)?|patient_number|chart_number)($|_)",
-        "MEDICAL_RECORD_NUMBER",
-    ),
-    (r"(^|_)(npi|provider_npi)($|_)", "US_NPI"),
-    (r"(^|_)iban($|_)", "IBAN_CODE"),
-    (r"(^|_)(routing|aba)(_number|_no)?($|_)", "ABA_ROUTING_NUMBER"),
-    (r"(^|_)(account|acct|bank_account)(_number|_no|_num)($|_)", "US_BANK_NUMBER"),
-    (r"(^|_)(credit_?card|card_number|cc_?num(ber)?|pan)($|_)", "CREDIT_CARD"),
-    (r"(^|_)(ip|ip_address|ipv4|ipv6)($|_)", "IP_ADDRESS"),
-    (r"(^|_)(url|website|homepage|web)($|_)", "URL"),
-    (r"(^|_)(zip\d?|zip_?code|zipcode|zip_5)($|_)", "US_ZIP"),
-    (
-        r"(^|_)(address|street|street_address|addr|address_line_?\d?|adresse|anschrift|"
-        r"stra(ss|ß)e|direcci(o|ó)n|domicilio|indirizzo|adres|straat|woonadres|endere(ç|c)o|"
-        r"morada|adress|via|civico|numero_civico)($|_)",
-        "STREET_ADDRESS",
-    ),
-    (
-        r"(^|_)(name|first_?name|last_?name|full_?name|surname|given_?name|patient_?name|"
-        r"customer_?name|fname|lname|middle_?name|given|family_?name|forename|vorname|"
-        r"nachname|familienname|rufname|nom|prenom|prénom|nom_de_famille|nombre|apellidos?|"
-        r"cognome|nome|voornaam|achternaam|naam|tussenvoegsel|roepnaam|geslachtsnaam|"
-        r"sobrenome|imi(ę|e)|nazwisko|namn|f(ö|o)rnamn|efternamn|navn|fornavn|efternavn|"
-        r"mellemnavn|"
-        r"(first|last|given|family|sur|middle|full|fore|pat|patient|cust)_?nme?)(\d*)($|_)",
-        "PERSON",
-    ),
-    # a person's role as the whole header ("Player", "contestant"), never "patient_id"
-    (PERSON_ROLE, "PERSON"),
-    (CLINICIAN_ROLE, "PERSON"),
-)
 # entities that content alone (without a name hint) may assign: checksums or distinctive shapes
 CONTENT_ENTITIES = (
     "EMAIL_ADDRESS",
@@ -132,7 +83,7 @@ HINT_SHAPES = {
     "MEDICAL_RECORD_NUMBER": r"(MRN[-:# ]?)?[A-Z]{0,3}\d{5,12}",
     "US_NPI": r"[12]\d{9}",
     "ABA_ROUTING_NUMBER": r"\d{9}",
-    "PHONE_NUMBER": r"[+()\d][\d ().+-]{6,20}",
+    "PHONE_NUMBER": r"[+()\d][\d ()./+-]{6,20}",
     "US_SSN": r"\d{3}-?\d{2}-?\d{4}",
     "POSTAL_CODE": POSTAL_SHAPE,
 }
@@ -147,7 +98,9 @@ SUGGEST = {
 
 
 def _key(column: str) -> str:
-    return re.sub(r"[\W_]+", "_", re.sub(r"([a-z])([A-Z])", r"\1_\2", column).lower())
+    """A header lower-cased, accents set aside, separators as ``_`` (``lexicon``)."""
+    camel = re.sub(r"([a-z])([A-Z])", r"\1_\2", column).lower()
+    return re.sub(r"[\W_]+", "_", strip_accents(camel))
 
 
 def person_date_hint(column: str) -> bool:
@@ -157,13 +110,7 @@ def person_date_hint(column: str) -> bool:
 
 def name_hint(column: str) -> str | None:
     """The entity a column's name suggests, if any."""
-    key = _key(column)
-    for pattern, entity in NAME_HINTS:
-        if entity == "PERSON" and re.search(NOT_PERSON_NAME, key):
-            continue
-        if re.search(pattern, key):
-            return entity
-    return None
+    return hint_for(_key(column), NOT_PERSON_NAME)
 
 
 def mask(value: str, keep: int = 0) -> str:
@@ -210,8 +157,6 @@ class ScanReport:
     def locales(self) -> dict[str, str]:
         """The Faker locale of each finding's fakes: its header's language or its id's country,
         else the table's most common one, else en_US (``schema infer`` writes it)."""
-        from collections import Counter
-
         from tabsynth.pii.national import finding_locale
 
         found = self.findings()
@@ -244,6 +189,8 @@ class ScanReport:
     def summary(self) -> str:
         lines = [f"PII scan: {self.rows} rows ({self.rows_sampled} sampled), {self.seconds:.1f}s"]
         for c in self.columns:
+            if c.entity is None and c.best and c.note:  # a shared contact: say why not PII
+                lines.append(f"  {c.column}: not PII ({c.note})")
             if c.entity is None and not c.cell_counts:
                 continue
             what = c.entity or "free text"
@@ -382,7 +329,7 @@ def _classify(name: str, cells: list[str], kind: str, analyzer: Any) -> ColumnSc
             share = max(share, anywhere.get(hint, 0) / n)
         if hint in HINT_SHAPES:
             rx = re.compile(HINT_SHAPES[hint])
-            share = max(share, sum(bool(rx.fullmatch(c.strip())) for c in cells) / n)
+            share = max(share, sum(bool(rx.fullmatch(as_exported(c.strip()))) for c in cells) / n)
         if share >= (0.3 if hint == "PERSON" else 0.5):
             return ColumnScan(entity=hint, confidence=min(1.0, 0.5 + share / 2), share=share,
                               kind="structured", examples=examples,
@@ -421,6 +368,25 @@ def _person_share(name: str, cells: list[str], share: float) -> float:
     else:
         share = max(share, name_shape_share(cells))
     return 0.0 if org_share(cells) >= 0.2 else share  # "Amridge University": institutions
+
+
+def _shared_contact(col: ColumnScan, cells: list[str]) -> ColumnScan:
+    """A phone or e-mail column filled by a few values, each shared by many rows (a
+    hospital's switchboard, a clinic's inbox: at most 5 values, each in 10+ sampled rows
+    and 5% of them) is an organisation's contact, not a person's identifier. It is left
+    public with a note saying so; a schema that declares it PII still wins."""
+    if col.entity not in ("PHONE_NUMBER", "EMAIL_ADDRESS") or len(cells) < 50:
+        return col
+    counts = Counter(c.strip() for c in cells)
+    if len(counts) <= 5 and min(counts.values()) >= max(10, 0.05 * len(cells)):
+        col.best, col.entity, col.confidence = col.entity, None, 0.0
+        col.suggestion = None
+        col.note = (
+            f"a shared contact: {len(counts)} values, each in at least "
+            f"{min(counts.values())} of {len(cells)} sampled rows (an organisation's, not a "
+            "person's); declare it PII in the schema if it is a person's"
+        )
+    return col
 
 
 def numbered_siblings(cols: list[ColumnScan]) -> None:
@@ -466,7 +432,8 @@ def scan(
     take = np.sort(np.random.default_rng(seed).permutation(n)[: min(sample_rows, n)])
     sample = df[take.tolist()] if n else df
     cols = [
-        _classify(name, cells, kind, eng) for name, (cells, kind) in _as_strings(sample).items()
+        _shared_contact(_classify(name, cells, kind, eng), cells)
+        for name, (cells, kind) in _as_strings(sample).items()
     ]
     numbered_siblings(cols)
     if schema is not None:

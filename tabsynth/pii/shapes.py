@@ -122,9 +122,24 @@ _DISPLAY_NAME = re.compile(r"[^<>@]*<([^<>\s]+@[^<>\s]+)>")
 _LOWER_IBAN = re.compile(r"[a-z]{2}\d{2}[a-z0-9]{10,30}")
 
 
+# a label before the value ("SSN: ", "Steuer-ID: ", "Tel.: ", "ΑΦΜ: "): words of letters,
+# then a colon or "#"; never a scheme ("https://") or an IPv6 address (letters only)
+_LABEL = re.compile(r"[^\W\d_][^\W\d_]*(?:[ .\-/][^\W\d_]+)*\.?\s*[:#]\s*(?![:/])(?=\S)")
+# a phone number's extension after it, in any language ("Durchwahl 12", "poste 4",
+# "toestel 201", "εσωτ. 33", "x 12", "#12"): one word, or "#", then one to five digits
+_EXTENSION = re.compile(
+    r"([+(]?\d[\d ()./\-]{6,20}\d)\s*[,;]?\s*(?:[^\W\d_]{1,12}\.?|#)\s*:?\s*\d{1,5}"
+)
+
+
 def as_exported(text: str) -> str:
     """A cell as its recognizers expect it: the address of a display-name e-mail, an IBAN
-    in capitals; any other cell as it is."""
+    in capitals, a value without its label, a phone number without its extension; any
+    other cell as it is."""
     if (m := _DISPLAY_NAME.fullmatch(text)) is not None:
+        return m.group(1)
+    if (m := _LABEL.match(text)) is not None:
+        text = text[m.end() :]
+    if (m := _EXTENSION.fullmatch(text)) is not None:
         return m.group(1)
     return text.upper() if _LOWER_IBAN.fullmatch(text) else text

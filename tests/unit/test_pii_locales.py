@@ -547,3 +547,103 @@ def test_display_name_mails_lower_case_ibans_sas_datetimes_and_family_first_pati
     assert report.date_formats() == {"dob_dttm": "seconds since 1960-01-01"}
     dates = day_numbers(df["dob_dttm"], "seconds since 1960-01-01").dt.date().to_list()
     assert dates == born
+
+
+EIGHTH_EXTENSIONS = {"de_DE": " Durchwahl {n}", "fr_FR": " poste {n}", "nl_NL": " toestel {n}",
+                     "el_GR": " εσωτ. {n}", "pl_PL": " wewn. {n}"}  # fmt: skip
+
+
+@pytest.mark.parametrize("locale", sorted(EIGHTH_EXTENSIONS))
+def test_phones_with_an_extension_word_and_labelled_ids(locale):
+    """Issue #18's eighth fresh set, after its first fixes: a phone followed by an extension
+    in the locale's word (``Durchwahl 12``, ``poste 4``, ``toestel 201``) and a German tax
+    id behind its label (``Steuer-ID: ...``) were missed; any word before the digits and any
+    label before a colon are read now, not a list of them."""
+    from tabsynth.pii.national import de_tax_id_ok
+
+    fk = faker.Faker(locale)
+    fk.seed_instance(8)
+    rng = np.random.default_rng(8)
+    ext = EIGHTH_EXTENSIONS[locale]
+    ids = []
+    while len(ids) < N:
+        body = "".join(map(str, rng.integers(0, 10, 10)))
+        full = _complete(body, de_tax_id_ok) if body[0] != "0" else None
+        if full is not None:
+            ids.append(f"Steuer-ID: {full[:2]} {full[2:5]} {full[5:8]} {full[8:]}")
+    df = pl.DataFrame({
+        "work_line": [fk.phone_number() + ext.format(n=rng.integers(10, 999)) for _ in range(N)],
+        "ausweis": ids,
+    })  # fmt: skip
+    assert scan(df, sample_rows=N, quasi=False).pii_columns() == {
+        "work_line": "PHONE_NUMBER", "ausweis": "DE_TAX_ID"}  # fmt: skip
+
+
+def test_a_shared_switchboard_is_no_persons_phone_but_a_small_roster_is():
+    """The eighth set's switchboard (three numbers over 600 rows) was flagged as a person's
+    phone in six tables. A few values each shared by many rows are an organisation's
+    contact: left public with a note; ten people's own numbers, repeated over a panel of
+    visits, and a column of everyone's own number stay PII."""
+    fk = faker.Faker("en_US")
+    fk.seed_instance(9)
+    rng = np.random.default_rng(9)
+    board = [fk.phone_number() for _ in range(3)]
+    people = [fk.phone_number() for _ in range(10)]
+    df = pl.DataFrame({
+        "switchboard": [board[i] for i in rng.integers(0, 3, N)],
+        "info_mail": [["info@clinic.example", "desk@clinic.example"][i % 2] for i in range(N)],
+        "patient_phone": [people[i] for i in rng.integers(0, 10, N)],
+        "phone": [fk.phone_number() for _ in range(N)],
+    })  # fmt: skip
+    report = scan(df, sample_rows=N, quasi=False)
+    assert report.pii_columns() == {"patient_phone": "PHONE_NUMBER", "phone": "PHONE_NUMBER"}
+    board_col = next(c for c in report.columns if c.column == "switchboard")
+    assert board_col.best == "PHONE_NUMBER" and "shared contact" in (board_col.note or "")
+    assert "switchboard: not PII (a shared contact" in report.summary()
+    assert not any(b in report.summary() for b in board)  # the note names no number
+
+
+@pytest.mark.parametrize(
+    ("locale", "headers"),
+    [
+        ("el_GR", ("ασθενής", "Επώνυμο", "Ημερομηνία γέννησης", "Τηλέφωνο εργασίας")),
+        ("cs_CZ", ("Pacient", "Příjmení", "Datum narození", "Telefon")),
+        ("tr_TR", ("Hasta", "Soyadı", "Doğum Tarihi", "Cep Telefonu")),
+        ("ru_RU", ("Пациент", "Фамилия", "Дата рождения", "Телефон")),
+        ("hu_HU", ("Beteg", "Vezetéknév", "Születési dátum", "Telefonszám")),
+        ("fi_FI", ("Potilas", "Sukunimi", "Syntymäaika", "Puhelin")),
+    ],
+)  # fmt: skip
+def test_greek_and_other_languages_headers_and_names(locale, headers):
+    """The eighth set's Greek table was missed whole: its headers were in no hint list and
+    its names in no name list. Headers are now read in some thirty languages with their
+    accents set aside, and names come from every locale Faker ships, folded (accents and
+    case set aside), so ``PAPADOPOULOS Giorgos`` in capitals and without accents reads as
+    a family and a given name. Dates of birth as two-digit-year text."""
+    fk = faker.Faker(locale)
+    fk.seed_instance(19)
+    patient, last, dob, phone = headers
+    born = [fk.date_of_birth(minimum_age=18, maximum_age=90) for _ in range(N)]
+    df = pl.DataFrame({
+        patient: [f"{fk.last_name().upper()} {fk.first_name()}" for _ in range(N)],
+        last: [fk.last_name() for _ in range(N)],
+        dob: [f"{b.day:02d}/{b.month:02d}/{b.year % 100:02d}" for b in born],
+        phone: [fk.phone_number() for _ in range(N)],
+        "visits": [str(v) for v in np.random.default_rng(1).integers(0, 30, N)],
+    })  # fmt: skip
+    found = scan(df, sample_rows=N, quasi=False).pii_columns()
+    assert found == {patient: "PERSON", last: "PERSON", dob: "DATE_OF_BIRTH",
+                     phone: "PHONE_NUMBER"}, found  # fmt: skip
+
+
+def test_family_first_names_in_capitals_need_no_header():
+    """Without any hint, ``FAMILY Given`` cells (capitals drop the accents, as many exports
+    write them) read as names when the family name is listed in any language."""
+    from tabsynth.pii.names import full_name_share
+
+    fk = faker.Faker("el_GR")
+    fk.seed_instance(5)
+    cells = [f"{fk.last_name().upper()} {fk.first_name()}" for _ in range(N)]
+    assert full_name_share(cells) >= 0.8
+    cities = [fk.city() for _ in range(N)]
+    assert full_name_share(cities) < 0.5
