@@ -113,6 +113,16 @@ _HINTS: tuple[tuple[str, str], ...] = (
 NAME_HINTS = tuple((strip_accents(p), e) for p, e in _HINTS)
 
 
+# a header that names a code, a version or a reference: its digits are that, not a phone
+# number or an IP address ("ndc_code", "app_version", "order_ref"); an entity with a checksum
+# or a distinctive shape is still found under it
+CODE_HEADER = (
+    r"(^|_)(code|codes|cd|codigo|codice|serial|sku|lot|batch|version|ver|build|release|"
+    r"firmware|ndc|loinc|icd\d*|cpt|snomed|atc|gtin|ean|upc|isbn|order|invoice|ref|reference|"
+    r"ticket|claim|policy|kennung|nummer_code)($|_)"
+)
+
+
 def hint_for(key: str, not_person: str) -> str | None:
     """The entity a header key (accents set aside) names, skipping PERSON when
     ``not_person`` matches ("animal_name")."""

@@ -124,8 +124,8 @@ NL_POSTCODE = r"[1-9]\d{3} ?(?!SA|SD|SS)[A-Z]{2}"
 # the five-digit codes (DE, FR, ES, IT; US ZIPs are their own entity) and these two
 # with a name hint, a postcode's shape is enough (outward code, space, inward code)
 # Canada's ``K1A 0B1`` and Ireland's Eircode (``D02 X285``, routing key then four characters);
-# Poland's ``01-351`` and Brazil's CEP ``85871-727``
-PL_BR_POSTCODE = r"\d{2}-\d{3}|\d{5}-?\d{3}"
+# Poland's ``01-351``, Portugal's ``1000-205`` and Brazil's CEP ``85871-727``
+PL_BR_POSTCODE = r"\d{2}-\d{3}|\d{4}-\d{3}|\d{5}-?\d{3}"
 CA_POSTCODE = r"[ABCEGHJ-NPRSTVXY]\d[A-Z] ?\d[A-Z]\d"
 EIRCODE = r"(?:[AC-FHKNPRTV-Y]\d{2}|D6W) ?[0-9AC-FHKNPRTV-Y]{4}"
 POSTAL_SHAPE = (

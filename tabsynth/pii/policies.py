@@ -143,5 +143,6 @@ def generalize(df: pl.DataFrame, schema: Any) -> pl.DataFrame:
                 text = text.str.zfill(5)  # a CSV reader took 02139 for the number 2139
             if col.pii.entity == "POSTAL_CODE":
                 text = text.str.to_uppercase().str.replace_all(r"\s", "")
+                text = text.str.replace(r"^[A-Z]{1,3}-", "")  # "D-80331": the country's prefix
             exprs.append(text.str.slice(0, 2 if col.pii.entity == "POSTAL_CODE" else 3))
     return df.with_columns(exprs) if exprs else df

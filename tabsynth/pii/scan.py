@@ -30,7 +30,7 @@ from typing import Any
 import numpy as np
 import polars as pl
 
-from tabsynth.pii.lexicon import hint_for, strip_accents
+from tabsynth.pii.lexicon import CODE_HEADER, hint_for, strip_accents
 from tabsynth.pii.names import (
     CLINICIAN_ROLE,
     NOT_PERSON_NAME,
@@ -76,6 +76,8 @@ CONTENT_ENTITIES = (
     "MEDICAL_RECORD_NUMBER",
     "US_NPI",
 )
+# entities whose one value may be written in many words ("FR76 3000 6000 0112 3456 7890 189")
+STRUCTURED_IN_WORDS = ("IBAN_CODE", "CREDIT_CARD", *NATIONAL_IDS)
 # with a name hint, these shapes suffice
 HINT_SHAPES = {
     "US_ZIP": r"\d{3,5}(-\d{4})?",  # stored as a number, a ZIP loses its leading zeros
@@ -85,7 +87,7 @@ HINT_SHAPES = {
     "ABA_ROUTING_NUMBER": r"\d{9}",
     "PHONE_NUMBER": r"[+()\d][\d ()./+-]{6,20}",
     "US_SSN": r"\d{3}-?\d{2}-?\d{4}",
-    "POSTAL_CODE": POSTAL_SHAPE,
+    "POSTAL_CODE": rf"(?:[A-Z]{{1,3}}-)?{POSTAL_SHAPE}",  # "D-80331", "NL-1012 AB"
 }
 SUGGEST = {
     "DATE_OF_BIRTH": "generalize to the year (or age bands)",
@@ -259,7 +261,12 @@ def _free_text(
 ) -> ColumnScan:
     """A column of longer text: free text with per-entity cell counts, or whole addresses."""
     n = len(cells)
-    _, anywhere = _coverage(analyzer, cells)
+    cover, anywhere = _coverage(analyzer, cells)
+    whole = max(STRUCTURED_IN_WORDS, key=lambda e: cover.get(e, 0))
+    if cover.get(whole, 0) >= 0.7 * n:  # an IBAN in groups of four: one value, many words
+        share = cover[whole] / n
+        return ColumnScan(entity=whole, confidence=share, share=share, kind="structured",
+                          examples=examples, suggestion=SUGGEST.get(whole), **base)  # fmt: skip
     anywhere.pop("DATE_TIME", None)
     anywhere.pop("US_ZIP", None)
     anywhere.pop("US_BANK_NUMBER", None)
@@ -341,6 +348,8 @@ def _classify(name: str, cells: list[str], kind: str, analyzer: Any) -> ColumnSc
     digits_only = sum(c.strip().isdigit() for c in cells) / n
     if best in ("PHONE_NUMBER",) and (digits_only > 0.5 or counter_like(cells)):
         share = 0.0  # bare digit strings, numbered records: codes and IDs, not phone numbers
+    if best in ("PHONE_NUMBER", "IP_ADDRESS") and re.search(CODE_HEADER, _key(name)):
+        share = 0.0  # "ndc_code", "app_version": the header says what the digits are
     if best == "PERSON" and few_distinct(cells, case=False):
         share = 0.0  # a few capitalised words repeated ("English", "Spanish"): a category
     if share < 0.7 and kind == "string":
@@ -371,11 +380,11 @@ def _person_share(name: str, cells: list[str], share: float) -> float:
 
 
 def _shared_contact(col: ColumnScan, cells: list[str]) -> ColumnScan:
-    """A phone or e-mail column filled by a few values, each shared by many rows (a
-    hospital's switchboard, a clinic's inbox: at most 5 values, each in 10+ sampled rows
-    and 5% of them) is an organisation's contact, not a person's identifier. It is left
+    """A phone, e-mail or address column filled by a few values, each shared by many rows (a
+    hospital's switchboard, a clinic's inbox, its sites: at most 5 values, each in 10+
+    sampled rows and 5% of them) is an organisation's contact, not a person's identifier. It is left
     public with a note saying so; a schema that declares it PII still wins."""
-    if col.entity not in ("PHONE_NUMBER", "EMAIL_ADDRESS") or len(cells) < 50:
+    if col.entity not in ("PHONE_NUMBER", "EMAIL_ADDRESS", "STREET_ADDRESS") or len(cells) < 50:
         return col
     counts = Counter(c.strip() for c in cells)
     if len(counts) <= 5 and min(counts.values()) >= max(10, 0.05 * len(cells)):

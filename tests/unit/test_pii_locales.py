@@ -647,3 +647,41 @@ def test_family_first_names_in_capitals_need_no_header():
     assert full_name_share(cells) >= 0.8
     cities = [fk.city() for _ in range(N)]
     assert full_name_share(cities) < 0.5
+
+
+def test_codes_versions_grouped_ibans_prefixed_postcodes_and_sites():
+    """Issue #18's ninth fresh set, first score precision 0.780: NDC drug codes
+    (``0002-3227-30``, valid phone numbers in several regions) and versions shaped like IPv4
+    addresses under headers that name them were taken for phones and IPs; the three sites'
+    own addresses for a person's; IBANs in groups of four (over 30 characters) for free
+    text; postal codes behind a country prefix (``D-80331``) and Portugal's were missed."""
+    from tabsynth.pii.policies import generalize
+    from tabsynth.schema import Schema
+
+    rng = np.random.default_rng(21)
+    fr, pt = faker.Faker("fr_FR"), faker.Faker("pt_PT")
+    fr.seed_instance(21)
+    pt.seed_instance(21)
+    sites = [fr.street_address() for _ in range(3)]
+    df = pl.DataFrame({
+        "ndc_code": [f"{a:04d}-{b:04d}-{c:02d}" for a, b, c in
+                     zip(rng.integers(0, 10**4, N), rng.integers(0, 10**4, N),
+                         rng.integers(0, 100, N), strict=True)],
+        "app_version": [f"10.{a}.{b}.{c}" for a, b, c in rng.integers(0, 256, (N, 3))],
+        "site_address": [sites[i] for i in rng.integers(0, 3, N)],
+        "adresse": [fr.street_address() for _ in range(N)],
+        "compte": [" ".join(v[i : i + 4] for i in range(0, len(v), 4))
+                   for v in (fr.iban() for _ in range(N))],
+        "code_postal": [f"F-{fr.postcode()}" for _ in range(N)],
+        "codigo_postal": [pt.postcode() for _ in range(N)],
+        "ip": [f"10.{a}.{b}.{c}" for a, b, c in rng.integers(0, 256, (N, 3))],
+    })  # fmt: skip
+    found = scan(df, sample_rows=N, quasi=False).pii_columns()
+    assert found == {"adresse": "STREET_ADDRESS", "compte": "IBAN_CODE",
+                     "code_postal": "POSTAL_CODE", "codigo_postal": "POSTAL_CODE",
+                     "ip": "IP_ADDRESS"}, found  # fmt: skip
+    schema = Schema.from_dict({"name": "t", "columns": [
+        {"name": "code_postal", "kind": "categorical", "categories": ["F-"],
+         "pii": {"entity": "POSTAL_CODE", "policy": "generalize"}}]})  # fmt: skip
+    region = generalize(df.select("code_postal"), schema)["code_postal"]
+    assert region.to_list() == [c[2:4] for c in df["code_postal"]]  # the department, no "F-"
