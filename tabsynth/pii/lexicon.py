@@ -38,7 +38,10 @@ _DOB_WORDS = (
     r"sunniaeg|sunnikuupaev|dzimsanas_datums|dzimsanas|gimimo_data|gimimo|syntymaaika|"
     r"syntymapaiva|fodselsdato|fodselsdag|fodd|fodt|dogum_tarihi|dogum|tanggal_lahir|"
     r"tgl_lahir|lahir|ημερομηνια_γεννησης|γεννηση|γεννησης|ημ_γεννησης|дата_рождения|"
-    r"рождения|дата_народження|народження|дата_на_раждане|раждане|出生日期|生日|生年月日|誕生日"
+    r"рождения|дата_народження|народження|дата_на_раждане|раждане|出生日期|生日|生年月日|誕生日|"
+    # "born on" as forms print it: "Né(e) le", "geboren am", "nato il", "nacido el"
+    r"ne_e_le|nee_le|ne_le|born_on|geboren_am|geboren_op|nato_a_il|nato_il|nata_il|"
+    r"nacido_a_el|nacido_el|nacida_el|nascido_em"
 )
 _ADDRESS_WORDS = (
     r"rua|adreca|carrer|adresse|gatuadress|gate|gade|gateadresse|osoite|katuosoite|"
@@ -64,7 +67,8 @@ _HINTS: tuple[tuple[str, str], ...] = (
     ),
     (
         r"(^|_)(phone|mobile|cell|tel|telephone|fax|telefon|telefono|teléfono|telefoon|"
-        r"téléphone|telefone|handy|mobil|portable|movil|móvil|cellulare|gsm|mobiel|"
+        r"téléphone|telefone|handy|mobil|portable|movil|móvil|cellulare|gsm|mobiel|contact|"
+        r"tfno|tlf|tlfn|"
         rf"{_PHONE_WORDS})(_number|_no|_nr|nummer|_nummer|_numero)?($|_)",
         "PHONE_NUMBER",
     ),

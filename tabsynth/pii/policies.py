@@ -120,6 +120,28 @@ def add_pii_columns(schema: Any, out: pl.DataFrame, rng: np.random.Generator) ->
     return pl.DataFrame(cols)
 
 
+def month_name_dates(e: pl.Expr) -> pl.Expr:
+    """Dates written with the month's name in a supported language (``12. März 1985``,
+    ``August 27, 1971``) as datetimes, vectorised: accents and case folded, each month's
+    name replaced by its number, then day, month and year read in the order written."""
+    from tabsynth.pii.shapes import MONTH_NUMBERS
+
+    accents = ("ä", "ö", "ü", "é", "è", "ê", "ë", "à", "â", "û", "ù", "ô", "î", "ç", "ã", "õ")
+    plain = ("a", "o", "u", "e", "e", "e", "e", "a", "a", "u", "u", "o", "i", "c", "a", "o")
+    text = e.str.strip_chars().str.to_lowercase().str.replace_many(list(accents), list(plain))
+    month_first = text.str.contains(r"^[^\W\d_]")
+    for word in sorted(MONTH_NUMBERS, key=len, reverse=True):
+        text = text.str.replace_all(rf"\b{word}\b\.?", f" {MONTH_NUMBERS[word]:02d} ")
+    parts = text.str.extract_groups(r"(\d{1,2})\D+(\d{1,2})\D+(\d{4})")
+    first, second = parts.struct.field("1"), parts.struct.field("2")
+    day = pl.when(month_first).then(second).otherwise(first)
+    month = pl.when(month_first).then(first).otherwise(second)
+    iso = pl.concat_str(
+        [parts.struct.field("3"), month.str.zfill(2), day.str.zfill(2)], separator="-"
+    )
+    return iso.str.to_datetime("%Y-%m-%d", strict=False)
+
+
 def generalize(df: pl.DataFrame, schema: Any) -> pl.DataFrame:
     """Coarsen the columns whose policy is ``generalize`` (before conforming and fitting)."""
     exprs = []
@@ -134,6 +156,8 @@ def generalize(df: pl.DataFrame, schema: Any) -> pl.DataFrame:
                 e = pl.lit(days)
             elif s.dtype == pl.String:  # text dates (a CSV): parsed as conform will read them
                 e = e.str.strip_chars().str.to_datetime(format=col.format, strict=False)
+                if col.format is None:  # "12. März 1985": the month's name, any language
+                    e = pl.coalesce(e, month_name_dates(pl.col(col.name)))
             exprs.append(e.dt.truncate("1y").alias(col.name))
         elif col.kind == "numerical":
             exprs.append((e // 5 * 5).cast(s.dtype))

@@ -75,6 +75,19 @@ class PersonNameRecognizer(EntityRecognizer):  # type: ignore[misc]
         return out
 
 
+# a person named by a title and a capitalised family name, in the supported languages ("Mr
+# Harper", "Frau Seifert", "Mme Coste", "Sr. Noguera", "Sig.ra Foscari", "Mevr. de Witte"):
+# a note that says so names someone, even when the name is in no list
+_TITLE_WORDS = (
+    r"Mr|Mrs|Ms|Mx|Miss|Dr|Prof|Herr|Frau|Mme|Mlle|Sr|Sra|Srta|Dra|Sig|Sig\.ra|Sig\.na|Dott|"
+    r"Dott\.ssa|Dhr|Mevr|Mw"
+)
+TITLED_NAME = (
+    rf"(?<![\w.])(?:{_TITLE_WORDS})\.?\s+(?:(?:van|von|de|der|den|di|da|del|della|du|le|la|"
+    r"die|ter|ten|zu)\s+){0,2}[A-ZÀ-ÖØ-Þ][a-zß-öø-ÿ'’\-]+(?:\s+[A-ZÀ-ÖØ-Þ][a-zß-öø-ÿ'’\-]+)?"
+)
+
+
 def luhn_ok(digits: str) -> bool:
     total = 0
     for i, ch in enumerate(reversed(digits)):
@@ -164,10 +177,17 @@ def tabsynth_recognizers() -> list[Any]:
         patterns=[Pattern("zip", r"\b\d{5}(?:-\d{4})?\b", 0.05)],
         context=["zip", "postal"],
     )
+    titled = PatternRecognizer(
+        supported_entity="PERSON",
+        name="tabsynth titled names",
+        patterns=[Pattern("title family", TITLED_NAME, 0.6)],
+        global_regex_flags=re.MULTILINE,  # case matters: "Dr. med." is no name
+    )
     from tabsynth.pii.national import locale_recognizers
 
     return [
         PersonNameRecognizer(),
+        titled,
         NpiRecognizer(),
         CardNumberRecognizer(),
         address,

@@ -50,6 +50,7 @@ from tabsynth.pii.national import (
 from tabsynth.pii.shapes import (
     as_exported,
     checksummed_numbers,
+    code_prefixed,
     counter_like,
     date_share,
     day_numbers_epoch,
@@ -102,7 +103,9 @@ SUGGEST = {
 def _key(column: str) -> str:
     """A header lower-cased, accents set aside, separators as ``_`` (``lexicon``)."""
     camel = re.sub(r"([a-z])([A-Z])", r"\1_\2", column).lower()
-    return re.sub(r"[\W_]+", "_", strip_accents(camel))
+    key = re.sub(r"[\W_]+", "_", strip_accents(camel))
+    # a dotted abbreviation's letters are one word: "D.O.B." -> "dob", "C.P." -> "cp"
+    return re.sub(r"(?<![^_])[^\W\d_](?:_[^\W\d_])+(?![^_])", lambda m: m[0].replace("_", ""), key)
 
 
 def person_date_hint(column: str) -> bool:
@@ -346,7 +349,8 @@ def _classify(name: str, cells: list[str], kind: str, analyzer: Any) -> ColumnSc
     best = max(CONTENT_ENTITIES, key=lambda e: shares.get(e, 0.0))
     share = shares.get(best, 0.0)
     digits_only = sum(c.strip().isdigit() for c in cells) / n
-    if best in ("PHONE_NUMBER",) and (digits_only > 0.5 or counter_like(cells)):
+    if best in ("PHONE_NUMBER",) and (digits_only > 0.5 or counter_like(cells)
+                                      or code_prefixed(cells)):  # fmt: skip
         share = 0.0  # bare digit strings, numbered records: codes and IDs, not phone numbers
     if best in ("PHONE_NUMBER", "IP_ADDRESS") and re.search(CODE_HEADER, _key(name)):
         share = 0.0  # "ndc_code", "app_version": the header says what the digits are
@@ -379,12 +383,16 @@ def _person_share(name: str, cells: list[str], share: float) -> float:
     return 0.0 if org_share(cells) >= 0.2 else share  # "Amridge University": institutions
 
 
+SHARED_ENTITIES = ("PHONE_NUMBER", "EMAIL_ADDRESS", "STREET_ADDRESS", "IBAN_CODE")
+
+
 def _shared_contact(col: ColumnScan, cells: list[str]) -> ColumnScan:
-    """A phone, e-mail or address column filled by a few values, each shared by many rows (a
-    hospital's switchboard, a clinic's inbox, its sites: at most 5 values, each in 10+
-    sampled rows and 5% of them) is an organisation's contact, not a person's identifier. It is left
+    """A phone, e-mail, address or account column filled by a few values, each shared by many
+    rows (a hospital's switchboard, its inbox, its sites, its own IBAN on every invoice: at
+    most 5 values, each in 10+ sampled rows and 5% of them) is an organisation's, not a
+    person's identifier. It is left
     public with a note saying so; a schema that declares it PII still wins."""
-    if col.entity not in ("PHONE_NUMBER", "EMAIL_ADDRESS", "STREET_ADDRESS") or len(cells) < 50:
+    if col.entity not in SHARED_ENTITIES or len(cells) < 50:
         return col
     counts = Counter(c.strip() for c in cells)
     if len(counts) <= 5 and min(counts.values()) >= max(10, 0.05 * len(cells)):

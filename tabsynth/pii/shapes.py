@@ -59,9 +59,66 @@ DATE_FORMATS = (
 )
 
 
+# month names, full and abbreviated, in the supported languages and their neighbours
+# (without accents, lower case): "12. März 1985", "12 de marzo de 1985", "August 27, 1971"
+_MONTHS = (
+    "january february march april may june july august september october november december",
+    "jan feb mar apr may jun jul aug sep oct nov dec",
+    "januar februar marz april mai juni juli august september oktober november dezember",
+    "janner feber marz apr mai jun jul aug sept okt nov dez",
+    "janvier fevrier mars avril mai juin juillet aout septembre octobre novembre decembre",
+    "janv fevr mars avr mai juin juil aout sept oct nov dec",
+    "enero febrero marzo abril mayo junio julio agosto septiembre octubre noviembre diciembre",
+    "ene feb mar abr may jun jul ago sept oct nov dic",
+    "gennaio febbraio marzo aprile maggio giugno luglio agosto settembre ottobre novembre dicembre",
+    "gen feb mar apr mag giu lug ago set ott nov dic",
+    "januari februari maart april mei juni juli augustus september oktober november december",
+    "jan feb mrt apr mei jun jul aug sep okt nov dec",
+    "janeiro fevereiro marco abril maio junho julho agosto setembro outubro novembro dezembro",
+    "januari februari mars april maj juni juli augusti september oktober november december",
+    "januar februar marts april maj juni juli august september oktober november december",
+)
+MONTH_NUMBERS = {word: i + 1 for line in _MONTHS for i, word in enumerate(line.split())}
+# day, month's name, year ("12. März 1985", "12 de marzo de 1985", "1er janvier 1990") or
+# month's name, day, year ("August 27, 1971", "Aug 27 1971")
+_DAY_MONTH_YEAR = re.compile(
+    r"(\d{1,2})(?:\.|er|º|°|st|nd|rd|th)?\s*(?:de\s+|-|/)?([^\W\d_]{3,10})\.?\s*(?:de\s+|-|/|,)?\s*(\d{4})"
+)
+_MONTH_DAY_YEAR = re.compile(r"([^\W\d_]{3,10})\.?\s+(\d{1,2})(?:st|nd|rd|th)?,?\s+(\d{4})")
+
+
+def month_name_date(cell: str) -> tuple[int, int, int] | None:
+    """(year, month, day) of a date written with its month's name in a supported language,
+    or None."""
+    import datetime as dt
+
+    text = strip_folded(cell.strip())
+    for rx, order in ((_DAY_MONTH_YEAR, (2, 1, 0)), (_MONTH_DAY_YEAR, (2, 0, 1))):
+        m = rx.fullmatch(text)
+        if m is None:
+            continue
+        y, mon, d = (m.group(i + 1) for i in order)
+        month = MONTH_NUMBERS.get(mon)
+        if month is None:
+            return None
+        try:
+            dt.date(int(y), month, int(d))
+        except ValueError:
+            return None
+        return int(y), month, int(d)
+    return None
+
+
+def strip_folded(text: str) -> str:
+    from tabsynth.pii.names import fold
+
+    return fold(text)
+
+
 def date_share(cells: list[str]) -> float:
     """Share of cells that read as a date in one of the usual formats (an export may mix
-    them in one column: ``31.12.1970`` beside ``1970-12-31``)."""
+    them in one column: ``31.12.1970`` beside ``1970-12-31``), or with the month's name in a
+    supported language (``12. März 1985``)."""
     import datetime as dt
 
     def parses(cell: str, fmt: str) -> bool:
@@ -72,7 +129,19 @@ def date_share(cells: list[str]) -> float:
         return True
 
     n = max(len(cells), 1)
-    return sum(any(parses(c, f) for f in DATE_FORMATS) for c in cells) / n
+    return (
+        sum(
+            any(parses(c, f) for f in DATE_FORMATS) or month_name_date(c) is not None for c in cells
+        )
+        / n
+    )
+
+
+def code_prefixed(cells: list[str]) -> bool:
+    """Whether most cells are codes that start with letters glued to their digits
+    (``ACC-2023-000123``, ``SN123456789``, ``LOT/2023/17``): no phone number does."""
+    rx = re.compile(r"[A-Za-z]{1,6}[-_/]?\d")
+    return sum(bool(rx.match(c.strip())) for c in cells) >= 0.8 * max(len(cells), 1)
 
 
 #: day-number epochs of exports: spreadsheets (serial 1 = 1900-01-01, with Lotus' leap day),
