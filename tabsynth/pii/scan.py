@@ -339,7 +339,10 @@ def _classify(name: str, cells: list[str], kind: str, analyzer: Any) -> ColumnSc
             share = max(share, anywhere.get(hint, 0) / n)
         if hint in HINT_SHAPES:
             rx = re.compile(HINT_SHAPES[hint])
-            share = max(share, sum(bool(rx.fullmatch(as_exported(c.strip()))) for c in cells) / n)
+            fold = str.upper if hint == "POSTAL_CODE" else str.strip  # "2772 gl", "sw1a 1aa"
+            share = max(
+                share, sum(bool(rx.fullmatch(fold(as_exported(c.strip())))) for c in cells) / n
+            )
         if share >= (0.3 if hint == "PERSON" else 0.5):
             return ColumnScan(entity=hint, confidence=min(1.0, 0.5 + share / 2), share=share,
                               kind="structured", examples=examples,
