@@ -44,12 +44,15 @@ _DOB_WORDS = (
     r"nacido_a_el|nacido_el|nacida_el|nascido_em"
 )
 _ADDRESS_WORDS = (
+    r"calle|avenida|carrera|camino|paseo|rue|chemin|weg|gasse|laan|"
     r"rua|adreca|carrer|adresse|gatuadress|gate|gade|gateadresse|osoite|katuosoite|"
     r"adres|ulica|adresa|ulice|cim|lakcim|utca|strada|naslov|aadress|adrese|iela|adresas|"
     r"gatve|sokak|cadde|alamat|jalan|διευθυνση|οδος|адрес|улица|адреса|вулиця|地址|住所"
 )
 # clear name headers (a first, family or full name): name-shaped values suffice
 _NAME_WORDS = (
+    r"zuname|familienaam|nom_de_naissance|nom_d_usage|nom_usuel|apellido_paterno|"
+    r"apellido_materno|primer_apellido|segundo_apellido|"
     r"nome_completo|apelido|cognom|cognoms|fornavn|efternavn|etternavn|etunimi|sukunimi|"
     r"imie|nazwisko|jmeno_a_prijmeni|prijmeni|krestni_jmeno|priezvisko|krstne_meno|"
     r"vezeteknev|keresztnev|teljes_nev|prenume|nume_complet|prezime|priimek|eesnimi|"

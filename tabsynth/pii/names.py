@@ -89,7 +89,10 @@ _ORG_WORDS = re.compile(
     r"center|centre|inc|llc|ltd|corp|corporation|company|co|bank|church|foundation|"
     r"association|department|county|city|airport|station|park|museum|hotel|restaurant|"
     r"group|services|society|council|trust|federal|national|international|regional|"
-    r"municipal|airfield|field|health|medical|care|nursing|rehab|rehabilitation)\b\.?",
+    r"municipal|airfield|field|health|medical|care|nursing|rehab|rehabilitation|"
+    # places: "George Ville", "Lake Town", "Neustadt", "Eastborough"
+    r"ville|town|village|borough|burgh?|heights|springs|falls|harbou?r|port|haven|dorf|stadt|"
+    r"spital|klinik|klinikum|hopital|hôpital|ziekenhuis|ospedale)\b\.?",
     re.IGNORECASE,
 )
 

@@ -149,7 +149,11 @@ _ROMANCE = (
     "Canale|Incrocio|Galleria|Lungotevere|Circonvallazione|Fondamenta|Rampa|Discesa|Calata|"
     "Rúa|Rua|Carrer|Avinguda|Plaça|Kalea|Travessa|Praça|Rodovia|Estrada|Ladeira|Vereda|Praia|"
     "Lagoa|Chácara|Recanto|Vila|Conjunto|Residencial|Setor|Quadra|Jardim|Loteamento|"
-    "Condomínio|Viela|Esplanada|Núcleo|Morro|Sítio|Fazenda"
+    "Condomínio|Viela|Esplanada|Núcleo|Morro|Sítio|Fazenda|"
+    # Mexico's and the Americas' street types ("Cerrada Sur Rodarte 801", "Privada Juárez 4")
+    "Andador|Boulevard|Calzada|Cerrada|Circuito|Circunvalación|Continuación|Corredor|Diagonal|"
+    "Eje vial|Peatonal|Periférico|Privada|Prolongación|Retorno|Viaducto|Carrera|Transversal|"
+    "Jirón"
 )
 # Polish, written in lower case before the street's name: "ul. Rejtana 73/44"
 _POLISH = r"ul\.|ulica|al\.|aleja|plac|pl\.|os\.|osiedle|skwer|rondo"
@@ -160,7 +164,7 @@ _BRITISH = (
 # the flat, floor or door after a Romance street's number ("Piano 6", "Puerta 3", "Apt. 20")
 _UNIT = (
     r"Piano|Appartamento|Interno|Int\.|Scala|Puerta|Piso|Apt\.?|Bajo|Escalera|Esc\.|Portal|"
-    r"Andar|Apto\.?|Sala|Bloco|Casa"
+    r"Andar|Apto\.?|Sala|Bloco|Casa|Edif\.?|Depto\.?|Dpto\.?|Interior"
 )
 _WORD = r"[^\W\d_][\w'’.\-]*"
 _CAP = r"[A-ZÀ-ÖØ-Þ][\w'’.\-]*"

@@ -763,3 +763,28 @@ def test_postcodes_in_lower_case_under_their_header():
     })  # fmt: skip
     assert scan(df, sample_rows=N, quasi=False).pii_columns() == {
         "Postcode patiënt": "POSTAL_CODE", "post_code": "POSTAL_CODE"}  # fmt: skip
+
+
+def test_regional_surname_headers_mexican_streets_and_towns_named_like_people():
+    """Issue #18's twelfth fresh set, first score 0.951 / 0.935: ``Zuname`` (Austria,
+    Switzerland) and ``familienaam`` (Flanders) were in no hint list, Mexican street types
+    (``Cerrada``, ``Privada``, ``Circuito``) in no street pattern, and towns written like
+    people (``George Ville``) were taken for names."""
+    at, be, mx = faker.Faker("de_AT"), faker.Faker("nl_BE"), faker.Faker("es_MX")
+    for fk in (at, be, mx):
+        fk.seed_instance(12)
+    rng = np.random.default_rng(12)
+    kinds = ("Cerrada", "Privada", "Circuito", "Calzada", "Prolongación")
+    df = pl.DataFrame({
+        "Zuname": [at.last_name() for _ in range(N)],
+        "familienaam": [be.last_name() for _ in range(N)],
+        "Calle y número": [f"{kinds[i % 5]} {mx.last_name()} {rng.integers(1, 999)} Edif. "
+                           f"{rng.integers(1, 99)} , Depto. {rng.integers(1, 500)}"
+                           for i in range(N)],
+        "town": [f"{at.first_name()} {['Ville', 'Town', 'Heights'][i % 3]}" for i in range(N)],
+    })  # fmt: skip
+    assert scan(df, sample_rows=N, quasi=False).pii_columns() == {
+        "Zuname": "PERSON",
+        "familienaam": "PERSON",
+        "Calle y número": "STREET_ADDRESS",
+    }
