@@ -132,10 +132,13 @@ CODE_HEADER = (
 
 def hint_for(key: str, not_person: str) -> str | None:
     """The entity a header key (accents set aside) names, skipping PERSON when
-    ``not_person`` matches ("animal_name")."""
-    for pattern, entity in NAME_HINTS:
-        if entity == "PERSON" and re.search(not_person, key):
-            continue
-        if re.search(pattern, key):
-            return entity
+    ``not_person`` matches ("animal_name"); a numbered header (``phone1``, ``email_2``) as
+    its unnumbered self."""
+    unnumbered = re.sub(r"_?\d+_?$", "", key)
+    for form in (key, unnumbered) if unnumbered and unnumbered != key else (key,):
+        for pattern, entity in NAME_HINTS:
+            if entity == "PERSON" and re.search(not_person, form):
+                continue
+            if re.search(pattern, form):
+                return entity
     return None

@@ -788,3 +788,24 @@ def test_regional_surname_headers_mexican_streets_and_towns_named_like_people():
         "familienaam": "PERSON",
         "Calle y número": "STREET_ADDRESS",
     }
+
+
+def test_numbered_headers_read_as_their_unnumbered_selves():
+    """Issue #18's thirteenth fresh set, first score 0.957 / 0.971: ``phone1`` holding
+    British numbers as floats was missed (the hint lists matched ``phone`` only)."""
+    from tabsynth.pii.scan import name_hint
+
+    assert [name_hint(h) for h in ("phone1", "email_2", "tel1", "dob2", "addr1")] == [
+        "PHONE_NUMBER",
+        "EMAIL_ADDRESS",
+        "PHONE_NUMBER",
+        "DATE_OF_BIRTH",
+        "STREET_ADDRESS",
+    ]
+    assert name_hint("icd10") is None and name_hint("x1") is None
+    gb = faker.Faker("en_GB")
+    gb.seed_instance(13)
+    digits = ["44" + "".join(ch for ch in gb.phone_number() if ch.isdigit()).lstrip("0")
+              for _ in range(N)]  # fmt: skip
+    df = pl.DataFrame({"phone1": [float(d) for d in digits]})
+    assert scan(df, sample_rows=N, quasi=False).pii_columns() == {"phone1": "PHONE_NUMBER"}
