@@ -41,6 +41,7 @@ _OFF = {
     "unclip": False,
     "refine_share": 0.0,
     "pair_share": 0.0,
+    "correlation_prior": "normal",
 }
 _S15 = {"latent_bridge": True, "shrink_tau": 0.2, "smooth_margins": True}
 _ALL5 = _S15 | {"gram": "offdiag", "unclip": True, "refine_share": 0.0}
@@ -102,6 +103,11 @@ VARIANTS: dict[str, dict[str, Any]] = {
     | _PAIRS
     | _FROM_GRAM
     | {"pair_correlation": True, "pair_min_ess": 0.1},
+    # the pooled correlations shrunk under a prior learned from all of them (session 21)
+    "all five + learned prior": _ALL5 | {"correlation_prior": "learned"},
+    "all five, no strata + learned prior": _ALL5
+    | {"correlation_prior": "learned", "max_strata": 1},
+    "all five + learned prior and strata spread": _ALL5 | {"correlation_prior": "learned_spread"},
 }
 #: labels renamed since an earlier results file was written (read with --reuse)
 RENAMED = {

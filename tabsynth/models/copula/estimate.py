@@ -205,3 +205,33 @@ def unclip_correlation(
                 break
         out[s] = r
     return out if target.ndim == 3 else out[0]
+
+
+#: the grid of the learned prior on correlations (``learned_shrink``)
+_PRIOR_GRID = np.linspace(-0.995, 0.995, 200)
+
+
+def learned_shrink(x: np.ndarray, sd: np.ndarray, iters: int = 200) -> np.ndarray:
+    """Posterior means of correlations ``x`` measured with Gaussian noise ``sd`` (arrays of
+    one shape), under a prior learned from all of them: nonparametric empirical Bayes (the
+    prior a distribution on a grid over (-1, 1), fitted by EM to the measurements' marginal
+    likelihood, Kiefer-Wolfowitz). Weak pairs are pulled to 0 as a normal prior would, but
+    strong ones, which a normal prior of spread 0.2 pulls hard (0.99 measured with sd 0.1
+    reads 0.79), keep their strength when other pairs show such values occur. Reads the
+    noisy measurements only: post-processing, free. ``sd`` 0 leaves a value as it is."""
+    x, sd = np.asarray(x, dtype=float), np.asarray(sd, dtype=float)
+    noisy = sd > 1e-3  # finer than the grid: nothing to shrink
+    if not noisy.any():
+        return x.copy()
+    xs, ss = x[noisy][:, None], sd[noisy][:, None]
+    like = np.exp(-0.5 * ((xs - _PRIOR_GRID[None, :]) / ss) ** 2) / ss
+    like /= like.max(axis=1, keepdims=True)  # per-row scale: cancels in the posterior
+    w = np.full(_PRIOR_GRID.size, 1.0 / _PRIOR_GRID.size)
+    for _ in range(iters):
+        post = like * w
+        post /= post.sum(axis=1, keepdims=True)
+        w = post.mean(axis=0)
+    post = like * w
+    out = x.copy()
+    out[noisy] = post @ _PRIOR_GRID / post.sum(axis=1)
+    return out

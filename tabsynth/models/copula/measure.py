@@ -21,6 +21,7 @@ from tabsynth.models.copula.estimate import (
     _to_corr,
     _upper,
     clipped_score_variance,
+    learned_shrink,
     nearest_correlation,
     project_simplex,
     unclip_correlation,
@@ -279,7 +280,13 @@ class _Measuring(_Fitted):
             else (plan.sigma_gram * math.sqrt(n_parts) / n_total) ** 2
         )
         var += 0.0 if coefs is None else 1 / n_total
-        if var > 0:
+        if var > 0 and self._config().correlation_prior in ("learned", "learned_spread"):
+            # the scores' correlations under a prior learned from every pair of them
+            iu = np.triu_indices(gram.shape[1], 1)
+            post = learned_shrink(pooled[iu], np.full(iu[0].size, math.sqrt(var)))
+            pooled = np.eye(gram.shape[1])
+            pooled[iu] = pooled[iu[1], iu[0]] = post
+        elif var > 0:
             lam0 = tau2 / (tau2 + var)
             pooled = lam0 * pooled + (1 - lam0) * np.eye(gram.shape[1])
         return nearest_correlation(pooled)
@@ -298,17 +305,41 @@ class _Measuring(_Fitted):
         tau2 = self._config().shrink_tau ** 2
         pooled = self._pooled_corr(gram, sizes.sum(), plan, n_strata, pooled_coefs)
         out = np.empty_like(gram)
+        rs = [
+            _score_corr(g, max(n, 1.0), plan, self._unclips(plan))
+            for g, n in zip(gram, sizes, strict=True)
+        ]
+        variances = [
+            (0.0 if plan.sigma_gram is None else (plan.sigma_gram / max(n, 1.0)) ** 2)
+            + (0.0 if coefs is None else 1 / max(n, 1.0))
+            for n in sizes
+        ]
+        if self._config().correlation_prior == "learned_spread" and n_strata > 1:
+            tau2 = _spread(rs, pooled, variances, sizes)
         for s in range(n_strata):
             if sizes[s] <= 1:
                 out[s] = pooled
                 continue
-            r = _score_corr(gram[s], sizes[s], plan, self._unclips(plan))
-            var = 0.0 if plan.sigma_gram is None else (plan.sigma_gram / sizes[s]) ** 2
-            var += 0.0 if coefs is None else 1 / sizes[s]
+            r, var = rs[s], variances[s]
             t2 = tau2 * _slopes(None if coefs is None else coefs[s], d)
             lam = t2 / (t2 + var) if var > 0 else 1.0
             out[s] = nearest_correlation(lam * r + (1 - lam) * pooled)
         return out
+
+
+def _spread(
+    rs: list[np.ndarray], pooled: np.ndarray, variances: list[float], sizes: np.ndarray
+) -> float:
+    """The spread of the strata's correlations about the pooled one, learned from the noisy
+    ones by the method of moments: the mean squared deviation less the known noise variance
+    (floored at 0.05^2). Post-processing of released values only."""
+    iu = np.triu_indices(pooled.shape[0], 1)
+    excess = [
+        float(np.mean((r[iu] - pooled[iu]) ** 2)) - v
+        for r, v, n in zip(rs, variances, sizes, strict=True)
+        if n > 1
+    ]
+    return max(float(np.mean(excess)) if excess else 0.0, 0.05**2)
 
 
 def _score_corr(gram: np.ndarray, n: float, plan: _Plan, unclip: bool) -> np.ndarray:

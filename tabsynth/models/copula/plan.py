@@ -43,6 +43,12 @@ class CopulaConfig:
         split: shares of rho for (stratum counts, histograms, correlations).
         clip_factor: score vectors are clipped to squared norm ``clip_factor * d``.
         shrink_tau: prior spread of correlations between strata (shrinkage strength).
+        correlation_prior: the prior the pooled correlations are shrunk under: ``"normal"``
+            (spread ``shrink_tau`` about 0, in latent units) or ``"learned"`` (a prior on a
+            grid fitted to all the noisy correlations, ``estimate.learned_shrink``: strong
+            pairs keep their strength); ``"learned_spread"`` also learns the strata's spread
+            about the pooled correlation (``shrink_tau``) from the noisy deviations. All are
+            post-processing.
         atom_shard_rows: distinct values of continuous columns are counted in hash shards of
             about this many rows (one pass each), which bounds the memory of big fits.
         max_atom_candidates: most distinct values that point-mass discovery may noise (one
@@ -93,6 +99,7 @@ class CopulaConfig:
     split: tuple[float, float, float] = (0.1, 0.5, 0.4)
     clip_factor: float = 1.5
     shrink_tau: float = 0.2
+    correlation_prior: str = "normal"
     discover_atoms: bool = True
     atom_share: float = 0.1
     atom_delta_share: float = 0.1
@@ -127,6 +134,11 @@ class CopulaConfig:
             raise ValueError("need max_strata >= 1, bins >= 2 and clip_factor > 0")
         if self.correlation not in ("stratum", "pooled"):
             raise ValueError(f"correlation must be 'stratum' or 'pooled', got {self.correlation!r}")
+        if self.correlation_prior not in ("normal", "learned", "learned_spread"):
+            raise ValueError(
+                "correlation_prior must be 'normal', 'learned' or 'learned_spread', got "
+                f"{self.correlation_prior!r}"
+            )
         if self.gram not in ("offdiag", "full"):
             raise ValueError(f"gram must be 'offdiag' or 'full', got {self.gram!r}")
         if not (0 <= self.atom_share < 1 and 0 < self.atom_delta_share < 1):
