@@ -386,6 +386,7 @@ def to_markdown(results: dict[str, Any], meta: dict[str, Any]) -> str:
             )
         lines.append("")
     lines += _averages(results)
+    lines += _goals(results)
     return "\n".join(lines) + "\n"
 
 
@@ -431,6 +432,46 @@ def _averages(results: dict[str, Any]) -> list[str]:
     return lines + [""]
 
 
+#: the marginal-based peers issue 22 measures the copula's 3-way TVD against
+MARGINAL_PEERS = ("SmartNoise MST", "SmartNoise AIM", "dpmm MST", "dpmm AIM", "mbi AIM")
+
+
+def _goals(results: dict[str, Any]) -> list[str]:
+    """Issue 22's goals at epsilon 1, per table: the copula's quality, TSTR/real and 3-way
+    TVD beside the best marginal-based peer's (those that finished), and the copula's fit +
+    sample time as a share of the fastest AIM's."""
+    lines = [
+        "## The copula against the marginal-based peers at epsilon 1 (issue 22's goals)",
+        "",
+        "Goals: quality >= 0.95 on average and >= 0.90 on every table; 3-way TVD at or below "
+        "the best marginal-based peer's on every table where one finished; TSTR/real >= 0.95 "
+        "on average; fit + sample at most 1/100 of AIM's time.",
+        "",
+        "| table | copula quality | copula TSTR/real | copula 3-way TVD | best peer 3-way TVD "
+        "| copula s / AIM s |",
+        "|---|---|---|---|---|---|",
+    ]
+    for name, e in results.items():
+        ours = e["systems"].get("tabsynth copula eps=1.0")
+        if ours is None or "error" in ours:
+            continue
+        peers = {
+            label: r
+            for label, r in e["systems"].items()
+            if label.startswith(MARGINAL_PEERS) and "eps=1.0" in label and "error" not in r
+        }
+        best = min(peers.items(), key=lambda kv: kv[1]["three_way_tvd"], default=None)
+        aims = [r["fit_s"] + r["sample_s"] for k, r in peers.items() if "AIM" in k]
+        share = (ours["fit_s"] + ours["sample_s"]) / min(aims) if aims else None
+        best_txt = f"{best[1]['three_way_tvd']:.3f} ({best[0].split(' eps')[0]})" if best else "-"
+        lines.append(
+            f"| {name} | {ours['quality']:.3f} | {ours['tstr_ratio']:.3f} | "
+            f"{ours['three_way_tvd']:.3f} | {best_txt} | "
+            f"{'-' if share is None else f'1/{1 / share:,.0f}'} |"
+        )
+    return lines + [""]
+
+
 def units_section() -> str:
     """Person-level against row-level privacy (``benchmarks/units.py``'s last run), as a
     section of RESULTS.md; empty when it has not run."""
@@ -462,7 +503,13 @@ def main(argv: list[str] | None = None) -> int:
         "--sdv-ctgan-epochs", type=int, default=SDV_CTGAN_EPOCHS, help="0 skips SDV's CTGAN"
     )
     ap.add_argument("--out", type=Path, default=HERE)
-    ap.add_argument("--render", type=Path, help="only re-render RESULTS.md from a results JSON")
+    ap.add_argument(
+        "--render",
+        type=Path,
+        nargs="+",
+        help="only re-render RESULTS.md from results JSONs: the tables of each (the first "
+        "file's where two have one), then the rows --reuse adds",
+    )
     ap.add_argument(
         "--reuse",
         type=Path,
@@ -477,8 +524,21 @@ def main(argv: list[str] | None = None) -> int:
         global SPEED_ROWS
         SPEED_ROWS = 100_000
     if args.render:
-        saved = json.loads(args.render.read_text())
-        md = to_markdown(saved["results"], saved["meta"]) + units_section()
+        runs = [json.loads(p.read_text()) for p in args.render]
+        merged = {"meta": dict(runs[0]["meta"]), "results": {}}
+        for run in runs:
+            for table, entry in run["results"].items():
+                merged["results"].setdefault(table, entry)
+        if len(runs) > 1:
+            merged["meta"]["command"] = " and ".join(r["meta"]["command"] for r in runs)
+        for earlier in args.reuse:
+            reuse(merged["results"], json.loads(earlier.read_text()))
+        order = [t for t in TABLES if t in merged["results"]]
+        merged["results"] = {t: merged["results"][t] for t in order}
+        stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M")
+        if len(runs) > 1:  # the merged results, so that the page has one JSON behind it
+            (args.out / "results" / f"{stamp}.merged.json").write_text(json.dumps(merged, indent=2))
+        md = to_markdown(merged["results"], merged["meta"]) + units_section()
         (args.out / "RESULTS.md").write_text(md)
         return 0
     tables = args.tables or (["health_insurance"] if args.quick else TABLES)
