@@ -338,11 +338,7 @@ def _classify(name: str, cells: list[str], kind: str, analyzer: Any) -> ColumnSc
         if hint == "STREET_ADDRESS":  # a whole address: the street is a part of the cell
             share = max(share, anywhere.get(hint, 0) / n)
         if hint in HINT_SHAPES:
-            rx = re.compile(HINT_SHAPES[hint])
-            fold = str.upper if hint == "POSTAL_CODE" else str.strip  # "2772 gl", "sw1a 1aa"
-            share = max(
-                share, sum(bool(rx.fullmatch(fold(as_exported(c.strip())))) for c in cells) / n
-            )
+            share = max(share, _shape_share(hint, cells))
         if share >= (0.3 if hint == "PERSON" else 0.5):
             return ColumnScan(entity=hint, confidence=min(1.0, 0.5 + share / 2), share=share,
                               kind="structured", examples=examples,
@@ -369,6 +365,14 @@ def _classify(name: str, cells: list[str], kind: str, analyzer: Any) -> ColumnSc
                           examples=examples, suggestion=SUGGEST.get(best), **base)  # fmt: skip
     return ColumnScan(entity=None, confidence=0.0, share=share, kind="structured", best=best,
                       **base)  # fmt: skip
+
+
+def _shape_share(hint: str, cells: list[str]) -> float:
+    """The share of cells in the shape a hint's entity takes (``HINT_SHAPES``), read as
+    exported (labels and extensions set aside; postcodes in any case: "2772 gl")."""
+    rx = re.compile(HINT_SHAPES[hint])
+    fold = str.upper if hint == "POSTAL_CODE" else str.strip
+    return sum(bool(rx.fullmatch(fold(as_exported(c.strip())))) for c in cells) / len(cells)
 
 
 def _person_share(name: str, cells: list[str], share: float) -> float:
