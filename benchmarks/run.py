@@ -529,8 +529,11 @@ def main(argv: list[str] | None = None) -> int:
         for run in runs:
             for table, entry in run["results"].items():
                 merged["results"].setdefault(table, entry)
-        if len(runs) > 1:
-            merged["meta"]["command"] = " and ".join(r["meta"]["command"] for r in runs)
+        if len(runs) > 1:  # each run's command, then this one's (backticks close each)
+            merged["meta"]["command"] = "`, `".join(
+                [r["meta"]["command"] for r in runs]
+                + ["python benchmarks/run.py " + shlex.join(argv or sys.argv[1:])]
+            )
         for earlier in args.reuse:
             reuse(merged["results"], json.loads(earlier.read_text()))
         order = [t for t in TABLES if t in merged["results"]]
