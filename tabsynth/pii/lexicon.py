@@ -70,11 +70,13 @@ _HINTS: tuple[tuple[str, str], ...] = (
     ),
     (
         r"(^|_)(phone|mobile|cell|tel|telephone|fax|telefon|telefono|teléfono|telefoon|"
-        r"téléphone|telefone|handy|mobil|portable|movil|móvil|cellulare|gsm|mobiel|contact|"
+        r"téléphone|telefone|handy|mobil|portable|movil|móvil|cellulare|gsm|mobiel|"
         r"tfno|tlf|tlfn|"
         rf"{_PHONE_WORDS})(_number|_no|_nr|nummer|_nummer|_numero)?($|_)",
         "PHONE_NUMBER",
     ),
+    # "Contact #", "contact_no": a number to call; never "contact_ref", "contact_person"
+    (r"(^|_)contact(_?(no|nr|num|number|nummer|numero))?_?$", "PHONE_NUMBER"),
     (
         r"(^|_)(dob|birth_?date|date_of_birth|birthday|birth|born|geburts\w*|geburtstag|geb|"
         r"geb_?dat(um)?|date_naiss(ance)?|f_?nac(imiento)?|fecha_nac|data_nasc|geb_?datum|"
