@@ -406,9 +406,9 @@ def _shared_contact(col: ColumnScan, cells: list[str]) -> ColumnScan:
         col.best, col.entity, col.confidence = col.entity, None, 0.0
         col.suggestion = None
         col.note = (
-            f"a shared contact: {len(counts)} values, each in at least "
-            f"{min(counts.values())} of {len(cells)} sampled rows (an organisation's, not a "
-            "person's); declare it PII in the schema if it is a person's"
+            "a shared contact: at most 5 values, each on many rows (an organisation's, not a "
+            "person's; no count of the data is given); declare it PII in the schema if it is "
+            "a person's"
         )
     return col
 
