@@ -92,7 +92,9 @@ def month_name_date(cell: str) -> tuple[int, int, int] | None:
     or None."""
     import datetime as dt
 
-    text = strip_folded(cell.strip())
+    from tabsynth.pii.names import fold
+
+    text = fold(cell.strip())
     for rx, order in ((_DAY_MONTH_YEAR, (2, 1, 0)), (_MONTH_DAY_YEAR, (2, 0, 1))):
         m = rx.fullmatch(text)
         if m is None:
@@ -107,12 +109,6 @@ def month_name_date(cell: str) -> tuple[int, int, int] | None:
             return None
         return int(y), month, int(d)
     return None
-
-
-def strip_folded(text: str) -> str:
-    from tabsynth.pii.names import fold
-
-    return fold(text)
 
 
 def date_share(cells: list[str]) -> float:
