@@ -372,11 +372,13 @@ def test_learns_the_dependence_of_numbers_non_private(credit):
     df, schema = credit
     real = df[["Amount", "Price"]].corr().iloc[0, 1]
     syn = []
-    for _ in range(2):  # fit-to-fit spread is about 0.1: the mean of two fits
+    # fit-to-fit spread is about 0.09 about a mean of 0.71 (28 fits: 0.48 to 0.88), but one CI
+    # fit in many collapsed to 0.22: the median of three fits tolerates one such fit
+    for _ in range(3):
         model = tabsynth.fit(df, schema, "ctgan", epsilon=None, epochs=40)
         out = model.sample(len(df), seed=0)
         syn.append(out[["Amount", "Price"]].corr().iloc[0, 1])
-    assert real > 0.6 and np.mean(syn) > 0.4
+    assert real > 0.6 and np.median(syn) > 0.4
     assert isinstance(out, pd.DataFrame)
 
 
