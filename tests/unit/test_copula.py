@@ -28,6 +28,32 @@ def test_nearest_correlation_is_valid(m):
     assert np.linalg.eigvalsh(r).min() > -1e-9
 
 
+def test_nearest_correlation_keeps_strong_pairs_of_a_noisy_wide_matrix():
+    """54 columns in three blocks of near-functional pairs (0.95), measured with noise sd
+    0.06 on each off-diagonal entry (loans at epsilon 1): the noise's negative eigenvalues
+    must not be spread over every pair. One-step clipping and rescaling reads the strong
+    pairs about 0.1 low; the nearest correlation matrix keeps them within 0.04 on average
+    and is nearer the truth overall."""
+    rng = np.random.default_rng(3)
+    d = 54
+    block = np.repeat(np.arange(3), d // 3)
+    truth = np.where(block[:, None] == block[None, :], 0.95, 0.1)
+    np.fill_diagonal(truth, 1.0)
+    noise = rng.normal(0, 0.06, (d, d))
+    noisy = truth + np.triu(noise, 1) + np.triu(noise, 1).T
+    w, v = np.linalg.eigh(noisy)
+    clipped = (v * np.maximum(w, 1e-4)) @ v.T
+    clipped /= np.sqrt(np.outer(np.diag(clipped), np.diag(clipped)))
+    r = nearest_correlation(noisy)
+    strong = (block[:, None] == block[None, :]) & ~np.eye(d, dtype=bool)
+    assert np.linalg.eigvalsh(r).min() > -1e-9 and np.allclose(np.diag(r), 1)
+    assert truth[strong].mean() - r[strong].mean() < 0.04
+    assert truth[strong].mean() - clipped[strong].mean() > 0.06
+    assert np.abs(r - truth).mean() < np.abs(clipped - truth).mean()
+    valid = nearest_correlation(truth)  # already valid: left as it is
+    assert np.array_equal(valid, truth)
+
+
 def test_clip_rows_bounds_norm():
     z = np.random.default_rng(0).normal(size=(100, 6)) * 5
     assert np.linalg.norm(clip_rows(z, 3.0), axis=1).max() <= 3.0 + 1e-12

@@ -39,15 +39,39 @@ def project_simplex(
     return out
 
 
-def nearest_correlation(r: np.ndarray, floor: float = 1e-4) -> np.ndarray:
-    """A valid correlation matrix near ``r``: eigenvalue clipping, then unit diagonal."""
+def nearest_correlation(
+    r: np.ndarray, floor: float = 1e-4, iters: int = 100, tol: float = 1e-5
+) -> np.ndarray:
+    """A valid correlation matrix near ``r``: Higham's (2002) alternating projections.
+
+    A noisy correlation matrix of many columns has a bulk of negative eigenvalues (54
+    columns measured with noise sd 0.06: their sum near -1). Clipping them and rescaling
+    the diagonal back to 1 in one step divides the strongest pairs most (a 0.88 pair read
+    0.80). Alternating the projection onto the positive semi-definite cone (eigenvalues
+    at least ``floor``) with the one onto unit diagonals, with Dykstra's correction, finds
+    the nearest correlation matrix in the Frobenius norm instead; a last clip-and-rescale
+    makes it exactly valid. A matrix already valid is returned as it is (symmetrised)."""
     r = (r + r.T) / 2
     w, v = np.linalg.eigh(r)
-    r = (v * np.maximum(w, floor)) @ v.T
-    d = np.sqrt(np.diag(r))
-    r = r / np.outer(d, d)
-    np.fill_diagonal(r, 1.0)
-    return r
+    if w[0] >= floor and np.allclose(np.diag(r), 1.0):
+        return r
+    y, correction = r, np.zeros_like(r)
+    for _ in range(iters):
+        before = y - correction
+        w, v = np.linalg.eigh(before)
+        x = (v * np.maximum(w, floor)) @ v.T
+        correction = x - before
+        step = np.abs(np.diag(x) - 1.0).max()
+        y = x.copy()
+        np.fill_diagonal(y, 1.0)
+        if step < tol:
+            break
+    w, v = np.linalg.eigh(y)
+    y = (v * np.maximum(w, floor)) @ v.T
+    d = np.sqrt(np.diag(y))
+    y = y / np.outer(d, d)
+    np.fill_diagonal(y, 1.0)
+    return y
 
 
 def _tail_support(hist: np.ndarray, start: int, limit: float) -> np.ndarray:
@@ -235,3 +259,4 @@ def learned_shrink(x: np.ndarray, sd: np.ndarray, iters: int = 200) -> np.ndarra
     out = x.copy()
     out[noisy] = post @ _PRIOR_GRID / post.sum(axis=1)
     return out
+
