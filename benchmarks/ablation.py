@@ -108,6 +108,9 @@ VARIANTS: dict[str, dict[str, Any]] = {
     "all five, no strata + learned prior": _ALL5
     | {"correlation_prior": "learned", "max_strata": 1},
     "all five + learned prior and strata spread": _ALL5 | {"correlation_prior": "learned_spread"},
+    # the same options on the code and schemas of session 22: the nearest correlation matrix
+    # by Higham's projections, ordered grades and health ratings, precision as the data's
+    "all five (2026-12-07 default)": _ALL5,
 }
 #: labels renamed since an earlier results file was written (read with --reuse)
 RENAMED = {

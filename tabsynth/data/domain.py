@@ -36,6 +36,7 @@ class ColumnDomain:
         points: which edges are point cells (atoms, bounds, or every integer).
         intervals: whether the open intervals between edges are cells.
         nullable: whether a null cell is the first cell.
+        ordered: categories in a natural order (the schema's ``ordered``).
     """
 
     name: str
@@ -48,6 +49,7 @@ class ColumnDomain:
     integer: bool = False
     precision: int | None = None
     resolution: str = "day"
+    ordered: bool = False
 
     # --- layout ---------------------------------------------------------------------------
     @property
@@ -294,7 +296,11 @@ def build_domain(
     """
     if col.kind == "categorical":
         return ColumnDomain(
-            name=col.name, kind="categorical", labels=tuple(col.domain), nullable=col.nullable
+            name=col.name,
+            kind="categorical",
+            labels=tuple(col.domain),
+            nullable=col.nullable,
+            ordered=col.ordered,
         )
     if col.kind == "boolean":
         return ColumnDomain(

@@ -75,6 +75,13 @@ class CategoricalColumn(_ColumnBase):
         description="Name of a bucket for values outside `categories`; without it such values "
         "are refused.",
     )
+    ordered: bool = Field(
+        default=False,
+        description="The categories are listed in their natural order (grades, bands, "
+        "severity, lowest first): models keep that order (the copula's latent runs through "
+        "the categories in it) instead of ordering them by frequency. `other`, if any, comes "
+        "after the last category.",
+    )
 
     @property
     def domain(self) -> list[str]:

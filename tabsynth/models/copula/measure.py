@@ -171,8 +171,9 @@ class _Measuring(_Fitted):
 
     @staticmethod
     def _cell_order(dom: ColumnDomain, pmf: np.ndarray) -> np.ndarray:
-        """Cells in CDF order: numbers by value (null first), categories by pooled frequency."""
-        if dom.is_numeric:
+        """Cells in CDF order: numbers by value (null first), ordered categories in the
+        schema's order (null first, ``other`` last), other categories by pooled frequency."""
+        if dom.is_numeric or dom.ordered:
             return np.arange(dom.n_cells)
         return np.argsort(-pmf.sum(axis=0), kind="stable")
 

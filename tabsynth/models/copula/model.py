@@ -465,7 +465,7 @@ def _smoothed(dom: ColumnDomain, hist: np.ndarray, sigma: float) -> np.ndarray:
 
 def _ordered(dom: ColumnDomain) -> bool:
     """Whether a column's pair groups are runs of ordered cells (``pairs.group_map``)."""
-    return dom.is_numeric or dom.integer
+    return dom.is_numeric or dom.integer or dom.ordered
 
 
 def _null_cell(dom: ColumnDomain) -> int | None:

@@ -46,14 +46,14 @@ PAIR_MECHANISM = "2-way marginals of the chosen column pairs (grouped cells)"
 
 def group_map(dom: ColumnDomain, margin: np.ndarray, n_groups: int) -> np.ndarray:
     """Cell -> group of one column, from its (public) model margin: ordered cells in runs
-    of about equal mass, unordered categories as the likeliest ``n_groups - 1`` plus the
-    rest. A column with at most ``n_groups`` cells keeps them."""
+    of about equal mass (ordered categories too), other categories as the likeliest
+    ``n_groups - 1`` plus the rest. A column with at most ``n_groups`` cells keeps them."""
     m = margin.size
     if m <= n_groups:
         return np.arange(m, dtype=np.int64)
     p = np.clip(margin, 0.0, None)
     p = p / p.sum() if p.sum() > 0 else np.full(m, 1 / m)
-    if dom.is_numeric or dom.integer:  # the model's ``_ordered``
+    if dom.is_numeric or dom.integer or dom.ordered:  # the model's ``_ordered``
         cum = np.cumsum(p) - p / 2  # each cell by its middle
         g = np.minimum((cum * n_groups).astype(np.int64), n_groups - 1)
         return np.unique(np.maximum.accumulate(g), return_inverse=True)[1].astype(np.int64)
