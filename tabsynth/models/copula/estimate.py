@@ -259,4 +259,3 @@ def learned_shrink(x: np.ndarray, sd: np.ndarray, iters: int = 200) -> np.ndarra
     out = x.copy()
     out[noisy] = post @ _PRIOR_GRID / post.sum(axis=1)
     return out
-
