@@ -42,9 +42,10 @@ _OFF = {
     "refine_share": 0.0,
     "pair_share": 0.0,
     "correlation_prior": "normal",
+    "pooled": False,
 }
 _S15 = {"latent_bridge": True, "shrink_tau": 0.2, "smooth_margins": True}
-_ALL5 = _S15 | {"gram": "offdiag", "unclip": True, "refine_share": 0.0}
+_ALL5 = _S15 | {"gram": "offdiag", "unclip": True, "refine_share": 0.0, "pooled": False}
 #: the pair calibration as first measured (no latent correction), and its budget taken from
 #: the Gram's share so that strata and histograms keep their default shares
 _PAIRS = {"pair_share": 0.3, "pair_correlation": False}
@@ -110,10 +111,14 @@ VARIANTS: dict[str, dict[str, Any]] = {
     "all five + learned prior and strata spread": _ALL5 | {"correlation_prior": "learned_spread"},
     # the same options on the code and schemas of session 22: the nearest correlation matrix
     # by Higham's projections, ordered grades and health ratings, precision as the data's
-    "all five (2026-12-07 default)": _ALL5,
+    "all five, Higham projection, ordered grades": _ALL5,
+    # the strata's sums measured beside them, the strata made to agree with them
+    "all five + pooled measurements (2026-12-07 default)": _ALL5 | {"pooled": True},
 }
 #: labels renamed since an earlier results file was written (read with --reuse)
 RENAMED = {
+    "all five (2026-12-07 default)": "all five, Higham projection, ordered grades",
+    "all five + pooled measurements": "all five + pooled measurements (2026-12-07 default)",
     "all five (today's default)": "all five (2026-12-04 default)",
     # a "%" in a label broke --help (argparse formats it)
     "all five + pair calibration 0.3 from the Gram, weights kept to 10%": "all five + pair "

@@ -92,3 +92,23 @@ class Critic:
             },
         }
         return out, report
+
+
+def merge_reports(reports: list[dict[str, Any]]) -> dict[str, Any]:
+    """One critic report from those of several parts (rates weighted by rows drawn)."""
+    drawn = sum(r["rows_drawn"] for r in reports)
+    if not drawn:
+        return {"rejection_rate": 0.0}
+
+    def rate(key: str) -> float:
+        return sum(x[key] * x["rows_drawn"] for x in reports) / drawn
+
+    return {
+        "rejection_rate": rate("rejection_rate"),
+        "rows_drawn": drawn,
+        "implausible_rate": rate("implausible_rate"),
+        "violations": {
+            c: sum(x["violations"][c] * x["rows_drawn"] for x in reports) / drawn
+            for c in reports[0]["violations"]
+        },
+    }

@@ -11,6 +11,7 @@ import numpy as np
 
 from tabsynth.errors import SamplingError
 from tabsynth.sampling.conditions import conditions
+from tabsynth.sampling.constraints import merge_reports
 from tabsynth.sampling.drift import apply_shifts, drift_shares, parse_drift
 from tabsynth.sampling.fair import fair_rows, parse_fair
 from tabsynth.sampling.protocol import Samplable
@@ -65,7 +66,19 @@ def draw_rows(
         return apply_shifts(schema, out, shifts)
 
     critic = _critic(model, set(shifts))
-    if n > 0 and (critic.constraints or critic.plausible is not None):
+    if n > 0 and rebalance and (critic.constraints or critic.plausible is not None):
+        # each rebalanced part through the critic on its own: its rejections are redrawn
+        # with the same value, so the shares stay as asked
+        reports: list[dict[str, Any]] = []
+
+        def enforce(part: Any, m: int) -> Any:
+            rows, rep = critic.enforce(lambda k: apply_shifts(schema, part(k), shifts), m)
+            reports.append(rep)
+            return rows
+
+        out = rebalanced(model, int(n), rng, cond, rebalance, enforce)
+        report = merge_reports(reports)
+    elif n > 0 and (critic.constraints or critic.plausible is not None):
         out, report = critic.enforce(draw, int(n))
     else:
         out, report = draw(int(n)), {"rejection_rate": 0.0}

@@ -39,9 +39,12 @@ def rebalanced(
     rng: np.random.Generator,
     cond: dict[str, int],
     rebalance: dict[str, Any],
+    enforce: Any = None,
 ) -> Any:
     """``n`` rows whose rebalanced column takes each value in its share, each part drawn
-    conditionally on that value (and on ``cond``), shuffled together."""
+    conditionally on that value (and on ``cond``), shuffled together. ``enforce(draw, m)``
+    (the critic's): each part gets its ``m`` rows through it, so that rows the critic
+    rejects are redrawn with the same value and the shares stay as asked."""
     import polars as pl
 
     if len(rebalance) != 1:
@@ -55,10 +58,14 @@ def rebalanced(
     if spec == "uniform":
         cells, shares = possible_cells(model, col, cells)
     counts = rng.multinomial(n, shares)
+
+    def part(where: dict[str, int], m: int) -> Any:
+        if enforce is None:
+            return model._sample(m, rng, where=where)
+        return enforce(lambda k: model._sample(k, rng, where=where), m)
+
     parts = [
-        model._sample(int(c), rng, where={**cond, col: cell})
-        for cell, c in zip(cells, counts, strict=True)
-        if c > 0
+        part({**cond, col: cell}, int(c)) for cell, c in zip(cells, counts, strict=True) if c > 0
     ]
     if not parts:
         return model._sample(0, rng)

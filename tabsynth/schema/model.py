@@ -263,6 +263,8 @@ class Schema(BaseModel):
         for col in data["columns"]:  # fields added later hash as before when left unset
             if not col.get("missing"):
                 col.pop("missing", None)
+            if col.get("ordered") is False:
+                col.pop("ordered")
         for key, default in (("privacy_unit", None), ("max_rows_per_unit", 1)):
             if data.get(key) == default:
                 data.pop(key, None)

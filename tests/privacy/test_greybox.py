@@ -88,7 +88,9 @@ def test_copula_with_cell_refinement_releases_nothing_but_its_mechanisms(
     assert state["edges"]["Assets"]  # cells were split
 
 
-@pytest.mark.parametrize("option", ({"refine_share": 0.05}, {"pair_share": 0.3}), ids=str)
+@pytest.mark.parametrize(
+    "option", ({"refine_share": 0.05}, {"pair_share": 0.3}, {"pooled": False}), ids=str
+)
 def test_copula_streamed_with_refinement_or_pairs(credit_small, option, tmp_path, monkeypatch):
     df, schema, record = credit_small
     paths = {}

@@ -252,7 +252,10 @@ def test_a_fit_failing_after_a_measurement_is_charged_for_it(health, tmp_path, m
     assert entries[-1].kind == "commit" and entries[-1].payload["failed"] is True
     charged = entries[-1].payload["cost"]
     assert 0 < charged["epsilon"] < 1.0  # the measurements that ran, not the whole plan
-    assert "per-stratum histograms of each column" in entries[-1].payload["mechanisms"]
+    assert (
+        "per-stratum histograms of each column, and their sum over the strata"
+        in entries[-1].payload["mechanisms"]
+    )
     status = Ledger(ledger).status("h")
     assert 0 < status["spent_epsilon"] <= charged["epsilon"]  # counted (at the cap's delta)
 

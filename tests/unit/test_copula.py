@@ -85,8 +85,10 @@ def test_budget_split_and_epsilon_within_target(toy, toy_schema):
         "row count (sizes the strata)",
         "atom discovery (thresholded Gaussian sparse histogram)",
         "stratum counts",
-        "per-stratum histograms of each column",
-        "per-stratum Gram matrix of clipped normal scores, off-diagonal",
+        # two strata: each measured beside the strata's sum (``pooled``)
+        "per-stratum histograms of each column, and their sum over the strata",
+        "per-stratum Gram matrix of clipped normal scores, off-diagonal, and their sum over "
+        "the strata",
     ]
     shares = np.array([m.rho for m in model.privacy.mechanisms]) / model.privacy.rho
     assert shares == pytest.approx(np.array([0.02 / 0.98, 0.1, 0.09, 0.45, 0.36]) * 0.98)

@@ -212,3 +212,29 @@ def test_constraint_errors_are_clear(credit_split):
     model = tabsynth.fit(df, tabsynth.Schema.from_dict(d), epsilon=1.0)
     with pytest.raises(tabsynth.errors.SamplingError, match="contradictory"):
         model.sample(100, seed=0)
+
+
+def test_rebalancing_keeps_its_shares_when_constraints_reject_rows_of_one_value_more():
+    """A constraint that rejects most rows of one group: rejected rows are redrawn with the
+    same group, so uniform rebalancing still gives each group half the rows (drawn in one
+    batch, the group that fails the rule more would lose its share)."""
+    rng = np.random.default_rng(0)
+    n = 6000
+    group = rng.choice(["a", "b"], n)
+    x = np.where(group == "a", rng.normal(6, 1.5, n), rng.normal(2, 1.5, n)).clip(-5, 15)
+    schema = tabsynth.Schema.from_dict(
+        {
+            "name": "rules",
+            "constraints": ["x < 5"],
+            "columns": [
+                {"name": "group", "kind": "categorical", "categories": ["a", "b"]},
+                {"name": "x", "kind": "numerical", "lower": -5, "upper": 15},
+            ],
+        }
+    )
+    model = tabsynth.fit(pd.DataFrame({"group": group, "x": x}), schema, epsilon=None)
+    out = model.sample(10_000, seed=0, rebalance={"group": "uniform"})
+    assert (out.x < 5).all()
+    assert out.group.value_counts(normalize=True)["a"] == pytest.approx(0.5, abs=0.015)
+    report = model.last_sample_report_
+    assert 0.2 < report["rejection_rate"] < 0.9 and report["violations"]["x < 5"] > 0.2

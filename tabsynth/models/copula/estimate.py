@@ -259,3 +259,13 @@ def learned_shrink(x: np.ndarray, sd: np.ndarray, iters: int = 200) -> np.ndarra
     out = x.copy()
     out[noisy] = post @ _PRIOR_GRID / post.sum(axis=1)
     return out
+
+
+def agree_with_sum(parts: np.ndarray, total: np.ndarray) -> np.ndarray:
+    """Noisy per-stratum measurements ``parts`` (strata on axis 0) made to agree with the
+    noisy measurement ``total`` of their sum, both with noise of one sd: the least-squares
+    estimate under the constraint adds ``(total - sum(parts)) / (S + 1)`` to each stratum.
+    The sum then carries noise of variance S/(S+1) sigma^2 (not S sigma^2), each stratum
+    S/(S+1) of its own. Post-processing of the two noisy measurements."""
+    gap = total - parts.sum(axis=0)
+    return parts + gap[None] / (parts.shape[0] + 1)

@@ -20,6 +20,7 @@ from tabsynth.models.copula.estimate import (
     _tail_support,
     _to_corr,
     _upper,
+    agree_with_sum,
     clipped_score_variance,
     learned_shrink,
     nearest_correlation,
@@ -100,15 +101,24 @@ class _Measuring(_Fitted):
     def _measure(
         counts: np.ndarray, hists: list[np.ndarray], plan: _Plan, noise: Any
     ) -> tuple[np.ndarray, list[np.ndarray]]:
-        """Noise on the exact stratum counts and per-stratum histograms."""
+        """Noise on the exact stratum counts and per-stratum histograms (with ``plan.pooled``
+        also on each histogram's sum over the strata, in the same draw, after which the
+        strata are made to agree with that noisy sum by least squares)."""
         if plan.sigma_strata is not None:
             counts = noise.gaussian_counts(counts, plan.sigma_strata)
         if plan.sigma_hist is not None and hists:
-            flat = noise.gaussian_counts(
-                np.concatenate([h.ravel() for h in hists]), plan.sigma_hist
-            )
-            parts = np.split(flat, np.cumsum([h.size for h in hists])[:-1])
-            hists = [a.reshape(h.shape) for a, h in zip(parts, hists, strict=True)]
+            parts_in = [h.ravel() for h in hists]
+            if plan.pooled:
+                parts_in += [h.sum(axis=0) for h in hists]
+            flat = noise.gaussian_counts(np.concatenate(parts_in), plan.sigma_hist)
+            parts = np.split(flat, np.cumsum([p.size for p in parts_in])[:-1])
+            out = [a.reshape(h.shape) for a, h in zip(parts, hists, strict=False)]
+            if plan.pooled:
+                out = [
+                    agree_with_sum(h.astype(float), s.astype(float))
+                    for h, s in zip(out, parts[len(hists) :], strict=True)
+                ]
+            hists = out
         return counts, hists
 
     @staticmethod
@@ -138,8 +148,13 @@ class _Measuring(_Fitted):
         numeric_from: int | None = None,
         tail_sds: float = 0.0,
         raw: np.ndarray | None = None,
+        pooled_hist: np.ndarray | None = None,
     ) -> np.ndarray:
         """Per-stratum pmfs over cells, shrunk towards the pooled pmf by their noise.
+
+        ``pooled_hist``: the strata's sum as measured with pooled measurements (smoothed
+        with its own, smaller noise sd): the pooled pmf is projected from it once, and the
+        strata's pmfs are raked so that their mixture is that pmf (``rake_to_margin``).
 
         Cells whose pooled noisy count is below ``threshold`` pooled noise sds are taken as
         empty in every stratum: otherwise noise alone scatters mass over cells, and ranges,
@@ -150,7 +165,7 @@ class _Measuring(_Fitted):
         """
         support = None
         if plan.sigma_hist is not None:
-            pooled_sd = plan.sigma_hist * math.sqrt(hist.shape[0])
+            pooled_sd = plan.pooled_sd(plan.sigma_hist, hist.shape[0])
             measured = hist if raw is None else raw
             support = measured.sum(axis=0) >= threshold * pooled_sd
             if numeric_from is not None and tail_sds > 0:
@@ -158,7 +173,13 @@ class _Measuring(_Fitted):
             if not support.any():
                 support = None
         proj = project_simplex(hist, sizes, support)
-        pooled = proj.sum(axis=0)
+        # with pooled measurements the strata's sum is the better measured: projected once,
+        # before each stratum's projection adds its own bias
+        pooled_measured = pooled_hist is not None
+        if pooled_hist is not None:
+            pooled = project_simplex(pooled_hist, sizes.sum(keepdims=True), support)[0]
+        else:
+            pooled = proj.sum(axis=0)
         pooled = (
             pooled / pooled.sum() if pooled.sum() > 0 else np.full(hist.shape[1], 1 / hist.shape[1])
         )
@@ -167,7 +188,8 @@ class _Measuring(_Fitted):
         pmf = (proj + alpha * pooled) / np.where(denom > 0, denom, 1.0)
         empty = denom[:, 0] <= 0
         pmf[empty] = pooled
-        return pmf / pmf.sum(axis=1, keepdims=True)
+        pmf = pmf / pmf.sum(axis=1, keepdims=True)
+        return rake_to_margin(pmf, sizes, pooled) if pooled_measured else pmf
 
     @staticmethod
     def _cell_order(dom: ColumnDomain, pmf: np.ndarray) -> np.ndarray:
@@ -213,7 +235,7 @@ class _Measuring(_Fitted):
             self.schema,
         ).arrays["gram"]
         if plan.sigma_gram is not None:
-            name = gram_mechanism(self._config())
+            name = gram_mechanism(self._config(), plan.pooled)
             self._charge(next(m for m in plan.mechanisms if m.name == name))
             gram = self._noisy_gram(gram, sizes, plan, noise)
         coefs = pooled_coefs = None
@@ -245,10 +267,16 @@ class _Measuring(_Fitted):
         """Noise on the Gram matrices (``plan.sigma_gram``). With ``gram="offdiag"`` only
         their off-diagonal is measured (half the sensitivity's square) and each diagonal
         is its stratum's noisy size times the clipped scores' known variance."""
-        d = gram.shape[-1]
+        d, k = gram.shape[-1], int(self._config().gram != "full")
+        pooled = plan.pooled and gram.shape[0] > 1
+        flat = _upper(
+            np.concatenate([gram, gram.sum(axis=0, keepdims=True)]) if pooled else gram, k
+        )
+        noisy = _from_upper(noise.gaussian_values(flat, plan.sigma_gram), d, k)
+        if pooled:  # the strata made to agree with their noisy sum
+            noisy = agree_with_sum(noisy[:-1], noisy[-1])
         if self._config().gram == "full":
-            return _from_upper(noise.gaussian_values(_upper(gram), plan.sigma_gram), d)
-        noisy = _from_upper(noise.gaussian_values(_upper(gram, 1), plan.sigma_gram), d, 1)
+            return noisy
         n_g = sizes.reshape(-1) if gram.shape[0] == sizes.size else sizes.sum(keepdims=True)
         noisy[:, np.arange(d), np.arange(d)] = n_g[:, None] * clipped_score_variance(
             d, plan.clip_norm**2
@@ -278,7 +306,7 @@ class _Measuring(_Fitted):
         var = (
             0.0
             if plan.sigma_gram is None
-            else (plan.sigma_gram * math.sqrt(n_parts) / n_total) ** 2
+            else (plan.pooled_sd(plan.sigma_gram, n_parts) / n_total) ** 2
         )
         var += 0.0 if coefs is None else 1 / n_total
         if var > 0 and self._config().correlation_prior in ("learned", "learned_spread"):
@@ -373,3 +401,27 @@ def _slopes(coefs: np.ndarray | None, d: int) -> np.ndarray:
         return np.ones((d, d))
     a = coefs[:, 0]
     return np.outer(a, a) ** 2  # type: ignore[no-any-return]
+
+
+def rake_to_margin(
+    pmf: np.ndarray, sizes: np.ndarray, target: np.ndarray, iters: int = 50
+) -> np.ndarray:
+    """Per-stratum pmfs rescaled so that their mixture (weights ``sizes``) is ``target``,
+    each still summing to 1: iterative proportional fitting of the strata x cells table
+    to its two margins (post-processing). Cells the target leaves empty empty out."""
+    w = np.maximum(sizes, 0.0)
+    if w.sum() <= 0:
+        return pmf
+    table = pmf * (w / w.sum())[:, None]
+    rows = w / w.sum()
+    for _ in range(iters):
+        col = table.sum(axis=0)
+        table *= np.where(col > 0, target / np.where(col > 0, col, 1.0), 0.0)[None]
+        row = table.sum(axis=1)
+        table *= np.where(row > 0, rows / np.where(row > 0, row, 1.0), 0.0)[:, None]
+        if np.abs(table.sum(axis=0) - target).max() < 1e-9:
+            break
+    out = table / np.maximum(table.sum(axis=1, keepdims=True), 1e-300)
+    bad = table.sum(axis=1) <= 0
+    out[bad] = pmf[bad]
+    return out

@@ -36,7 +36,13 @@ from tabsynth.models.copula.pairs import (
     polychoric,
     trusted_targets,
 )
-from tabsynth.models.copula.plan import CopulaConfig, _Plan, _plan, _stratum_cells
+from tabsynth.models.copula.plan import (
+    CopulaConfig,
+    _Plan,
+    _plan,
+    _stratum_cells,
+    hist_mechanism,
+)
 from tabsynth.models.copula.refine import REFINE_MECHANISM, refine_columns, split_edges
 from tabsynth.models.copula.sample import _Sampler
 from tabsynth.models.copula.state import _Fitted
@@ -116,7 +122,7 @@ class CopulaSynthesizer(_Measuring, _Sampler, _Fitted):
             partial(stats.cell_counts, domains=domains, strata=strata, others=others),
             self.schema,
         )
-        for name in ("stratum counts", "per-stratum histograms of each column"):
+        for name in ("stratum counts", hist_mechanism(plan.pooled)):
             if name in charged:
                 self._charge(charged[name])
         counts, hists = self._measure(
@@ -254,6 +260,17 @@ class CopulaSynthesizer(_Measuring, _Sampler, _Fitted):
         """Every column's per-stratum pmfs from its noisy histogram, numeric ones smoothed
         first (``smooth_margins``; the support is still decided on the raw counts)."""
         sigma = plan.sigma_hist if cfg.smooth_margins else None  # None: not private
+        n_strata = sizes.size
+        pooled = plan.pooled and n_strata > 1 and plan.sigma_hist is not None
+        psd = plan.pooled_sd(sigma, n_strata) if pooled and sigma is not None else None
+
+        def pooled_hist(dom: ColumnDomain, h: np.ndarray) -> np.ndarray | None:
+            """The strata's measured sum, smoothed with its own noise sd (``pooled``)."""
+            if not pooled:
+                return None
+            total = h.sum(axis=0, keepdims=True)
+            return total if psd is None else _smoothed(dom, total, psd)
+
         return [
             self._marginal(
                 h if sigma is None else _smoothed(dom, h, sigma),
@@ -263,6 +280,7 @@ class CopulaSynthesizer(_Measuring, _Sampler, _Fitted):
                 _null_cell(dom),
                 cfg.tail_sds,
                 raw=None if sigma is None else h,
+                pooled_hist=pooled_hist(dom, h),
             )
             for dom, h in zip(doms, hists, strict=True)
         ]

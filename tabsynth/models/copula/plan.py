@@ -27,10 +27,21 @@ GRAM_MECHANISM = {
 }
 
 
-def gram_mechanism(cfg: CopulaConfig) -> str:
+HIST_MECHANISM = "per-stratum histograms of each column"
+#: added to a measurement's name when its strata's sum is measured beside them (``pooled``)
+POOLED_SUFFIX = ", and their sum over the strata"
+
+
+def gram_mechanism(cfg: CopulaConfig, pooled: bool = False) -> str:
     """The certificate's name of the Gram measurement (what it measures, as configured)."""
     name = GRAM_MECHANISM[cfg.correlation]
-    return name if cfg.gram == "full" else f"{name}, off-diagonal"
+    name = name if cfg.gram == "full" else f"{name}, off-diagonal"
+    return name + (POOLED_SUFFIX if pooled and cfg.correlation == "stratum" else "")
+
+
+def hist_mechanism(pooled: bool = False) -> str:
+    """The certificate's name of the histograms' measurement."""
+    return HIST_MECHANISM + (POOLED_SUFFIX if pooled else "")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -67,6 +78,15 @@ class CopulaConfig:
             model).
         unclip: undo the norm clipping's pull of correlations towards 0
             (``estimate.unclip_correlation``; free post-processing).
+        pooled: with two strata or more, measure each histogram and Gram matrix summed over
+            the strata beside the strata's own, in the same Gaussian mechanism (a record
+            moves one cell of each: the sensitivity times sqrt(2)), and make the strata
+            agree with their measured sum by least squares. The pooled margins and
+            correlations (column shapes, pairs) then carry noise of variance about
+            2 sigma^2 instead of S sigma^2 over S strata; each stratum's, 2S/(S+1) sigma^2
+            instead of sigma^2. The strata's margins are then raked to the pooled one.
+            Default since 2026-12-07 (7-table ablation, epsilon 1: quality 0.903 -> 0.910,
+            3-way TVD 0.187 -> 0.177, TSTR/real 0.962 -> 0.954).
         refine_share: share of rho for the cell refinement (``refine.py``): one pooled
             noisy histogram of the interval columns, whose heavy cells are then split;
             0 (the default: within the fit-to-fit spread on the 7 benchmark tables, see
@@ -116,6 +136,7 @@ class CopulaConfig:
     smooth_margins: bool = True
     gram: str = "offdiag"
     unclip: bool = True
+    pooled: bool = True
     refine_share: float = 0.0
     refine_max_split: int = 32
     refine_min_split: int = 2
@@ -182,6 +203,15 @@ class _Plan:
     n_pairs: int = 0
     scale_pairs: float | None = None
     sigma_pairs: float | None = None
+    #: whether the histograms' and Gram matrices' sums over the strata are measured too
+    pooled: bool = False
+
+    def pooled_sd(self, sigma: float, n_strata: int) -> float:
+        """Noise sd of a cell summed over ``n_strata`` strata each measured with ``sigma``:
+        after the least-squares agreement with their measured sum when ``pooled``."""
+        if self.pooled and n_strata > 1:
+            return sigma * math.sqrt(n_strata / (n_strata + 1))
+        return sigma * math.sqrt(n_strata)
 
 
 def _plan(
@@ -201,8 +231,12 @@ def _plan(
     ``k``: rows per privacy unit, a factor on every sensitivity (``privacy/units.py``)."""
     clip = math.sqrt(cfg.clip_factor * max(d, 1))
     gram_sens = gram_sensitivity(clip**2, d) if cfg.gram == "offdiag" else clip**2
+    pooled = cfg.pooled and n_strata > 1
     if rho is None:
         return _Plan(None, None, None, None, clip, [], n_pairs=n_pairs)
+    # the strata's sum measured beside them: one record moves one more cell of each
+    both = math.sqrt(2.0) if pooled else 1.0
+    both_gram = both if cfg.correlation == "stratum" else 1.0
     s_strata, s_hist, s_gram = cfg.split
     s_strata = 0.0 if n_strata == 1 else s_strata  # one stratum: size from the histograms
     s_gram = 0.0 if d < 2 else s_gram
@@ -218,8 +252,8 @@ def _plan(
         ("atoms", s_atoms, math.sqrt(n_atom_cols), ATOM_MECHANISM),
         ("refine", s_refine, math.sqrt(n_refine_cols), REFINE_MECHANISM),
         ("strata", s_strata * scale, 1.0, "stratum counts"),
-        ("hist", s_hist * scale, math.sqrt(d), "per-stratum histograms of each column"),
-        ("gram", s_gram * scale, gram_sens, gram_mechanism(cfg)),
+        ("hist", s_hist * scale, math.sqrt(d) * both, hist_mechanism(pooled)),
+        ("gram", s_gram * scale, gram_sens * both_gram, gram_mechanism(cfg, pooled)),
     ):
         if share <= 0:
             continue
@@ -251,7 +285,7 @@ def _plan(
         tau = atom_threshold(sig["atoms"], delta_atoms, n_atom_cols)
     return _Plan(
         rho, sig["strata"], sig["hist"], sig["gram"], clip, mechs, sig["atoms"], tau,
-        sig["refine"], n_pairs, scale_pairs, sigma_pairs,
+        sig["refine"], n_pairs, scale_pairs, sigma_pairs, pooled,
     )  # fmt: skip
 
 
