@@ -121,9 +121,13 @@ def test_noisy_statistics_have_the_same_distribution_on_one_and_many_partitions(
             )
             out.append(hists[1][0, 1] - exact)
         draws[name] = np.asarray(out, dtype=float)
+    # two strata measured beside their sum (``pooled``), then agreed with it: a stratum's
+    # noise sd is sigma sqrt(2/3)
+    sd = plan.stratum_sd(plan.sigma_hist, 2)
+    assert plan.pooled and sd == pytest.approx(plan.sigma_hist * np.sqrt(2 / 3))
     for d in draws.values():
-        assert d.std() == pytest.approx(plan.sigma_hist, rel=0.15)
-        assert abs(d.mean()) < 4 * plan.sigma_hist / np.sqrt(d.size)
+        assert d.std() == pytest.approx(sd, rel=0.15)
+        assert abs(d.mean()) < 4 * sd / np.sqrt(d.size)
     assert ks_2samp(draws["one"], draws["many"]).pvalue > 1e-3
 
 

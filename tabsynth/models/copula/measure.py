@@ -183,7 +183,11 @@ class _Measuring(_Fitted):
         pooled = (
             pooled / pooled.sum() if pooled.sum() > 0 else np.full(hist.shape[1], 1 / hist.shape[1])
         )
-        alpha = 0.0 if plan.sigma_hist is None else plan.sigma_hist * math.sqrt(hist.shape[1])
+        alpha = (
+            0.0
+            if plan.sigma_hist is None
+            else plan.stratum_sd(plan.sigma_hist, hist.shape[0]) * math.sqrt(hist.shape[1])
+        )
         denom = sizes[:, None] + alpha
         pmf = (proj + alpha * pooled) / np.where(denom > 0, denom, 1.0)
         empty = denom[:, 0] <= 0
@@ -339,7 +343,11 @@ class _Measuring(_Fitted):
             for g, n in zip(gram, sizes, strict=True)
         ]
         variances = [
-            (0.0 if plan.sigma_gram is None else (plan.sigma_gram / max(n, 1.0)) ** 2)
+            (
+                0.0
+                if plan.sigma_gram is None
+                else (plan.stratum_sd(plan.sigma_gram, n_strata) / max(n, 1.0)) ** 2
+            )
             + (0.0 if coefs is None else 1 / max(n, 1.0))
             for n in sizes
         ]

@@ -259,10 +259,18 @@ class CopulaSynthesizer(_Measuring, _Sampler, _Fitted):
     ) -> list[np.ndarray]:
         """Every column's per-stratum pmfs from its noisy histogram, numeric ones smoothed
         first (``smooth_margins``; the support is still decided on the raw counts)."""
-        sigma = plan.sigma_hist if cfg.smooth_margins else None  # None: not private
         n_strata = sizes.size
+        sigma = (  # None: not private
+            plan.stratum_sd(plan.sigma_hist, n_strata)
+            if cfg.smooth_margins and plan.sigma_hist is not None
+            else None
+        )
         pooled = plan.pooled and n_strata > 1 and plan.sigma_hist is not None
-        psd = plan.pooled_sd(sigma, n_strata) if pooled and sigma is not None else None
+        psd = (
+            plan.pooled_sd(plan.sigma_hist, n_strata)
+            if pooled and sigma is not None and plan.sigma_hist is not None
+            else None
+        )
 
         def pooled_hist(dom: ColumnDomain, h: np.ndarray) -> np.ndarray | None:
             """The strata's measured sum, smoothed with its own noise sd (``pooled``)."""

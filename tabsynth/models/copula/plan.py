@@ -213,6 +213,13 @@ class _Plan:
             return sigma * math.sqrt(n_strata / (n_strata + 1))
         return sigma * math.sqrt(n_strata)
 
+    def stratum_sd(self, sigma: float, n_strata: int) -> float:
+        """Noise sd of one stratum's cell measured with ``sigma``: less once the strata
+        agree with their measured sum (``pooled``), by sqrt(S/(S+1))."""
+        if self.pooled and n_strata > 1:
+            return sigma * math.sqrt(n_strata / (n_strata + 1))
+        return sigma
+
 
 def _plan(
     *,
