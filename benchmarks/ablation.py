@@ -114,6 +114,11 @@ VARIANTS: dict[str, dict[str, Any]] = {
     "all five, Higham projection, ordered grades": _ALL5,
     # the strata's sums measured beside them, the strata made to agree with them
     "all five + pooled measurements (2026-12-07 default)": _ALL5 | {"pooled": True},
+    "pooled, split 0.1/0.6/0.3": _ALL5 | {"pooled": True, "split": (0.1, 0.6, 0.3)},
+    "pooled, split 0.1/0.4/0.5": _ALL5 | {"pooled": True, "split": (0.1, 0.4, 0.5)},
+    "pooled + pair calibration 0.3, untempered weights": _ALL5
+    | _PAIRS
+    | {"pooled": True, "pair_min_ess": 0.0},
 }
 #: labels renamed since an earlier results file was written (read with --reuse)
 RENAMED = {
