@@ -44,6 +44,31 @@ def _loc(loc: tuple[Any, ...], data: dict[str, Any]) -> str:
     return "schema." + "".join(parts) if parts else "schema"
 
 
+def _kinds_with(field: str) -> list[str]:
+    """The column kinds that have ``field`` (empty when none, or when it is not a column
+    field at all)."""
+    from pydantic import BaseModel
+
+    from tabsynth.schema.model import (
+        BooleanColumn,
+        CategoricalColumn,
+        DatetimeColumn,
+        IdentifierColumn,
+        NumericalColumn,
+        TextColumn,
+    )
+
+    models: tuple[type[BaseModel], ...] = (
+        CategoricalColumn,
+        BooleanColumn,
+        NumericalColumn,
+        DatetimeColumn,
+        IdentifierColumn,
+        TextColumn,
+    )
+    return [k for k, m in zip(KINDS, models, strict=True) if field in m.model_fields]
+
+
 def problems_of(err: dict[str, Any], data: dict[str, Any], known: set[str]) -> list[Problem]:
     """One pydantic error as ``Problem`` lines; ``known``: every field name, for hints."""
     where = _loc(tuple(err["loc"]), data)
@@ -53,9 +78,21 @@ def problems_of(err: dict[str, Any], data: dict[str, Any], known: set[str]) -> l
         return [Problem(*_split(line)) for line in msg.splitlines() if line.strip()]
     if kind == "extra_forbidden":
         field = str(err["loc"][-1])
+        owners = _kinds_with(field) if "columns" in err["loc"] else []
+        if owners:  # a field of other kinds of column (``ordered`` on a number)
+            return [
+                Problem(
+                    where,
+                    f"{field!r} is a field of {' and '.join(owners)} columns only",
+                    f"remove it, or make the column {owners[0]}",
+                )
+            ]
         close = difflib.get_close_matches(field, sorted(known), n=1)
         fix = (
-            f"did you mean {close[0]!r}?"
+            "it belongs elsewhere (a column's field here, or a schema's field on a column): "
+            "move it (see schemas/tabsynth.schema.json)"
+            if close and close[0] == field
+            else f"did you mean {close[0]!r}?"
             if close
             else "remove it (see schemas/tabsynth.schema.json)"
         )

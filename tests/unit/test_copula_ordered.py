@@ -52,7 +52,7 @@ def test_an_ordered_grade_keeps_its_relation_to_a_number(epsilon):
 def test_ordered_is_a_categorical_field_only():
     schema = _schema(True)
     assert schema.columns[0].ordered and not _schema(False).columns[0].ordered
-    with pytest.raises(Exception, match="ordered"):
+    with pytest.raises(Exception, match="'ordered' is a field of categorical columns only"):
         tabsynth.Schema.from_dict(
             {
                 "name": "bad",

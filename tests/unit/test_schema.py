@@ -151,3 +151,24 @@ def test_infer_reports_each_guess_and_its_reason():
     text = guess_table(draft, width=160)
     assert text.splitlines()[0].split()[:6] == ["column", "kind", "domain", "pii", "policy", "why"]
     assert all(len(line) <= 160 for line in text.splitlines())
+
+
+def test_a_field_in_the_wrong_place_says_where_it_belongs():
+    """A field of another kind of column, or a column's field at the schema's level, is
+    not answered with "did you mean" itself."""
+    with pytest.raises(SchemaError) as err:
+        tabsynth.Schema.from_dict(
+            {
+                "name": "t",
+                "categories": ["a"],
+                "columns": [
+                    {"name": "x", "kind": "numerical", "lower": 0, "upper": 1, "ordered": True},
+                    {"name": "g", "kind": "categorical", "categories": ["a"], "upper": 3},
+                ],
+            }
+        )
+    text = str(err.value)
+    assert "'ordered' is a field of categorical columns only" in text
+    assert "'upper' is a field of numerical and datetime columns only" in text
+    assert "schema.categories: unknown field 'categories'. Fix: it belongs elsewhere" in text
+    assert "did you mean 'ordered'" not in text and "did you mean 'categories'" not in text
