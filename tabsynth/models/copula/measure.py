@@ -270,7 +270,9 @@ class _Measuring(_Fitted):
     ) -> np.ndarray:
         """Noise on the Gram matrices (``plan.sigma_gram``). With ``gram="offdiag"`` only
         their off-diagonal is measured (half the sensitivity's square) and each diagonal
-        is its stratum's noisy size times the clipped scores' known variance."""
+        is its stratum's noisy size times the clipped scores' known variance. With
+        ``plan.pooled`` the strata's sum is measured in the same draw and the strata are
+        made to agree with it (``estimate.agree_with_sum``)."""
         d, k = gram.shape[-1], int(self._config().gram != "full")
         pooled = plan.pooled and gram.shape[0] > 1
         flat = _upper(
