@@ -44,33 +44,14 @@ def _loc(loc: tuple[Any, ...], data: dict[str, Any]) -> str:
     return "schema." + "".join(parts) if parts else "schema"
 
 
-def _kinds_with(field: str) -> list[str]:
-    """The column kinds that have ``field`` (empty when none, or when it is not a column
-    field at all)."""
-    from pydantic import BaseModel
-
-    from tabsynth.schema.model import (
-        BooleanColumn,
-        CategoricalColumn,
-        DatetimeColumn,
-        IdentifierColumn,
-        NumericalColumn,
-        TextColumn,
-    )
-
-    models: tuple[type[BaseModel], ...] = (
-        CategoricalColumn,
-        BooleanColumn,
-        NumericalColumn,
-        DatetimeColumn,
-        IdentifierColumn,
-        TextColumn,
-    )
-    return [k for k, m in zip(KINDS, models, strict=True) if field in m.model_fields]
-
-
-def problems_of(err: dict[str, Any], data: dict[str, Any], known: set[str]) -> list[Problem]:
-    """One pydantic error as ``Problem`` lines; ``known``: every field name, for hints."""
+def problems_of(
+    err: dict[str, Any],
+    data: dict[str, Any],
+    known: set[str],
+    column_fields: dict[str, set[str]] | None = None,
+) -> list[Problem]:
+    """One pydantic error as ``Problem`` lines; ``known``: every field name, for hints;
+    ``column_fields``: each column kind's fields, to say where a misplaced one belongs."""
     where = _loc(tuple(err["loc"]), data)
     kind = err["type"]
     if kind == "value_error" and "error" in err.get("ctx", {}):
@@ -78,7 +59,11 @@ def problems_of(err: dict[str, Any], data: dict[str, Any], known: set[str]) -> l
         return [Problem(*_split(line)) for line in msg.splitlines() if line.strip()]
     if kind == "extra_forbidden":
         field = str(err["loc"][-1])
-        owners = _kinds_with(field) if "columns" in err["loc"] else []
+        owners = (
+            [k for k in KINDS if field in (column_fields or {}).get(k, set())]
+            if "columns" in err["loc"]
+            else []
+        )
         if owners:  # a field of other kinds of column (``ordered`` on a number)
             return [
                 Problem(

@@ -326,7 +326,16 @@ def schema_from_dict(data: Any, *, source: str = "schema") -> Schema:
         return Schema.model_validate(data)
     except ValidationError as exc:
         known = _known_fields()
-        problems = [p for err in exc.errors() for p in problems_of(dict(err), data, known)]
+        kinds: dict[str, type[BaseModel]] = {
+            "categorical": CategoricalColumn,
+            "boolean": BooleanColumn,
+            "numerical": NumericalColumn,
+            "datetime": DatetimeColumn,
+            "identifier": IdentifierColumn,
+            "text": TextColumn,
+        }
+        fields = {k: set(m.model_fields) for k, m in kinds.items()}
+        problems = [p for err in exc.errors() for p in problems_of(dict(err), data, known, fields)]
         raise SchemaError(problems, source=source) from None
 
 
