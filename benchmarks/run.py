@@ -529,7 +529,7 @@ def main(argv: list[str] | None = None) -> int:
         for run in runs:
             for table, entry in run["results"].items():
                 merged["results"].setdefault(table, entry)
-        if len(runs) > 1:  # each run's command, then this one's (backticks close each)
+        if len(runs) > 1 or args.reuse:  # each run's command, then this one's
             merged["meta"]["command"] = "`, `".join(
                 [r["meta"]["command"] for r in runs]
                 + ["python benchmarks/run.py " + shlex.join(argv or sys.argv[1:])]
