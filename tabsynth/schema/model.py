@@ -289,21 +289,22 @@ class Schema(BaseModel):
 
 # --- io: files and dicts, every problem reported at once ---
 _FIELD_NAMES: set[str] | None = None
+#: each column kind's model (the fields a misplaced field belongs to, for error hints)
+_COLUMN_MODELS: dict[str, type[BaseModel]] = {
+    "categorical": CategoricalColumn,
+    "boolean": BooleanColumn,
+    "numerical": NumericalColumn,
+    "datetime": DatetimeColumn,
+    "identifier": IdentifierColumn,
+    "text": TextColumn,
+}
 
 
 def _known_fields() -> set[str]:
     global _FIELD_NAMES
     if _FIELD_NAMES is None:
-        names: set[str] = set(Schema.model_fields)
-        for cls in (
-            CategoricalColumn,
-            BooleanColumn,
-            NumericalColumn,
-            DatetimeColumn,
-            IdentifierColumn,
-            TextColumn,
-            PII,
-        ):
+        names: set[str] = set(Schema.model_fields) | set(PII.model_fields)
+        for cls in _COLUMN_MODELS.values():
             names |= set(cls.model_fields)
         _FIELD_NAMES = names
     return _FIELD_NAMES
@@ -326,15 +327,7 @@ def schema_from_dict(data: Any, *, source: str = "schema") -> Schema:
         return Schema.model_validate(data)
     except ValidationError as exc:
         known = _known_fields()
-        kinds: dict[str, type[BaseModel]] = {
-            "categorical": CategoricalColumn,
-            "boolean": BooleanColumn,
-            "numerical": NumericalColumn,
-            "datetime": DatetimeColumn,
-            "identifier": IdentifierColumn,
-            "text": TextColumn,
-        }
-        fields = {k: set(m.model_fields) for k, m in kinds.items()}
+        fields = {k: set(m.model_fields) for k, m in _COLUMN_MODELS.items()}
         problems = [p for err in exc.errors() for p in problems_of(dict(err), data, known, fields)]
         raise SchemaError(problems, source=source) from None
 
