@@ -43,9 +43,16 @@ _OFF = {
     "pair_share": 0.0,
     "correlation_prior": "normal",
     "pooled": False,
+    "log_margins": "none",
 }
 _S15 = {"latent_bridge": True, "shrink_tau": 0.2, "smooth_margins": True}
-_ALL5 = _S15 | {"gram": "offdiag", "unclip": True, "refine_share": 0.0, "pooled": False}
+_ALL5 = _S15 | {
+    "gram": "offdiag",
+    "unclip": True,
+    "refine_share": 0.0,
+    "pooled": False,
+    "log_margins": "none",
+}
 #: the pair calibration as first measured (no latent correction), and its budget taken from
 #: the Gram's share so that strata and histograms keep their default shares
 _PAIRS = {"pair_share": 0.3, "pair_correlation": False}
@@ -119,9 +126,16 @@ VARIANTS: dict[str, dict[str, Any]] = {
     "pooled + pair calibration 0.3, untempered weights": _ALL5
     | _PAIRS
     | {"pooled": True, "pair_min_ess": 0.0},
+    # numeric margins as smooth log-densities: isolated noise spikes in the tails get the
+    # fit's small masses (SDMetrics bins each table's numbers on its own range, session 23)
+    "pooled + log-density margins (2026-12-07 pm default)": _ALL5
+    | {"pooled": True, "log_margins": "within"},
+    "pooled + log-density margins, tails extended": _ALL5
+    | {"pooled": True, "log_margins": "extend"},
 }
 #: labels renamed since an earlier results file was written (read with --reuse)
 RENAMED = {
+    "pooled + log-density margins": "pooled + log-density margins (2026-12-07 pm default)",
     "all five (2026-12-07 default)": "all five, Higham projection, ordered grades",
     "all five + pooled measurements": "all five + pooled measurements (2026-12-07 default)",
     "all five (today's default)": "all five (2026-12-04 default)",

@@ -17,14 +17,12 @@ from tabsynth.models.copula.bridge import (
 )
 from tabsynth.models.copula.estimate import (
     _from_upper,
-    _tail_support,
     _to_corr,
     _upper,
     agree_with_sum,
     clipped_score_variance,
     learned_shrink,
     nearest_correlation,
-    project_simplex,
     unclip_correlation,
 )
 from tabsynth.models.copula.plan import (
@@ -138,62 +136,6 @@ class _Measuring(_Fitted):
                 wts.append(1 / (h.shape[1] * plan.sigma_hist**2))
         sizes = np.average(np.stack(est), axis=0, weights=np.asarray(wts))
         return np.maximum(sizes, 0.0).reshape(n_strata)
-
-    @staticmethod
-    def _marginal(
-        hist: np.ndarray,
-        sizes: np.ndarray,
-        plan: _Plan,
-        threshold: float,
-        numeric_from: int | None = None,
-        tail_sds: float = 0.0,
-        raw: np.ndarray | None = None,
-        pooled_hist: np.ndarray | None = None,
-    ) -> np.ndarray:
-        """Per-stratum pmfs over cells, shrunk towards the pooled pmf by their noise.
-
-        ``pooled_hist``: the strata's sum as measured with pooled measurements (smoothed
-        with its own, smaller noise sd): the pooled pmf is projected from it once, and the
-        strata's pmfs are raked so that their mixture is that pmf (``rake_to_margin``).
-
-        Cells whose pooled noisy count is below ``threshold`` pooled noise sds are taken as
-        empty in every stratum: otherwise noise alone scatters mass over cells, and ranges,
-        that the data never reach. ``raw``: the histogram before smoothing
-        (``estimate.smooth_counts``), on which the support is decided as without it:
-        smoothing spreads mass thinly (a thin column would lose every cell to the
-        threshold) and past the last cells the data reach (the tails).
-        """
-        support = None
-        if plan.sigma_hist is not None:
-            pooled_sd = plan.pooled_sd(plan.sigma_hist, hist.shape[0])
-            measured = hist if raw is None else raw
-            support = measured.sum(axis=0) >= threshold * pooled_sd
-            if numeric_from is not None and tail_sds > 0:
-                support &= _tail_support(measured, numeric_from, tail_sds * pooled_sd)
-            if not support.any():
-                support = None
-        proj = project_simplex(hist, sizes, support)
-        # with pooled measurements the strata's sum is the better measured: projected once,
-        # before each stratum's projection adds its own bias
-        pooled_measured = pooled_hist is not None
-        if pooled_hist is not None:
-            pooled = project_simplex(pooled_hist, sizes.sum(keepdims=True), support)[0]
-        else:
-            pooled = proj.sum(axis=0)
-        pooled = (
-            pooled / pooled.sum() if pooled.sum() > 0 else np.full(hist.shape[1], 1 / hist.shape[1])
-        )
-        alpha = (
-            0.0
-            if plan.sigma_hist is None
-            else plan.stratum_sd(plan.sigma_hist, hist.shape[0]) * math.sqrt(hist.shape[1])
-        )
-        denom = sizes[:, None] + alpha
-        pmf = (proj + alpha * pooled) / np.where(denom > 0, denom, 1.0)
-        empty = denom[:, 0] <= 0
-        pmf[empty] = pooled
-        pmf = pmf / pmf.sum(axis=1, keepdims=True)
-        return rake_to_margin(pmf, sizes, pooled) if pooled_measured else pmf
 
     @staticmethod
     def _cell_order(dom: ColumnDomain, pmf: np.ndarray) -> np.ndarray:
@@ -411,27 +353,3 @@ def _slopes(coefs: np.ndarray | None, d: int) -> np.ndarray:
         return np.ones((d, d))
     a = coefs[:, 0]
     return np.outer(a, a) ** 2  # type: ignore[no-any-return]
-
-
-def rake_to_margin(
-    pmf: np.ndarray, sizes: np.ndarray, target: np.ndarray, iters: int = 50
-) -> np.ndarray:
-    """Per-stratum pmfs rescaled so that their mixture (weights ``sizes``) is ``target``,
-    each still summing to 1: iterative proportional fitting of the strata x cells table
-    to its two margins (post-processing). Cells the target leaves empty empty out."""
-    w = np.maximum(sizes, 0.0)
-    if w.sum() <= 0:
-        return pmf
-    table = pmf * (w / w.sum())[:, None]
-    rows = w / w.sum()
-    for _ in range(iters):
-        col = table.sum(axis=0)
-        table *= np.where(col > 0, target / np.where(col > 0, col, 1.0), 0.0)[None]
-        row = table.sum(axis=1)
-        table *= np.where(row > 0, rows / np.where(row > 0, row, 1.0), 0.0)[:, None]
-        if np.abs(table.sum(axis=0) - target).max() < 1e-9:
-            break
-    out = table / np.maximum(table.sum(axis=1, keepdims=True), 1e-300)
-    bad = table.sum(axis=1) <= 0
-    out[bad] = pmf[bad]
-    return out

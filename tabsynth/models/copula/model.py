@@ -25,7 +25,7 @@ from tabsynth.models.atoms import (
 )
 from tabsynth.models.base import check_arrays
 from tabsynth.models.copula.bridge import LIMIT, blend_valid
-from tabsynth.models.copula.estimate import smooth_counts, smooth_runs
+from tabsynth.models.copula.margins import column_pmfs
 from tabsynth.models.copula.measure import _Measuring
 from tabsynth.models.copula.pairs import (
     PAIR_MECHANISM,
@@ -129,7 +129,7 @@ class CopulaSynthesizer(_Measuring, _Sampler, _Fitted):
             cells.arrays["strata"], [cells.arrays[f"hist/{c}"] for c in others], plan, noise
         )
         sizes = self._stratum_sizes(counts, hists, plan, n_strata)
-        pmfs = self._pmfs([domains[c] for c in others], hists, sizes, plan, cfg)
+        pmfs = column_pmfs([domains[c] for c in others], hists, sizes, plan, cfg)
         orders = [self._cell_order(domains[c], p) for c, p in zip(others, pmfs, strict=True)]
         corr = self._correlations(
             src, domains, strata, others, pmfs, orders, sizes, plan, noise, jitter_key
@@ -248,50 +248,6 @@ class CopulaSynthesizer(_Measuring, _Sampler, _Fitted):
             ]
             return np.bincount(cells, weights=self.weights_, minlength=doms[column].n_cells)
         return np.asarray(self.weights_ @ self.pmfs_[self.others_.index(column)], dtype=float)
-
-    def _pmfs(
-        self,
-        doms: list[ColumnDomain],
-        hists: list[np.ndarray],
-        sizes: np.ndarray,
-        plan: _Plan,
-        cfg: CopulaConfig,
-    ) -> list[np.ndarray]:
-        """Every column's per-stratum pmfs from its noisy histogram, numeric ones smoothed
-        first (``smooth_margins``; the support is still decided on the raw counts)."""
-        n_strata = sizes.size
-        sigma = (  # None: not private
-            plan.stratum_sd(plan.sigma_hist, n_strata)
-            if cfg.smooth_margins and plan.sigma_hist is not None
-            else None
-        )
-        pooled = plan.pooled and n_strata > 1 and plan.sigma_hist is not None
-        psd = (
-            plan.pooled_sd(plan.sigma_hist, n_strata)
-            if pooled and sigma is not None and plan.sigma_hist is not None
-            else None
-        )
-
-        def pooled_hist(dom: ColumnDomain, h: np.ndarray) -> np.ndarray | None:
-            """The strata's measured sum, smoothed with its own noise sd (``pooled``)."""
-            if not pooled:
-                return None
-            total = h.sum(axis=0, keepdims=True)
-            return total if psd is None else _smoothed(dom, total, psd)
-
-        return [
-            self._marginal(
-                h if sigma is None else _smoothed(dom, h, sigma),
-                sizes,
-                plan,
-                cfg.cell_threshold,
-                _null_cell(dom),
-                cfg.tail_sds,
-                raw=None if sigma is None else h,
-                pooled_hist=pooled_hist(dom, h),
-            )
-            for dom, h in zip(doms, hists, strict=True)
-        ]
 
     def _refine(
         self,
@@ -483,17 +439,6 @@ class CopulaSynthesizer(_Measuring, _Sampler, _Fitted):
                 raise ValueError(f"order/{name} is not a permutation of its cells")
 
 
-def _smoothed(dom: ColumnDomain, hist: np.ndarray, sigma: float) -> np.ndarray:
-    """A numeric column's noisy histogram with its ordered cells smoothed (``estimate``)."""
-    runs = smooth_runs(dom)
-    return hist if runs is None else smooth_counts(hist, *runs, sigma)
-
-
 def _ordered(dom: ColumnDomain) -> bool:
     """Whether a column's pair groups are runs of ordered cells (``pairs.group_map``)."""
     return dom.is_numeric or dom.integer or dom.ordered
-
-
-def _null_cell(dom: ColumnDomain) -> int | None:
-    """The cell of nulls in a continuous column's histogram (None for discrete columns)."""
-    return int(dom.nullable) if dom.continuous else None

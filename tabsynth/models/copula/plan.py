@@ -71,6 +71,17 @@ class CopulaConfig:
         smooth_margins: smooth the noisy histograms of numeric columns over their ordered
             cells (a penalised fit of the density whose strength is chosen from the known
             noise by Stein's unbiased risk estimate; free post-processing).
+        log_margins: ``"within"`` smooths numeric columns' ordered cells as a smooth
+            log-density (``margins.log_smooth_counts``) instead of smoothing the counts,
+            between the outermost cells the thresholds keep (isolated noise spikes in the
+            tails get the fit's small masses instead of a noise-sized one);
+            ``"extend"`` also keeps the fit's decaying tails past them where the noisy
+            counts agree; ``"none"`` smooths the counts (the model before 2026-12-07
+            pm). Free post-processing; needs ``smooth_margins``. Default ``"within"``
+            since 2026-12-07 (7-table ablation, epsilon 1: quality 0.911 -> 0.914, pair
+            trends 0.850 -> 0.860, 3-way TVD 0.177 -> 0.174, TSTR/real 0.958 -> 0.962;
+            credit_data +0.029, doctor_visits +0.013, credit_card +0.010, but loans
+            -0.015 and nmes1988 -0.016, whose heavy tails the spikes happened to mimic).
         gram: ``"offdiag"`` measures only the Gram matrices' off-diagonal (sensitivity
             ``C sqrt((d-1)/(2d))`` instead of ``C``, C the squared clip norm: half the noise
             variance) and takes each diagonal from the noisy stratum size times the clipped
@@ -134,6 +145,7 @@ class CopulaConfig:
     correlation: str = "stratum"
     latent_bridge: bool = True
     smooth_margins: bool = True
+    log_margins: str = "within"
     gram: str = "offdiag"
     unclip: bool = True
     pooled: bool = True
@@ -159,6 +171,10 @@ class CopulaConfig:
             raise ValueError(
                 "correlation_prior must be 'normal', 'learned' or 'learned_spread', got "
                 f"{self.correlation_prior!r}"
+            )
+        if self.log_margins not in ("none", "within", "extend"):
+            raise ValueError(
+                f"log_margins must be 'none', 'within' or 'extend', got {self.log_margins!r}"
             )
         if self.gram not in ("offdiag", "full"):
             raise ValueError(f"gram must be 'offdiag' or 'full', got {self.gram!r}")

@@ -1,0 +1,306 @@
+"""Every column's per-stratum pmf over its cells, from the noisy histograms (post-processing).
+
+Numeric columns' ordered cells are smoothed first: by a Whittaker smoother of the counts
+(``estimate.smooth_counts``) or, with ``log_margins``, by a penalised fit of the smooth
+*log*-density (``log_smooth_counts``). The second matters in the tails: at epsilon 1 a
+cell's noise sd is a few per cent of a thousand rows, so the rare values past the bulk
+cannot be told from noise cell by cell. Keeping every cell whose noisy count clears a
+threshold leaves isolated noise spikes far out (a synthetic maximum anywhere up to the
+schema's bound), cutting them all leaves the range too short; a log-density whose second
+differences are penalised continues the bulk's decay into the tail (a geometric tail past
+the last cells the data fill), so the released range follows the data's own decay.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from tabsynth.data.domain import ColumnDomain
+from tabsynth.models.copula.estimate import (
+    _tail_support,
+    project_simplex,
+    smooth_counts,
+    smooth_runs,
+)
+
+if TYPE_CHECKING:
+    from tabsynth.models.copula.plan import CopulaConfig, _Plan
+
+#: penalties tried by ``log_smooth_counts``, largest first (each fit starts from the last)
+_LOG_LAMBDAS = np.logspace(4, -2, 9)
+#: log-density limits (in noise sds per cell) that keep exp() finite
+_ETA_FLOOR = -40.0
+
+
+def log_smooth_counts(
+    hist: np.ndarray,
+    cells: np.ndarray,
+    widths: np.ndarray,
+    sigma: float,
+    iters: int = 40,
+) -> np.ndarray:
+    """Noisy counts of ordered cells replaced by a smooth positive fit ``w * exp(g)``:
+    ``g`` (the log-density) minimises ``||y - w exp(g)||^2 / sigma^2 + lam ||D2 g||^2``
+    (Gauss-Newton steps with step halving), one penalty per column chosen by Stein's
+    unbiased risk estimate with the fit's linearised degrees of freedom (summed over the
+    strata). Where the data vanish the penalty alone shapes ``g``: linear, the bulk's decay
+    carried on. Free post-processing of the noisy ``hist`` (strata x cells)."""
+    y = np.asarray(hist, dtype=float)[:, cells] / sigma
+    m = cells.size
+    d2 = np.diff(np.eye(m), n=2, axis=0)
+    pen = d2.T @ d2
+    logw = np.log(widths)
+    start = smooth_counts(hist, cells, widths, sigma)[:, cells] / sigma
+    eta = np.log(np.maximum(start, 0.05))
+    cap = math.log(max(float(np.abs(y).max()), 1.0) * 10)
+    best: tuple[float, np.ndarray] | None = None
+    for lam in _LOG_LAMBDAS:
+        eta = _gauss_newton(y, eta, logw, lam * pen, iters, cap)
+        g = np.exp(eta)
+        h = g[:, :, None] ** 2 * np.eye(m) + lam * pen + 1e-9 * np.eye(m)
+        df = (g**2 * np.diagonal(np.linalg.inv(h), axis1=1, axis2=2)).sum()
+        risk = float(((y - g) ** 2).sum() + 2 * df)
+        if best is None or risk < best[0]:
+            best = (risk, eta.copy())
+    assert best is not None
+    out = np.asarray(hist, dtype=float).copy()
+    out[:, cells] = np.exp(best[1]) * sigma
+    return out
+
+
+def _gauss_newton(
+    y: np.ndarray, eta: np.ndarray, logw: np.ndarray, pen: np.ndarray, iters: int, cap: float
+) -> np.ndarray:
+    """Minimise ``||y - exp(eta)||^2 + (eta - logw)' pen (eta - logw)`` per row of ``y``."""
+    m = y.shape[1]
+
+    def loss(e: np.ndarray) -> np.ndarray:
+        b = e - logw
+        return ((y - np.exp(e)) ** 2).sum(axis=1) + np.einsum("si,ij,sj->s", b, pen, b)
+
+    f = loss(eta)
+    for _ in range(iters):
+        g = np.exp(eta)
+        grad = -(y - g) * g + (eta - logw) @ pen
+        h = g[:, :, None] ** 2 * np.eye(m) + pen + 1e-9 * np.eye(m)
+        step = -np.linalg.solve(h, grad[..., None])[..., 0]
+        t = np.ones(y.shape[0])
+        new = eta
+        for _ in range(30):
+            new = np.clip(eta + t[:, None] * step, _ETA_FLOOR, cap)
+            f_new = loss(new)
+            worse = f_new > f + 1e-12 * (1 + np.abs(f))
+            if not worse.any():
+                break
+            t = np.where(worse, t / 2, t)
+        keep = f_new <= f + 1e-12 * (1 + np.abs(f))
+        moved = np.abs(np.where(keep[:, None], new - eta, 0.0)).max()
+        eta = np.where(keep[:, None], new, eta)
+        f = np.where(keep, f_new, f)
+        if moved < 1e-5:
+            break
+    return eta
+
+
+def smoothed(dom: ColumnDomain, hist: np.ndarray, sigma: float, log: bool = False) -> np.ndarray:
+    """A numeric column's noisy histogram with its ordered cells smoothed (``estimate``)."""
+    runs = smooth_runs(dom)
+    if runs is None:
+        return hist
+    return log_smooth_counts(hist, *runs, sigma) if log else smooth_counts(hist, *runs, sigma)
+
+
+def null_cell(dom: ColumnDomain) -> int | None:
+    """The cell of nulls in a continuous column's histogram (None for discrete columns)."""
+    return int(dom.nullable) if dom.continuous else None
+
+
+def column_pmfs(
+    doms: list[ColumnDomain],
+    hists: list[np.ndarray],
+    sizes: np.ndarray,
+    plan: _Plan,
+    cfg: CopulaConfig,
+) -> list[np.ndarray]:
+    """Every column's per-stratum pmfs from its noisy histogram, numeric ones smoothed
+    first (``smooth_margins``; the support is still decided on the raw counts, except
+    over the cells a log-density fit covers, ``log_margins``)."""
+    n_strata = sizes.size
+    sigma = (  # None: not private
+        plan.stratum_sd(plan.sigma_hist, n_strata)
+        if cfg.smooth_margins and plan.sigma_hist is not None
+        else None
+    )
+    pooled = plan.pooled and n_strata > 1 and plan.sigma_hist is not None
+    psd = (
+        plan.pooled_sd(plan.sigma_hist, n_strata)
+        if pooled and sigma is not None and plan.sigma_hist is not None
+        else None
+    )
+    log = cfg.log_margins != "none" and sigma is not None
+
+    def pooled_hist(dom: ColumnDomain, h: np.ndarray) -> np.ndarray | None:
+        """The strata's measured sum, smoothed with its own noise sd (``pooled``)."""
+        if not pooled:
+            return None
+        total = h.sum(axis=0, keepdims=True)
+        return total if psd is None else smoothed(dom, total, psd, log)
+
+    def free(dom: ColumnDomain) -> np.ndarray | None:
+        runs = smooth_runs(dom) if log else None
+        return None if runs is None else runs[0]
+
+    return [
+        marginal(
+            h if sigma is None else smoothed(dom, h, sigma, log and not pooled),
+            sizes,
+            plan,
+            cfg.cell_threshold,
+            null_cell(dom),
+            cfg.tail_sds,
+            raw=None if sigma is None else h,
+            pooled_hist=pooled_hist(dom, h),
+            free=free(dom),
+            extend=cfg.log_margins == "extend",
+        )
+        for dom, h in zip(doms, hists, strict=True)
+    ]
+
+
+def marginal(
+    hist: np.ndarray,
+    sizes: np.ndarray,
+    plan: _Plan,
+    threshold: float,
+    numeric_from: int | None = None,
+    tail_sds: float = 0.0,
+    raw: np.ndarray | None = None,
+    pooled_hist: np.ndarray | None = None,
+    free: np.ndarray | None = None,
+    extend: bool = False,
+) -> np.ndarray:
+    """Per-stratum pmfs over cells, shrunk towards the pooled pmf by their noise.
+
+    ``pooled_hist``: the strata's sum as measured with pooled measurements (smoothed
+    with its own, smaller noise sd): the pooled pmf is projected from it once, and the
+    strata's pmfs are raked so that their mixture is that pmf (``rake_to_margin``).
+
+    Cells whose pooled noisy count is below ``threshold`` pooled noise sds are taken as
+    empty in every stratum: otherwise noise alone scatters mass over cells, and ranges,
+    that the data never reach. ``raw``: the histogram before smoothing
+    (``estimate.smooth_counts``), on which the support is decided as without it:
+    smoothing spreads mass thinly (a thin column would lose every cell to the
+    threshold) and past the last cells the data reach (the tails). ``free``: cells whose
+    (pooled) counts a log-density fit gave: kept as ``_fitted_support`` says, with the
+    fit's small tail masses as they are (rescaled, not shifted by a projection onto the
+    simplex).
+    """
+    support = None
+    if plan.sigma_hist is not None:
+        pooled_sd = plan.pooled_sd(plan.sigma_hist, hist.shape[0])
+        measured = hist if raw is None else raw
+        support = measured.sum(axis=0) >= threshold * pooled_sd
+        if numeric_from is not None and tail_sds > 0:
+            support &= _tail_support(measured, numeric_from, tail_sds * pooled_sd)
+        if free is not None:
+            fit = (hist if pooled_hist is None else pooled_hist).sum(axis=0)
+            support = _fitted_support(support, free, measured.sum(axis=0), fit, pooled_sd, extend)
+        if not support.any():
+            support = None
+    fitted = free is not None and support is not None
+    proj = (
+        _rescaled(hist, sizes, support)
+        if fitted and pooled_hist is None
+        else project_simplex(hist, sizes, support)
+    )
+    # with pooled measurements the strata's sum is the better measured: projected once,
+    # before each stratum's projection adds its own bias
+    pooled_measured = pooled_hist is not None
+    if pooled_hist is not None:
+        total = sizes.sum(keepdims=True)
+        pooled = (
+            _rescaled(pooled_hist, total, support)
+            if fitted
+            else project_simplex(pooled_hist, total, support)
+        )[0]
+    else:
+        pooled = proj.sum(axis=0)
+    pooled = (
+        pooled / pooled.sum() if pooled.sum() > 0 else np.full(hist.shape[1], 1 / hist.shape[1])
+    )
+    alpha = (
+        0.0
+        if plan.sigma_hist is None
+        else plan.stratum_sd(plan.sigma_hist, hist.shape[0]) * math.sqrt(hist.shape[1])
+    )
+    denom = sizes[:, None] + alpha
+    pmf = (proj + alpha * pooled) / np.where(denom > 0, denom, 1.0)
+    empty = denom[:, 0] <= 0
+    pmf[empty] = pooled
+    pmf = pmf / pmf.sum(axis=1, keepdims=True)
+    return rake_to_margin(pmf, sizes, pooled) if pooled_measured else pmf
+
+
+def _fitted_support(
+    support: np.ndarray,
+    free: np.ndarray,
+    raw: np.ndarray,
+    fit: np.ndarray,
+    sd: float,
+    extend: bool,
+    z: float = 2.0,
+) -> np.ndarray:
+    """The cells a log-density fit keeps: every fitted cell between the outermost ones the
+    thresholds keep (isolated noise spikes among them get the fit's small masses), and
+    with ``extend`` each tail past them whose noisy sum ``raw`` is consistent with the
+    fit's (not more than ``z`` noise sds below it: a sharp edge, such as an age limit, is
+    kept sharp)."""
+    out = support.copy()
+    on = np.flatnonzero(support[free])
+    if on.size == 0:
+        return out
+    keep = np.zeros(free.size, dtype=bool)
+    keep[on[0] : on[-1] + 1] = True
+    for tail in (np.arange(on[0]), np.arange(on[-1] + 1, free.size)):
+        cells = free[tail]
+        consistent = raw[cells].sum() >= fit[cells].sum() - z * sd * math.sqrt(tail.size)
+        if extend and tail.size and consistent:
+            keep[tail] = True
+    out[free] = keep
+    return out
+
+
+def _rescaled(hist: np.ndarray, sizes: np.ndarray, support: np.ndarray | None) -> np.ndarray:
+    """Each row's counts floored at 0, outside ``support`` set to 0, scaled to its size."""
+    h = np.maximum(np.atleast_2d(hist), 0.0)
+    if support is not None:
+        h = np.where(support[None], h, 0.0)
+    tot = h.sum(axis=1, keepdims=True)
+    return np.where(tot > 0, h / np.where(tot > 0, tot, 1.0), 0.0) * np.asarray(sizes)[:, None]
+
+
+def rake_to_margin(
+    pmf: np.ndarray, sizes: np.ndarray, target: np.ndarray, iters: int = 50
+) -> np.ndarray:
+    """Per-stratum pmfs rescaled so that their mixture (weights ``sizes``) is ``target``,
+    each still summing to 1: iterative proportional fitting of the strata x cells table
+    to its two margins (post-processing). Cells the target leaves empty empty out."""
+    w = np.maximum(sizes, 0.0)
+    if w.sum() <= 0:
+        return pmf
+    table = pmf * (w / w.sum())[:, None]
+    rows = w / w.sum()
+    for _ in range(iters):
+        col = table.sum(axis=0)
+        table *= np.where(col > 0, target / np.where(col > 0, col, 1.0), 0.0)[None]
+        row = table.sum(axis=1)
+        table *= np.where(row > 0, rows / np.where(row > 0, row, 1.0), 0.0)[:, None]
+        if np.abs(table.sum(axis=0) - target).max() < 1e-9:
+            break
+    out = table / np.maximum(table.sum(axis=1, keepdims=True), 1e-300)
+    bad = table.sum(axis=1) <= 0
+    out[bad] = pmf[bad]
+    return out
