@@ -47,7 +47,8 @@ def log_smooth_counts(
     (Gauss-Newton steps with step halving), one penalty per column chosen by Stein's
     unbiased risk estimate with the fit's linearised degrees of freedom (summed over the
     strata). Where the data vanish the penalty alone shapes ``g``: linear, the bulk's decay
-    carried on. Free post-processing of the noisy ``hist`` (strata x cells)."""
+    carried on. Each stratum's fit is scaled to its cells' noisy total (floored at 0). Free
+    post-processing of the noisy ``hist`` (strata x cells)."""
     y = np.asarray(hist, dtype=float)[:, cells] / sigma
     m = cells.size
     d2 = np.diff(np.eye(m), n=2, axis=0)
@@ -66,8 +67,16 @@ def log_smooth_counts(
         if best is None or risk < best[0]:
             best = (risk, eta.copy())
     assert best is not None
+    fit = np.exp(best[1])
+    # the run's total is measured far better than its cells: where thin counts made the fit
+    # collapse towards 0 (a risk the fit may prefer when no cell clears the noise), or
+    # drift from it, the fit keeps the measured total (the counts' smoother if collapsed)
+    total = np.maximum(y.sum(axis=1, keepdims=True), 0.0)
+    fit = np.where(fit.sum(axis=1, keepdims=True) > 1e-6 * total, fit, np.maximum(start, 0.0))
+    have = fit.sum(axis=1, keepdims=True)
+    fit = fit * np.where(have > 0, total / np.where(have > 0, have, 1.0), 0.0)
     out = np.asarray(hist, dtype=float).copy()
-    out[:, cells] = np.exp(best[1]) * sigma
+    out[:, cells] = fit * sigma
     return out
 
 
@@ -210,10 +219,10 @@ def marginal(
             support = _fitted_support(support, free, measured.sum(axis=0), fit, pooled_sd, extend)
         if not support.any():
             support = None
-    fitted = free is not None and support is not None
+    fitted = (support, free) if free is not None and support is not None else None
     proj = (
-        _rescaled(hist, sizes, support)
-        if fitted and pooled_hist is None
+        _rescaled(hist, sizes, *fitted)
+        if fitted is not None and pooled_hist is None
         else project_simplex(hist, sizes, support)
     )
     # with pooled measurements the strata's sum is the better measured: projected once,
@@ -222,8 +231,8 @@ def marginal(
     if pooled_hist is not None:
         total = sizes.sum(keepdims=True)
         pooled = (
-            _rescaled(pooled_hist, total, support)
-            if fitted
+            _rescaled(pooled_hist, total, *fitted)
+            if fitted is not None
             else project_simplex(pooled_hist, total, support)
         )[0]
     else:
@@ -273,13 +282,27 @@ def _fitted_support(
     return out
 
 
-def _rescaled(hist: np.ndarray, sizes: np.ndarray, support: np.ndarray | None) -> np.ndarray:
-    """Each row's counts floored at 0, outside ``support`` set to 0, scaled to its size."""
-    h = np.maximum(np.atleast_2d(hist), 0.0)
-    if support is not None:
-        h = np.where(support[None], h, 0.0)
+def _rescaled(
+    hist: np.ndarray, sizes: np.ndarray, support: np.ndarray, free: np.ndarray
+) -> np.ndarray:
+    """Each row's counts floored at 0 and set to 0 outside ``support``; the other cells (a
+    null cell, point masses: each measured on its own) keep their counts, and the fitted
+    run of ``free`` cells holds what they leave of the row's size, in the fit's shape.
+
+    The run's total is known far better from the few other cells than from the sum of its
+    own noisy cells (a column with 15% values spread over 32 cells: the null cell's noise
+    sd against sqrt(32) of them), and can then not vanish while the others leave room."""
+    h = np.where(support[None], np.maximum(np.atleast_2d(hist), 0.0), 0.0)
+    run = np.zeros(h.shape[1], dtype=bool)
+    run[free] = True
+    run &= support
+    size = np.asarray(sizes, dtype=float).reshape(-1, 1)
+    room = np.maximum(size - h[:, ~run].sum(axis=1, keepdims=True), 0.0)
+    have = h[:, run].sum(axis=1, keepdims=True)
+    flat = np.full((h.shape[0], int(run.sum())), 1.0 / max(int(run.sum()), 1))
+    h[:, run] = np.where(have > 0, h[:, run] / np.where(have > 0, have, 1.0), flat) * room
     tot = h.sum(axis=1, keepdims=True)
-    return np.where(tot > 0, h / np.where(tot > 0, tot, 1.0), 0.0) * np.asarray(sizes)[:, None]
+    return np.where(tot > 0, h / np.where(tot > 0, tot, 1.0), 0.0) * size
 
 
 def rake_to_margin(
