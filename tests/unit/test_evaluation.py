@@ -405,6 +405,20 @@ def test_tstr_auc_scores_the_classes_the_test_rows_hold():
     assert np.isnan(tstr_auc(train, test[test.y == "a"], "y"))  # one class: no AUC exists
 
 
+def test_tstr_auc_leaves_out_a_feature_the_synthetic_rows_never_hold():
+    """A synthetic column that came out all null (a thin nullable column under heavy noise)
+    crashed HistGradientBoosting's binning; it teaches nothing and is left out."""
+    from tabsynth.evaluation.utility import tstr_auc
+
+    rng = np.random.default_rng(1)
+    x = rng.normal(size=2000)
+    train = pd.DataFrame({"x": x, "y": np.where(x + rng.normal(0, 0.5, 2000) > 0, "a", "b")})
+    test = train.iloc[1000:].copy()
+    empty = train.assign(v=np.nan)
+    held = test.assign(v=rng.normal(size=len(test)))
+    assert tstr_auc(empty, held, "y") == pytest.approx(tstr_auc(train, test, "y"))
+
+
 def test_bootstrap_aucs_equal_the_rank_formula_on_each_resample():
     from tabsynth.evaluation.utility import _boot_aucs, _rank_auc
 
