@@ -219,12 +219,36 @@ def to_markdown(results: dict[str, Any], meta: dict[str, Any]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def paired_args(doc: str) -> argparse.ArgumentParser:
+    """The options of a paired-fit study (this one, ``pair_bins.py``)."""
+    p = argparse.ArgumentParser(description=doc.splitlines()[0])
     p.add_argument("--tables", default=",".join(TABLES))
     p.add_argument("--epsilon", type=float, default=1.0)
     p.add_argument("--repeats", type=int, default=3)
     p.add_argument("--out", type=Path, default=HERE)
+    return p
+
+
+def save_run(
+    args: argparse.Namespace, script: str, prefix: str, results: Any, argv: list[str] | None
+) -> dict[str, Any]:
+    """Write ``results/<prefix>-<time>.json`` with the command that made it; its meta."""
+    stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M")
+    meta = {
+        "command": f"python benchmarks/{script}" + "".join(f" {a}" for a in (argv or sys.argv[1:])),
+        "date": stamp,
+        "epsilon": args.epsilon,
+        "repeats": args.repeats,
+    }
+    (args.out / "results").mkdir(parents=True, exist_ok=True)
+    (args.out / "results" / f"{prefix}-{stamp}.json").write_text(
+        json.dumps({"meta": meta, "results": results}, indent=1)
+    )
+    return meta
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = paired_args(__doc__)
     p.add_argument(
         "--reuse",
         type=Path,
@@ -255,18 +279,7 @@ def main(argv: list[str] | None = None) -> int:
             }
             for t in results
         }
-    stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M")
-    meta = {
-        "command": "python benchmarks/ablation.py"
-        + "".join(f" {a}" for a in (argv or sys.argv[1:])),
-        "date": stamp,
-        "epsilon": args.epsilon,
-        "repeats": args.repeats,
-    }
-    (args.out / "results").mkdir(parents=True, exist_ok=True)
-    (args.out / "results" / f"ablation-{stamp}.json").write_text(
-        json.dumps({"meta": meta, "results": results}, indent=1)
-    )
+    meta = save_run(args, "ablation.py", "ablation", results, argv)
     (args.out / "ABLATION.md").write_text(to_markdown(results, meta))
     return 0
 

@@ -16,9 +16,6 @@ pair-trend gap is the range and how much the joint structure. Writes
 
 from __future__ import annotations
 
-import argparse
-import datetime as dt
-import json
 import sys
 import warnings
 from pathlib import Path
@@ -29,8 +26,8 @@ import numpy as np
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 
+from benchmarks.ablation import paired_args, save_run  # noqa: E402
 from benchmarks.protocol import _as_strings, prepare  # noqa: E402
-from benchmarks.run import TABLES  # noqa: E402
 
 
 def scores(real: Any, syn: Any, aligned: bool) -> dict[str, float]:
@@ -127,26 +124,10 @@ def to_markdown(results: dict[str, Any], meta: dict[str, Any]) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--tables", default=",".join(TABLES))
-    p.add_argument("--epsilon", type=float, default=1.0)
-    p.add_argument("--repeats", type=int, default=3)
-    p.add_argument("--out", type=Path, default=HERE)
-    args = p.parse_args(argv)
+    args = paired_args(__doc__).parse_args(argv)
     warnings.simplefilter("ignore")
     results = run(args.tables.split(","), args.epsilon, args.repeats)
-    stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M")
-    meta = {
-        "command": "python benchmarks/pair_bins.py"
-        + "".join(f" {a}" for a in (argv or sys.argv[1:])),
-        "date": stamp,
-        "epsilon": args.epsilon,
-        "repeats": args.repeats,
-    }
-    (args.out / "results").mkdir(parents=True, exist_ok=True)
-    (args.out / "results" / f"pair-bins-{stamp}.json").write_text(
-        json.dumps({"meta": meta, "results": results}, indent=1)
-    )
+    meta = save_run(args, "pair_bins.py", "pair-bins", results, argv)
     (args.out / "PAIR_BINS.md").write_text(to_markdown(results, meta))
     return 0
 
