@@ -138,6 +138,23 @@ VARIANTS: dict[str, dict[str, Any]] = {
     | {"pooled": True, "log_margins": "within", "clip_factor": 2.0},
     "pooled + log-density margins, clip 2.5 d": _ALL5
     | {"pooled": True, "log_margins": "within", "clip_factor": 2.5},
+    # the pair calibration on the log-density margins: as first measured, and with fewer
+    # pairs (sqrt(k) sensitivity, less weight on the raking)
+    "log-density margins + pair calibration 0.3, untempered weights": _ALL5
+    | _PAIRS
+    | {"pooled": True, "log_margins": "within", "pair_min_ess": 0.0},
+    "log-density margins + 6 pairs 0.2, untempered weights": _ALL5
+    | _PAIRS
+    | {
+        "pooled": True,
+        "log_margins": "within",
+        "pair_min_ess": 0.0,
+        "pair_share": 0.2,
+        "pair_count": 6,
+    },
+    "log-density margins + 6 pairs 0.2": _ALL5
+    | _PAIRS
+    | {"pooled": True, "log_margins": "within", "pair_share": 0.2, "pair_count": 6},
 }
 #: labels renamed since an earlier results file was written (read with --reuse)
 RENAMED = {

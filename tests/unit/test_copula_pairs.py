@@ -108,6 +108,18 @@ def test_pairs_are_measured_charged_and_bring_the_sample_closer_to_the_data(cred
     assert len(raked) == len(df)
 
 
+def test_pair_count_sets_how_many_pairs_are_chosen_and_their_sensitivity(credit):
+    df, schema = credit
+    model = tabsynth.fit(
+        df, schema, "copula", epsilon=4.0, pair_share=0.3, pair_count=3, seed=3,
+        reproducible_noise=True,
+    )  # fmt: skip
+    assert len(model.pairs_) == 3 == len(set(model.pairs_))
+    pairs = next(m for m in model.privacy.mechanisms if m.name == PAIR_MECHANISM)
+    assert pairs.sensitivity == pytest.approx(np.sqrt(3))  # one record, one cell of each
+    assert model.privacy.epsilon <= 4.0 * (1 + 1e-9)
+
+
 def test_saved_pairs_sample_alike_and_conditions_rebalancing_still_work(credit, tmp_path):
     df, schema = credit
     model = tabsynth.fit(

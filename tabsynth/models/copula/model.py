@@ -152,7 +152,8 @@ class CopulaSynthesizer(_Measuring, _Sampler, _Fitted):
         """How many column pairs the pair calibration chooses: one per modelled column (all
         of them when there are fewer pairs), 0 when it is off. Public: the schema's."""
         d = len(public)
-        return 0 if cfg.pair_share <= 0 or d < 2 else min(d, d * (d - 1) // 2)
+        k = cfg.pair_count or d
+        return 0 if cfg.pair_share <= 0 or d < 2 else min(k, d * (d - 1) // 2)
 
     def _fit_pairs(
         self, src: Any, domains: dict[str, ColumnDomain], plan: _Plan, noise: Any
