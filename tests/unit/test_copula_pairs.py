@@ -118,6 +118,8 @@ def test_pair_count_sets_how_many_pairs_are_chosen_and_their_sensitivity(credit)
     pairs = next(m for m in model.privacy.mechanisms if m.name == PAIR_MECHANISM)
     assert pairs.sensitivity == pytest.approx(np.sqrt(3))  # one record, one cell of each
     assert model.privacy.epsilon <= 4.0 * (1 + 1e-9)
+    with pytest.raises(ValueError, match="pair_count must be 0"):
+        tabsynth.fit(df, schema, "copula", epsilon=4.0, pair_share=0.3, pair_count=-1)
 
 
 def test_saved_pairs_sample_alike_and_conditions_rebalancing_still_work(credit, tmp_path):

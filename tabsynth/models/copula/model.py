@@ -149,8 +149,9 @@ class CopulaSynthesizer(_Measuring, _Sampler, _Fitted):
         self.privacy_ = self._privacy(eps, delta, plan, noise.secure)
 
     def _n_pairs(self, public: dict[str, ColumnDomain], cfg: CopulaConfig) -> int:
-        """How many column pairs the pair calibration chooses: one per modelled column (all
-        of them when there are fewer pairs), 0 when it is off. Public: the schema's."""
+        """How many column pairs the pair calibration chooses: ``pair_count``, or one per
+        modelled column (all of them when there are fewer pairs), 0 when it is off.
+        Public: the schema's."""
         d = len(public)
         k = cfg.pair_count or d
         return 0 if cfg.pair_share <= 0 or d < 2 else min(k, d * (d - 1) // 2)

@@ -181,6 +181,10 @@ class CopulaConfig:
                 "correlation_prior must be 'normal', 'learned' or 'learned_spread', got "
                 f"{self.correlation_prior!r}"
             )
+        if self.pair_count < 0:
+            raise ValueError(
+                f"pair_count must be 0 (one per column) or more, got {self.pair_count}"
+            )
         if self.log_margins not in ("none", "within", "extend"):
             raise ValueError(
                 f"log_margins must be 'none', 'within' or 'extend', got {self.log_margins!r}"
