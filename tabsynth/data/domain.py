@@ -152,10 +152,13 @@ class ColumnDomain:
         cell = np.zeros(len(x), dtype=np.int64)
         is_pt = np.zeros(len(x), dtype=bool)
         if len(point_vals):
-            # values are released at the column's precision, so atoms match at it too
-            x_pt = np.round(x, self.precision) if self.precision is not None else x
-            j = np.clip(np.searchsorted(point_vals, x_pt), 0, len(point_vals) - 1)
-            is_pt = point_vals[j] == x_pt
+            # values are released at the column's precision, so atoms (and bounds such as
+            # 0.30000000000000004, which release as 0.3) match at it too
+            x_pt, at = x, point_vals
+            if self.precision is not None:
+                x_pt, at = np.round(x, self.precision), np.round(point_vals, self.precision)
+            j = np.clip(np.searchsorted(at, x_pt), 0, len(at) - 1)
+            is_pt = at[j] == x_pt
             cell[is_pt] = point_idx[j[is_pt]]
         if self.intervals:
             iv_idx = np.flatnonzero(~pt)
