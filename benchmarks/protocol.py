@@ -46,10 +46,11 @@ def prepare(name: str) -> tuple[pd.DataFrame, pd.DataFrame, Any]:
     df, schema = load_table(name)
     # Free-text columns (loans' emp_title) are modelled by no system here: tabsynth releases
     # them only through their PII rule, the peers would copy or drop them. Every system sees
-    # and is scored on the same modelled columns.
-    keep = [c.name for c in schema.modelled_columns]
+    # and is scored on the same modelled columns (and the derived ones, computed from them).
+    cols = [c for c in schema.columns if c.modelled or c.derived is not None]
+    keep = [c.name for c in cols]
     if len(keep) < len(schema.columns):
-        schema = schema.model_copy(update={"columns": list(schema.modelled_columns)})
+        schema = schema.model_copy(update={"columns": cols})
         df = df[keep]
     train, holdout = split(df)
     return train, holdout, schema

@@ -240,8 +240,9 @@ def conform(
         columns: check and return only these columns (a streaming pass that needs a few).
 
     Returns:
-        The table with exactly the schema's columns, in schema order and canonical types
-        (String, Boolean, Float64, Datetime), and the report of what was clipped or remapped.
+        The table with exactly the schema's columns (derived ones left out), in schema order
+        and canonical types (String, Boolean, Float64, Datetime), and the report of what was
+        clipped or remapped.
 
     Raises:
         DataValidationError: listing every problem (missing or extra columns, values of the
@@ -252,11 +253,12 @@ def conform(
         raise DataValidationError(
             [Problem("table", "it has no rows", "pass a table with at least one row")]
         )
-    wanted = [
+    wanted = [  # derived columns are computed at sampling: never required, never read
         c.name
         for c in schema.columns
         if (c.modelled or not modelled_only or (columns is not None and c.name in columns))
         and (columns is None or c.name in columns)
+        and c.derived is None
     ]
     probs += _column_set_problems(df, schema, wanted)
     rep = DomainReport(rows=df.height)

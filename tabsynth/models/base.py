@@ -334,9 +334,13 @@ class Synthesizer(ABC):
         return {"epsilon": eps, "delta": delta, "rho": None, "delta_approx": 0.0}
 
     def _add_unmodelled(self, out: Any, n: int) -> Any:
-        """Schema order, with fresh ids for identifier columns that are not PII."""
+        """Schema order, with derived columns computed from their sources and fresh ids for
+        identifier columns that are not PII."""
         import polars as pl
 
+        from tabsynth.schema.derived import derive
+
+        out = derive(out, self.schema)
         cols = []
         for col in self.schema.columns:
             if col.name in out.columns:

@@ -22,6 +22,11 @@ def cell_of(schema: Schema, column: str, value: Any) -> int:
         col = schema.column(column)
     except KeyError:
         raise SamplingError(f"unknown column {column!r}. Fix: use one of {schema.names}") from None
+    if col.derived is not None:
+        raise SamplingError(
+            f"{column!r} is derived from {col.derived.sources()} (schema). Fix: condition on "
+            "its source instead"
+        )
     if not col.modelled or col.kind not in ("categorical", "boolean", "numerical"):
         raise SamplingError(f"cannot condition on {column!r} (kind {col.kind})")
     dom = build_domain(col)

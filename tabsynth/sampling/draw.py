@@ -17,6 +17,7 @@ from tabsynth.sampling.fair import fair_rows, parse_fair
 from tabsynth.sampling.protocol import Samplable
 from tabsynth.sampling.rebalance import rebalanced
 from tabsynth.sampling.scenarios import parse_scenario, scenario_rows
+from tabsynth.schema.derived import derive
 
 SCENARIOS = ("tails", "rare")
 
@@ -35,6 +36,7 @@ def draw_rows(
     """``n`` rows (polars, schema columns) and the report: the critic's rejection rates,
     and what fair sampling or a scenario changed."""
     schema = model.schema
+    _refuse_derived(schema, where, rebalance, drift, fair)
     cond = conditions(schema, where or {})
     shifts, shares = parse_drift(schema, drift or [])
     if shares:
@@ -63,7 +65,10 @@ def draw_rows(
             out = rebalanced(model, m, rng, cond, rebalance)
         else:
             out = model._sample(m, rng, where=cond) if cond else model._sample(m, rng)
-        return apply_shifts(schema, out, shifts)
+        return shifted(out)
+
+    def shifted(frame: Any) -> Any:  # derived columns follow their shifted sources
+        return derive(apply_shifts(schema, frame, shifts), schema) if shifts else frame
 
     critic = _critic(model, set(shifts))
     if n > 0 and rebalance and (critic.constraints or critic.plausible is not None):
@@ -72,7 +77,7 @@ def draw_rows(
         reports: list[dict[str, Any]] = []
 
         def enforce(part: Any, m: int) -> Any:
-            rows, rep = critic.enforce(lambda k: apply_shifts(schema, part(k), shifts), m)
+            rows, rep = critic.enforce(lambda k: shifted(part(k)), m)
             reports.append(rep)
             return rows
 
@@ -109,3 +114,26 @@ def _critic(model: Samplable, shifted: set[str]) -> Any:
         {c.name: c.kind for c in schema.columns},
         plausible=None if in_support else plausibility(model, shifted),
     )
+
+
+def _refuse_derived(
+    schema: Any, where: Any, rebalance: Any, drift: list[str] | None, fair: Any
+) -> None:
+    """A clear error where a request names a derived column (computed from its sources in
+    every row, so its distribution is set through them)."""
+    import re
+
+    named: set[str] = set(where or {}) | set(rebalance or {})
+    for spec in drift or []:
+        named.add(re.split(r"[=+\-]", spec, maxsplit=1)[0].strip())
+    if isinstance(fair, dict):
+        named |= {fair.get("target") or ""} | set(fair.get("protected") or [])
+    elif isinstance(fair, str):
+        named |= {p.strip() for p in re.split(r"[:,]", fair)}
+    bad = sorted(n for n in named if n in schema.names and schema.column(n).derived is not None)
+    if bad:
+        src = {n: schema.column(n).derived.sources() for n in bad}
+        raise SamplingError(
+            f"{bad} are derived columns (computed from {src} in every row). Fix: condition, "
+            "rebalance, drift or group by their sources instead"
+        )

@@ -16,6 +16,7 @@ if TYPE_CHECKING:
 
 def consistency_problems(schema: Schema) -> list[Problem]:
     """Every inconsistency between fields of ``schema`` (empty when it is sound)."""
+    from tabsynth.schema.derived import derived_problems
     from tabsynth.schema.expressions import constraint_problems
 
     problems: list[Problem] = []
@@ -28,6 +29,7 @@ def consistency_problems(schema: Schema) -> list[Problem]:
         problems += column_problems(col)
     problems += _reference_problems(schema)
     problems += _budget_problems(schema)
+    problems += derived_problems(schema)
     problems += constraint_problems(
         list(schema.constraints), {c.name: c.kind for c in schema.columns}
     )
@@ -129,7 +131,9 @@ def _reference_problems(schema: Schema) -> list[Problem]:
                     "target", f"{schema.target!r} is not a column", f"use one of {schema.names}"
                 )
             )
-        elif not tgt.modelled or tgt.kind in ("identifier", "text", "datetime"):
+        elif tgt.derived is None and (
+            not tgt.modelled or tgt.kind in ("identifier", "text", "datetime")
+        ):
             problems.append(
                 Problem(
                     "target",
@@ -143,7 +147,9 @@ def _reference_problems(schema: Schema) -> list[Problem]:
             problems.append(
                 Problem("strata", f"{name!r} is not a column", f"use one of {schema.names}")
             )
-        elif col.kind not in ("categorical", "boolean") or not col.modelled:
+        elif col.derived is None and (
+            col.kind not in ("categorical", "boolean") or not col.modelled
+        ):
             problems.append(
                 Problem(
                     "strata",

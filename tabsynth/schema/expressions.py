@@ -242,3 +242,23 @@ def constraint_problems(
                 )
             )
     return problems
+
+
+def compile_formula(text: str, kinds: dict[str, str]) -> pl.Expr:
+    """A polars expression for the arithmetic ``text`` over numerical columns (a derived
+    column's ``formula``); ValueError if it is not allowed or not a number."""
+    tree = _parse(text)
+    bad = sorted({c for c in formula_columns(text) if kinds.get(c) != "numerical"})
+    if bad:
+        raise ValueError(f"a formula reads numerical columns only, not {bad} in {text!r}")
+    expr = _to_expr(tree, set(kinds), text)
+    if _type(tree, kinds, text) != "number":
+        raise ValueError(f"{text!r} is not arithmetic (use + - * / over numerical columns)")
+    return expr
+
+
+def formula_columns(text: str) -> list[str]:
+    """The column names ``text`` reads (in order of first use)."""
+    tree = _parse(text)
+    names = [n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and n.id not in _NAMES]
+    return list(dict.fromkeys(names))

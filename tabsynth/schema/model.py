@@ -20,6 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from tabsynth._io import atomic_write_text
 from tabsynth.errors import Problem, SchemaError
 from tabsynth.schema.checks import consistency_problems
+from tabsynth.schema.derived import Derived
 from tabsynth.schema.io import INFERRED_BANNER, load_file, problems_of
 
 SCHEMA_VERSION = 1
@@ -58,10 +59,18 @@ class _ColumnBase(BaseModel):
         description="Words that mean a missing value in the input, read as null (e.g. "
         "['unknown', 'n/a']); the column must then be nullable.",
     )
+    derived: Derived | None = Field(
+        default=None,
+        description="A public function of other columns (see tabsynth.schema.derived): not "
+        "modelled, computed in every sampled row.",
+    )
 
     @property
     def modelled(self) -> bool:
-        """Whether a model learns this column (identifiers, text and dropped PII are not)."""
+        """Whether a model learns this column (identifiers, text, dropped PII and derived
+        columns are not)."""
+        if self.derived is not None:
+            return False
         return self.pii is None or self.pii.policy in (PIIPolicy.keep, PIIPolicy.generalize)
 
 
@@ -265,6 +274,8 @@ class Schema(BaseModel):
                 col.pop("missing", None)
             if col.get("ordered") is False:
                 col.pop("ordered")
+            if col.get("derived", 0) is None:
+                col.pop("derived")
         for key, default in (("privacy_unit", None), ("max_rows_per_unit", 1)):
             if data.get(key) == default:
                 data.pop(key, None)

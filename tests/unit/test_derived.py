@@ -1,0 +1,195 @@
+"""Derived columns (``tabsynth.schema.derived``): declared public functions of other columns,
+never modelled, computed in every sampled row."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import polars as pl
+import pytest
+
+import tabsynth
+from tabsynth.errors import SamplingError, SchemaError
+
+SUBS = ["A1", "A2", "B1", "B2", "C1"]
+
+
+def _schema(**changes: object) -> tabsynth.Schema:
+    cols = [
+        {"name": "sub", "kind": "categorical", "categories": SUBS, "ordered": True},
+        {
+            "name": "grade",
+            "kind": "categorical",
+            "categories": ["A", "B", "C"],
+            "derived": {"source": "sub", "map": {s: s[0] for s in SUBS}},
+        },
+        {
+            "name": "low",
+            "kind": "boolean",
+            "derived": {"source": "sub", "map": {s: s[0] == "A" for s in SUBS}},
+        },
+        {"name": "x", "kind": "numerical", "lower": 0, "upper": 100, "precision": 2},
+        {"name": "y", "kind": "numerical", "lower": 0, "upper": 50, "precision": 2},
+        {
+            "name": "total",
+            "kind": "numerical",
+            "lower": 0,
+            "upper": 120,
+            "precision": 2,
+            "derived": {"formula": "x + y"},
+        },
+        {"name": "label", "kind": "categorical", "categories": ["no", "yes"]},
+    ]
+    data: dict[str, object] = {"name": "derived", "target": "label", "columns": cols}
+    data.update(changes)
+    return tabsynth.Schema.from_dict(data)
+
+
+def _table(n: int = 3000, seed: int = 0) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    sub = rng.choice(SUBS, n, p=[0.3, 0.2, 0.2, 0.2, 0.1])
+    x = np.round(rng.gamma(2.0, 10.0, n).clip(0, 100), 2)
+    y = np.round(rng.uniform(0, 50, n), 2)
+    label = np.where(rng.random(n) < 0.3 + 0.4 * (pd.Series(sub).str[0] == "A"), "yes", "no")
+    return pd.DataFrame(
+        {
+            "sub": sub,
+            "grade": pd.Series(sub).str[0],
+            "low": pd.Series(sub).str[0] == "A",
+            "x": x,
+            "y": y,
+            "total": np.round(x + y, 2),
+            "label": label,
+        }
+    )
+
+
+def test_derived_columns_are_not_modelled_and_hash_into_the_schema() -> None:
+    schema = _schema()
+    assert [c.name for c in schema.modelled_columns] == ["sub", "x", "y", "label"]
+    other = _schema(columns=[c.model_dump(mode="json") for c in schema.columns])
+    assert other.hash() == schema.hash()
+    changed = schema.model_dump(mode="json")
+    changed["columns"][5]["derived"]["formula"] = "x + 2 * y"
+    assert tabsynth.Schema.from_dict(changed).hash() != schema.hash()
+
+
+def test_every_problem_of_derived_columns_is_reported_at_once() -> None:
+    cols = [
+        {"name": "sub", "kind": "categorical", "categories": SUBS, "nullable": True},
+        {"name": "g", "kind": "categorical", "categories": ["A", "B"],
+         "derived": {"source": "sub", "map": {"A1": "A", "A2": "Z", "X9": "B"}}},
+        {"name": "h", "kind": "categorical", "categories": ["A"],
+         "derived": {"source": "g", "map": {"A": "A", "B": "A"}}},
+        {"name": "n", "kind": "numerical", "lower": 0, "upper": 1,
+         "derived": {"formula": "sub + 1"}},
+        {"name": "m", "kind": "numerical", "lower": 0, "upper": 1, "derived": {}},
+        {"name": "t", "kind": "categorical", "categories": ["A", "B", "C"],
+         "derived": {"source": "sub", "map": {s: s[0] for s in SUBS}}},
+    ]  # fmt: skip
+    with pytest.raises(SchemaError) as err:
+        tabsynth.Schema.from_dict({"name": "bad", "target": "t", "columns": cols})
+    text = str(err.value)
+    for needed in (
+        "missing ['B1', 'B2', 'C1']",  # map keys: every source category, and no others
+        "unknown ['X9']",
+        "map values ['Z']",
+        "derived from 'g', which is not modelled",  # no chains
+        "numerical columns only, not ['sub']",
+        "needs either `source` with `map`, or `formula`",
+        "is derived and the target",
+        "be null",  # a nullable source makes the derived column nullable
+    ):
+        assert needed in text, needed
+
+
+@pytest.mark.parametrize("engine", ["pandas", "polars"])
+def test_every_sampled_row_holds_the_declared_functions(engine: str) -> None:
+    df = _table()
+    frame = pl.from_pandas(df) if engine == "polars" else df
+    model = tabsynth.fit(frame, _schema(), "copula", epsilon=1.0, reproducible_noise=True, seed=1)
+    syn = model.sample(4000, seed=2, as_frame="pandas")
+    assert list(syn.columns) == list(df.columns)
+    assert (syn["grade"] == syn["sub"].str[0]).all()
+    assert (syn["low"] == (syn["sub"].str[0] == "A")).all()
+    assert np.allclose(syn["total"], (syn["x"] + syn["y"]).clip(0, 120).round(2))
+    # the sources keep their modelled distribution (the derived columns are not noise)
+    share = syn["grade"].value_counts(normalize=True)
+    assert abs(share["A"] - 0.5) < 0.08 and abs(share["C"] - 0.1) < 0.06
+
+
+def test_the_model_never_reads_a_derived_column() -> None:
+    """Two tables that differ only in their derived columns (one drops them) fit the same
+    model: the same noise gives the same synthetic rows (their private values are never
+    read, so nothing about them is measured or released)."""
+    df = _table()
+    scrambled = df.assign(
+        grade=np.random.default_rng(5).permutation(df["grade"].to_numpy()),
+        total=df["total"] * 0.5,
+    ).drop(columns=["low"])
+    kw = {"epsilon": 1.0, "reproducible_noise": True, "seed": 3}
+    a = tabsynth.fit(df, _schema(), "copula", **kw).sample(500, seed=4)
+    b = tabsynth.fit(scrambled, _schema(), "copula", **kw).sample(500, seed=4)
+    pd.testing.assert_frame_equal(a, b)
+    plain = _schema(columns=[c for c in _schema().model_dump(mode="json")["columns"]
+                             if "derived" not in c or c["derived"] is None])  # fmt: skip
+    m = tabsynth.fit(df[[c.name for c in plain.columns]], plain, "copula", **kw)
+    hist = next(x for x in m.privacy_.mechanisms if "histogram" in x.name)
+    ours = tabsynth.fit(df, _schema(), "copula", **kw)
+    same = next(x for x in ours.privacy_.mechanisms if "histogram" in x.name)
+    assert same.sensitivity == hist.sensitivity  # derived columns add no sensitivity
+
+
+def test_formula_results_are_clipped_rounded_and_null_with_a_null_source() -> None:
+    from tabsynth.schema.derived import derive
+
+    schema = tabsynth.Schema.from_dict(
+        {
+            "name": "f",
+            "columns": [
+                {"name": "a", "kind": "numerical", "lower": 0, "upper": 10, "nullable": True},
+                {"name": "b", "kind": "numerical", "lower": 0, "upper": 10},
+                {"name": "s", "kind": "numerical", "lower": 0, "upper": 12, "integer": True,
+                 "nullable": True, "derived": {"formula": "a + b / 3"}},
+            ],
+        }
+    )  # fmt: skip
+    out = derive(pl.DataFrame({"a": [1.0, 9.0, None], "b": [2.0, 10.0, 1.0]}), schema)
+    assert out.get_column("s").dtype == pl.Int64
+    assert out.get_column("s").to_list() == [2, 12, None]  # 1.67 -> 2; 12.33 clipped; null
+
+
+def test_sampling_requests_name_the_source_of_a_derived_column() -> None:
+    model = tabsynth.fit(_table(), _schema(), "copula", epsilon=1.0)
+    for kw in (
+        {"where": {"grade": "A"}},
+        {"rebalance": {"grade": "uniform"}},
+        {"drift": ["total+5"]},
+        {"fair": "grade:label"},
+    ):
+        with pytest.raises(SamplingError, match="derived") as err:
+            model.sample(10, seed=0, **kw)
+        assert "sub" in str(err.value) or "source" in str(err.value)
+    # conditions and drifts on the sources: the derived columns follow them
+    rows = model.sample(300, seed=0, where={"sub": "B2"}, as_frame="pandas")
+    assert (rows["grade"] == "B").all() and (~rows["low"]).all()
+    moved = model.sample(300, seed=0, drift=["x+10"], as_frame="pandas")
+    assert np.allclose(moved["total"], (moved["x"] + moved["y"]).clip(0, 120).round(2))
+
+
+def test_constraints_on_derived_columns_are_enforced_and_saved_models_keep_them(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    schema = _schema(constraints=["total <= 60", "grade != 'C'"])
+    model = tabsynth.fit(_table(), schema, "copula", epsilon=1.0)
+    syn = model.sample(1000, seed=0, as_frame="pandas")
+    assert (syn["total"] <= 60).all() and (syn["grade"] != "C").all()
+    assert model.last_sample_report_["rejection_rate"] > 0
+    model.save(tmp_path / "m")
+    back = tabsynth.load(tmp_path / "m").sample(500, seed=1, as_frame="pandas")
+    assert (back["grade"] == back["sub"].str[0]).all()
+
+
+def test_ctgan_samples_hold_the_declared_functions_too() -> None:
+    model = tabsynth.fit(_table(1000), _schema(), "ctgan", epsilon=None, epochs=1)
+    syn = model.sample(300, seed=0, as_frame="pandas")
+    assert (syn["grade"] == syn["sub"].str[0]).all()
+    assert np.allclose(syn["total"], (syn["x"] + syn["y"]).clip(0, 120).round(2))
