@@ -15,6 +15,8 @@ WHY = {
 
 
 def _domain(col: Any) -> str:
+    if getattr(col, "derived", None) is not None:
+        return f"derived from {', '.join(col.derived.sources())}"
     if col.kind == "categorical":
         return f"{len(col.categories)} categories" + (f" + {col.other!r}" if col.other else "")
     if col.kind == "numerical":

@@ -16,6 +16,7 @@ import polars as pl
 from tabsynth.errors import PrivacyLeakWarning, RepeatedRowsWarning
 from tabsynth.pii.national import NATIONAL_IDS
 from tabsynth.schema.checks import MAX_CATEGORIES
+from tabsynth.schema.dependencies import derived_drafts
 from tabsynth.schema.model import Schema
 
 MAX_INFERRED_CATEGORIES = 50
@@ -387,6 +388,7 @@ def infer_schema(
             guess = None if pii and cname in pii else _dominant_type(cname, text, nullable)
             columns.append(guess or _string_column(cname, text, n, nullable))
     unit = _privacy_unit(df, columns)
+    derived_drafts(df, columns, target)
     if not unit:
         from tabsynth.schema.repeats import repeats_warning
 

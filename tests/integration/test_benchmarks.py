@@ -129,3 +129,32 @@ def test_pair_bins_tells_the_synthetic_range_from_the_joint_structure():
     assert scores(real, real, aligned=False)["pairs"] == pytest.approx(1.0)
     assert scores(real, syn, aligned=False)["pairs"] < 0.8
     assert scores(real, syn, aligned=True)["pairs"] > 0.98
+
+
+def test_ceiling_clips_only_the_outermost_share_of_numerical_columns():
+    """``ceiling.py``'s winsorizing: each numerical column clipped at its q and 1 - q
+    quantiles (q = 0: unchanged), categories and nulls as they were."""
+    import numpy as np
+    import pandas as pd
+
+    from benchmarks.ceiling import winsorized
+    from tabsynth.schema import Schema
+
+    schema = Schema.from_dict(
+        {
+            "name": "w",
+            "columns": [
+                {"name": "x", "kind": "numerical", "lower": 0, "upper": 1e6, "nullable": True},
+                {"name": "c", "kind": "categorical", "categories": ["a", "b"]},
+            ],
+        }
+    )
+    x = np.arange(1000, dtype=float)
+    x[5] = np.nan
+    df = pd.DataFrame({"x": x, "c": ["a", "b"] * 500})
+    pd.testing.assert_frame_equal(winsorized(df, schema, 0.0), df)
+    out = winsorized(df, schema, 0.01)
+    lo, hi = np.nanquantile(x, 0.01), np.nanquantile(x, 0.99)
+    assert out["x"].min() == lo and out["x"].max() == hi and out["x"].isna().sum() == 1
+    assert ((out["x"] == df["x"]) | ~df["x"].between(lo, hi)).all()  # only the outer rows
+    assert (out["c"] == df["c"]).all()

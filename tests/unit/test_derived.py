@@ -193,3 +193,29 @@ def test_ctgan_samples_hold_the_declared_functions_too() -> None:
     syn = model.sample(300, seed=0, as_frame="pandas")
     assert (syn["grade"] == syn["sub"].str[0]).all()
     assert np.allclose(syn["total"], (syn["x"] + syn["y"]).clip(0, 120).round(2))
+
+
+def test_schema_infer_drafts_functions_of_a_column_as_derived_for_review() -> None:
+    from tabsynth.schema.infer import infer_schema
+
+    df = _table(2000)
+    rng = np.random.default_rng(1)
+    df["region"] = np.where(rng.random(len(df)) < 0.5, "north", "south")
+    df["noise"] = rng.choice(["p", "q"], len(df))  # not a function of anything
+    df["tier"] = df["sub"].str[0]  # like grade, but the target: stays modelled
+    with pytest.warns(Warning):
+        draft = infer_schema(pl.from_pandas(df), target="tier")
+    grade = draft.column("grade")
+    assert grade.derived is not None and grade.derived.source == "sub"
+    assert grade.derived.map == {s: s[0] for s in SUBS}
+    assert "DRAFT: review" in (grade.description or "") and "public knowledge" in grade.description
+    low = draft.column("low")
+    assert low.derived is not None and low.derived.source in ("sub", "tier")  # the coarsest
+    assert low.derived.map == {k: k[0] == "A" for k in low.derived.map}
+    for name in ("region", "noise", "tier", "label", "sub"):
+        assert draft.column(name).derived is None, name
+    # one row breaking the function: no derived draft
+    broken = df.copy()
+    broken.loc[0, "grade"] = "C" if broken.loc[0, "grade"] != "C" else "A"
+    with pytest.warns(Warning):
+        assert infer_schema(pl.from_pandas(broken)).column("grade").derived is None
