@@ -69,10 +69,12 @@ def check_columns(names: Iterable[str], schema: Schema) -> None:
     """Missing and extra columns of a file, all at once (before any pass over the rows).
     The index columns pandas and Dask add to Parquet files are not data and are ignored."""
     names = [n for n in names if n not in INDEX_COLUMNS]
-    probs = [
-        Problem(f"column {n!r}", "declared in the schema but not in the data", "add the column")
-        for n in schema.names
-        if n not in names
+    probs = [  # derived columns are computed at sampling: never required
+        Problem(
+            f"column {c.name!r}", "declared in the schema but not in the data", "add the column"
+        )
+        for c in schema.columns
+        if c.name not in names and c.derived is None
     ]
     probs += [
         Problem(

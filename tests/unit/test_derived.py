@@ -219,3 +219,19 @@ def test_schema_infer_drafts_functions_of_a_column_as_derived_for_review() -> No
     broken.loc[0, "grade"] = "C" if broken.loc[0, "grade"] != "C" else "A"
     with pytest.warns(Warning):
         assert infer_schema(pl.from_pandas(broken)).column("grade").derived is None
+
+
+def test_a_streamed_fit_skips_derived_columns_and_chunked_samples_hold_them(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from tabsynth.engines.sampling import write_sample
+    from tabsynth.engines.sources import scan
+
+    df = _table()
+    df.drop(columns=["grade", "total"]).to_csv(tmp_path / "t.csv", index=False)  # not needed
+    kw = {"epsilon": 1.0, "reproducible_noise": True, "seed": 3}
+    streamed = tabsynth.fit(scan(tmp_path / "t.csv", batch_rows=700), _schema(), "copula", **kw)
+    memory = tabsynth.fit(df, _schema(), "copula", **kw)
+    np.testing.assert_allclose(streamed.corr_, memory.corr_, rtol=1e-9, atol=1e-12)
+    write_sample(streamed, 2500, tmp_path / "s.parquet", seed=5, chunk_rows=700)
+    out = pl.read_parquet(tmp_path / "s.parquet")
+    assert out.height == 2500 and out.columns == list(df.columns)
+    assert (out.get_column("grade") == out.get_column("sub").str.slice(0, 1)).all()
