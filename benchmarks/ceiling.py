@@ -4,7 +4,7 @@
     python benchmarks/ceiling.py --tables credit_card --repeats 5 --shares 0,0.005
 
 A DP release cannot place a value held by a handful of records: at epsilon 1 each cell of
-the copula's histograms carries noise of sd 0.25-3.1% of a benchmark table's rows (the
+the copula's histograms carries noise of sd 0.2-3.1% of a benchmark table's rows (the
 'noise/cell' column), so on most tables the outermost 0.5% of a column are below one noise
 sd wherever they sit. But
 SDMetrics' column pair trends bin every numerical column over its *own* minimum and maximum
@@ -55,7 +55,7 @@ def noise_share(train: Any, schema: Any, epsilon: float) -> float:
     import tabsynth
 
     m = tabsynth.fit(train, schema, "copula", epsilon=epsilon, reproducible_noise=True, seed=0)
-    hist = next(x for x in m.privacy_.mechanisms if "histogram" in x.name)
+    hist = next(x for x in m.privacy_.mechanisms if "histograms of each" in x.name)
     return float(hist.sigma) / len(train)
 
 

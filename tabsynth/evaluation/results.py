@@ -327,4 +327,18 @@ def certificate(model: Any, schema: Schema) -> dict[str, Any]:
         "schema_matches": extra.get("schema_hash") == schema.hash(),
         "data_fingerprint": extra.get("data_fingerprint"),
         "ledger_entry": extra.get("ledger_entry"),
+        "derived_columns": derived_summary(schema),
     }
+
+
+def derived_summary(schema: Schema) -> dict[str, str]:
+    """Each derived column and how it is computed (post-processing of sampled rows: read
+    by no mechanism, so in no line of the certificate's accounting)."""
+    out = {}
+    for col in schema.columns:
+        d = col.derived
+        if d is not None:
+            out[col.name] = (
+                f"= {d.formula}" if d.formula is not None else f"a public map of {d.source}"
+            )
+    return out

@@ -119,6 +119,12 @@ def _certificate(cert: dict[str, Any] | None) -> str:
         else f"entry {entry.get('entry')} of dataset {entry.get('dataset')!r} "
         f"({entry.get('ledger')})",
         "rho": "—" if cert.get("rho") is None else cert.get("rho"),
+        "derived_columns": "; ".join(
+            f"{k} {v}" for k, v in (cert.get("derived_columns") or {}).items()
+        )
+        + " (computed from each sampled row: no measurement, no privacy cost)"
+        if cert.get("derived_columns")
+        else "none",
     }
     rows += [
         (k, shown.get(k, cert.get(k)))
@@ -135,6 +141,7 @@ def _certificate(cert: dict[str, Any] | None) -> str:
             "schema_matches",
             "data_fingerprint",
             "ledger_entry",
+            "derived_columns",
         )
     ]
     body = _table(rows, ("field", "value")).replace(
