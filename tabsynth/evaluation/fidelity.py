@@ -13,6 +13,7 @@ import polars as pl
 
 from tabsynth.data import build_domains, conform, to_polars
 from tabsynth.data.domain import ColumnDomain
+from tabsynth.schema.derived import scored_schema
 from tabsynth.schema.model import Schema
 
 
@@ -81,6 +82,7 @@ def fidelity(
     is not penalised there); pair trends compare Pearson correlations
     (number pairs) or contingency tables over the schema's cells (other pairs).
     """
+    schema = scored_schema(schema, real, synthetic)
     doms = build_domains(schema)
     r, s = _prepare(real, schema, doms), _prepare(synthetic, schema, doms)
     shapes = {}

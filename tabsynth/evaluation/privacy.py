@@ -91,7 +91,10 @@ def privacy_risk(
       nearest synthetic row; AUC of telling train members from holdout non-members, with a
       bootstrap 95% interval. 0.5 is no better than a coin; a copy of the data gives ~1.
     """
+    from tabsynth.schema.derived import scored_schema
+
     rng = np.random.default_rng(seed)
+    schema = scored_schema(schema, train, synthetic, holdout)
     tr, syn, ho = (embed(x, schema) for x in (train, synthetic, holdout))
     syn = syn[rng.choice(len(syn), min(len(syn), max_rows), replace=False)]
     copies = copy_share(syn, tr)  # against the whole train table

@@ -260,8 +260,11 @@ def utility(
                 )
             ]
         )
-    # features: the modelled columns (faked or hashed PII columns carry no signal)
-    keep = [c.name for c in schema.modelled_columns]
+    # features: the modelled columns, and the derived ones every table holds (faked or
+    # hashed PII columns carry no signal)
+    from tabsynth.schema.derived import scored_schema
+
+    keep = [c.name for c in scored_schema(schema, train, synthetic, holdout).modelled_columns]
     train, synthetic, holdout = (
         _pandas(d)[[c for c in keep if c in _pandas(d).columns]]
         for d in (train, synthetic, holdout)

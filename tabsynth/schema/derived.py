@@ -236,3 +236,18 @@ def _numeric(col: Any, formula: str, schema: Schema) -> pl.Expr:
     if col.integer:
         return expr.round(0).cast(pl.Int64)
     return expr.round(col.precision) if col.precision is not None else expr
+
+
+def scored_schema(schema: Schema, *frames: Any) -> Schema:
+    """``schema`` for measuring released tables: derived columns that every frame holds are
+    scored like modelled ones (they are part of the output), the others left out. Not
+    validated again (a constraint may name a column left out; scoring reads none)."""
+    if not any(getattr(c, "derived", None) is not None for c in schema.columns):
+        return schema
+    have = [set(f.columns) for f in frames]
+    cols = [
+        c if c.derived is None else c.model_copy(update={"derived": None})
+        for c in schema.columns
+        if c.derived is None or all(c.name in h for h in have)
+    ]
+    return schema.model_copy(update={"columns": cols})

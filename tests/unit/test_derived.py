@@ -251,3 +251,22 @@ def test_the_report_names_derived_columns_beside_the_certificate() -> None:
     # no line of the accounting reads them: the histograms cover the 4 modelled columns
     hist = next(m for m in res.certificate["mechanisms"] if "histograms of each" in m["name"])
     assert hist["sensitivity"] == pytest.approx(np.sqrt(2 * 3))  # 3 non-strata columns, pooled
+
+
+def test_reports_score_the_derived_columns_the_tables_hold() -> None:
+    """Derived columns are part of the output: fidelity, TSTR and the privacy attacks read
+    them where the real tables hold them (they need not: the fit never reads them)."""
+    from tabsynth.evaluation.fidelity import fidelity
+    from tabsynth.evaluation.privacy import privacy_risk
+
+    df = _table(3000)
+    train, holdout = df.iloc[:2400], df.iloc[2400:]
+    syn = tabsynth.fit(train, _schema(), "copula", epsilon=1.0).sample(2400, seed=0)
+    assert set(fidelity(train, syn, _schema())["per_column"]) == set(df.columns)
+    bare = fidelity(train.drop(columns=["grade"]), syn, _schema())["per_column"]
+    assert "grade" not in bare and "total" in bare
+    # a synthetic table whose derived column is wrong is caught by the scores
+    wrong = syn.assign(total=syn["total"].sample(frac=1, random_state=0).to_numpy())
+    good = fidelity(train, syn, _schema())["pair_trends"]
+    assert fidelity(train, wrong, _schema())["pair_trends"] < good - 0.01
+    assert privacy_risk(train, syn, holdout, _schema(), n_boot=5)["mia_auc"] < 0.6
