@@ -155,6 +155,15 @@ VARIANTS: dict[str, dict[str, Any]] = {
     "log-density margins + 6 pairs 0.2": _ALL5
     | _PAIRS
     | {"pooled": True, "log_margins": "within", "pair_share": 0.2, "pair_count": 6},
+    # session 24: knobs of today's default (pooled + log-density margins) against the
+    # synthetic range (SDMetrics' own bins) and the correlations' pull towards 0
+    "log-density margins, cell threshold 1.5 sd": _ALL5
+    | {"pooled": True, "log_margins": "within", "cell_threshold": 1.5},
+    "log-density margins, 16 bins": _ALL5 | {"pooled": True, "log_margins": "within", "bins": 16},
+    "log-density margins, full Gram (diagonal measured)": _ALL5
+    | {"pooled": True, "log_margins": "within", "gram": "full"},
+    "log-density margins, no strata": _ALL5
+    | {"pooled": True, "log_margins": "within", "max_strata": 1},
 }
 #: labels renamed since an earlier results file was written (read with --reuse)
 RENAMED = {
@@ -207,7 +216,9 @@ def to_markdown(results: dict[str, Any], meta: dict[str, Any]) -> str:
         f"{meta['repeats']} paired fits per cell: every variant of fit *k* draws the same noise).",
         "Columns: SDMetrics quality (± sd over fits) and column pair trends, mean 3-way TVD on "
         "the schema's cells (lower is better), TSTR AUC over the real-data AUC, fit + sample "
-        "seconds.",
+        "seconds. Rows of variants not run by this command come from earlier runs (`--reuse`), "
+        "on the code and schemas of their day: loans declares grade and paid_total derived "
+        "since 2026-12-07 (session 24), so its rows of earlier variants model them.",
         "",
         "| table | variant | quality | pairs | 3-way TVD | TSTR/real | s |",
         "|---|---|---|---|---|---|---|",
