@@ -10,7 +10,7 @@ documentation says each column is (not from the data); categories are the data's
 (public in the documentation). Every value of the option gets the same noise in fit *k*
 (reproducible noise, seed k: paired, NOT FOR RELEASE). Scores: SDMetrics quality with the
 protocol's bins and at the real table's bins (``pair_bins.py``), and 3-way TVD. Writes
-``results/heldout-<time>.json`` and ``HELDOUT.md``.
+``results/heldout-<time>.json`` and ``HELDOUT.md`` (the latest run of each option).
 """
 
 from __future__ import annotations
@@ -137,8 +137,9 @@ def _value(v: str) -> Any:
 
 
 def to_markdown(results: dict[str, Any], meta: dict[str, Any]) -> str:
+    """One run's section: its command, and each table's scores per value of the option."""
     lines = [
-        "# A copula option on held-out tables",
+        f"## `{option_of(meta)}`",
         "",
         f"`{meta['command']}` ({meta['date']}; epsilon {meta['epsilon']}, {meta['repeats']} "
         "paired fits). Quality: SDMetrics with the protocol's bins and at the real table's "
@@ -163,6 +164,27 @@ def to_markdown(results: dict[str, Any], meta: dict[str, Any]) -> str:
     return "\n".join(lines) + "\n"
 
 
+def option_of(meta: dict[str, Any]) -> str:
+    """The option a run compared (read from its command; the default before it was kept)."""
+    import re
+
+    found = re.search(r"--option[ =](\S+)", meta["command"])
+    return found.group(1) if found else "log_margins"
+
+
+def report(results_dir: Path) -> str:
+    """HELDOUT.md: the latest run of each option compared, newest first."""
+    import json
+
+    latest: dict[str, dict[str, Any]] = {}
+    for path in sorted(results_dir.glob("heldout-*.json")):
+        run_ = json.loads(path.read_text())
+        latest[option_of(run_["meta"])] = run_
+    runs = sorted(latest.values(), key=lambda r: r["meta"]["date"], reverse=True)
+    head = "# A copula option on held-out tables\n\nThe latest run of each option, newest first.\n"
+    return "\n".join([head, *(to_markdown(r["results"], r["meta"]) for r in runs)])
+
+
 def main(argv: list[str] | None = None) -> int:
     p = paired_args(__doc__)
     p.set_defaults(repeats=5, tables=",".join(TABLES))
@@ -172,8 +194,8 @@ def main(argv: list[str] | None = None) -> int:
     warnings.simplefilter("ignore")
     names = args.tables.split(",")
     results = run(names, args.option, args.values.split(","), args.epsilon, args.repeats)
-    meta = save_run(args, "heldout.py", "heldout", results, argv)
-    (args.out / "HELDOUT.md").write_text(to_markdown(results, meta))
+    save_run(args, "heldout.py", "heldout", results, argv)
+    (args.out / "HELDOUT.md").write_text(report(args.out / "results"))
     return 0
 
 

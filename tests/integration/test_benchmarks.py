@@ -158,3 +158,21 @@ def test_ceiling_clips_only_the_outermost_share_of_numerical_columns():
     assert out["x"].min() == lo and out["x"].max() == hi and out["x"].isna().sum() == 1
     assert ((out["x"] == df["x"]) | ~df["x"].between(lo, hi)).all()  # only the outer rows
     assert (out["c"] == df["c"]).all()
+
+
+def test_heldout_report_keeps_the_latest_run_of_each_option(tmp_path):
+    from benchmarks.heldout import report
+
+    def save(stamp, command, value):
+        scores = {"quality": value, "quality_real_bins": value, "three_way_tvd": 0.2}
+        meta = {"command": command, "date": stamp, "epsilon": 1.0, "repeats": 5}
+        results = {"wages1": {"a": scores, "b": scores}}
+        path = tmp_path / f"heldout-{stamp}.json"
+        path.write_text(json.dumps({"meta": meta, "results": results}))
+
+    save("20261201T0000", "python benchmarks/heldout.py", 0.111)  # the default option
+    save("20261202T0000", "python benchmarks/heldout.py --option bins --values 16,32", 0.222)
+    save("20261203T0000", "python benchmarks/heldout.py --option bins --values 16,32", 0.333)
+    text = report(tmp_path)
+    assert text.index("## `bins`") < text.index("## `log_margins`")  # newest first
+    assert "0.333" in text and "0.111" in text and "0.222" not in text
