@@ -217,8 +217,9 @@ def to_markdown(results: dict[str, Any], meta: dict[str, Any]) -> str:
         "Columns: SDMetrics quality (± sd over fits) and column pair trends, mean 3-way TVD on "
         "the schema's cells (lower is better), TSTR AUC over the real-data AUC, fit + sample "
         "seconds. Rows of variants not run by this command come from earlier runs (`--reuse`), "
-        "on the code and schemas of their day: loans declares grade and paid_total derived "
-        "since 2026-12-07 (session 24), so its rows of earlier variants model them.",
+        "on the code and schemas of their day: loans declares grade and paid_total derived, "
+        "and its joint fields present_when, since 2026-12-07 (session 24), so its rows of "
+        "earlier variants model them.",
         "",
         "| table | variant | quality | pairs | 3-way TVD | TSTR/real | s |",
         "|---|---|---|---|---|---|---|",

@@ -1,16 +1,19 @@
-"""Derived columns on the loans table: declared (computed at sampling) against modelled.
+"""Structural declarations on the loans table: declared (computed at sampling) or modelled.
 
     python benchmarks/derived.py                      # loans, epsilon 1, 3 paired fits
     python benchmarks/derived.py --repeats 5 --epsilon 0.3
 
 The loans schema declares ``grade`` a public map of ``sub_grade`` (Lending Club's grades
 A1-G5 roll up to A-G) and ``paid_total`` the sum of principal, interest and late fees paid
-(``tabsynth.schema.derived``). This fits the copula with those declarations and with the
-same schema less them (both columns then modelled like any other), fit *k* of each drawing
-its noise from seed *k* (NOT FOR RELEASE; the two schemas have different columns, so the
-noise is not paired cell by cell). Scores: the share of synthetic rows whose grade is not
-their sub-grade's letter, and whose paid_total is off the sum by more than a cent;
-SDMetrics quality and pair trends; 3-way TVD; fit + sample seconds. Writes
+(``tabsynth.schema.derived``), and ``annual_income_joint`` and ``debt_to_income_joint``
+present exactly on joint applications (``present_when``). This fits the copula with all of
+them, with the derived columns only, and with none (the columns then modelled like any
+other), fit *k* of each drawing its noise from seed *k* (NOT FOR RELEASE; the schemas have
+different columns, so the noise is not paired cell by cell). Scores: the share of synthetic
+rows whose grade is not their sub-grade's letter, whose paid_total is off the sum by more
+than a cent, and whose joint fields are present where the application is not joint or
+missing where it is; SDMetrics quality and pair trends; 3-way TVD; fit + sample seconds.
+Writes
 ``results/derived-<time>.json`` and ``DERIVED.md``.
 """
 
@@ -32,9 +35,12 @@ from benchmarks.protocol import prepare, quality  # noqa: E402
 PARTS = ["paid_principal", "paid_interest", "paid_late_fees"]
 
 
-def undeclared(schema: Any) -> Any:
-    """``schema`` with every ``derived`` declaration removed (the columns modelled)."""
-    cols = [c.model_copy(update={"derived": None}) for c in schema.columns]
+JOINT = ["annual_income_joint", "debt_to_income_joint"]
+
+
+def undeclared(schema: Any, keys: tuple[str, ...] = ("derived", "present_when")) -> Any:
+    """``schema`` with the declarations ``keys`` removed (the columns modelled as any other)."""
+    cols = [c.model_copy(update=dict.fromkeys(keys)) for c in schema.columns]
     return schema.model_copy(update={"columns": cols})
 
 
@@ -43,7 +49,9 @@ def broken(syn: Any) -> dict[str, float]:
     grade = float((syn["grade"] != syn["sub_grade"].astype(str).str[0]).mean())
     total = syn[PARTS].astype(float).sum(axis=1).clip(0, 50_000)
     paid = float(((syn["paid_total"].astype(float) - total).abs() > 0.011).mean())
-    return {"grade_broken": grade, "paid_total_broken": paid}
+    joint = syn["application_type"] == "joint"
+    present = float(sum((syn[c].notna() != joint).mean() for c in JOINT) / len(JOINT))
+    return {"grade_broken": grade, "paid_total_broken": paid, "presence_broken": present}
 
 
 def run(epsilon: float, repeats: int) -> dict[str, Any]:
@@ -52,7 +60,12 @@ def run(epsilon: float, repeats: int) -> dict[str, Any]:
 
     train, _, schema = prepare("loans")
     out: dict[str, Any] = {}
-    for label, sch in (("declared", schema), ("modelled", undeclared(schema))):
+    variants = (
+        ("declared", schema),
+        ("derived only", undeclared(schema, ("present_when",))),
+        ("modelled", undeclared(schema)),
+    )
+    for label, sch in variants:
         rows = []
         for r in range(repeats):
             t0 = time.perf_counter()
@@ -76,19 +89,23 @@ def run(epsilon: float, repeats: int) -> dict[str, Any]:
 
 def to_markdown(results: dict[str, Any], meta: dict[str, Any]) -> str:
     lines = [
-        "# Derived columns on loans: declared against modelled",
+        "# Structural declarations on loans: derived columns and present_when",
         "",
         f"`{meta['command']}` ({meta['date']}; the copula at epsilon {meta['epsilon']}, "
         f"{meta['repeats']} fits each, reproducible noise). 'grade broken': synthetic rows "
         "whose grade is not their sub-grade's letter; 'paid_total broken': off the sum of "
-        "principal, interest and late fees by more than a cent.",
+        "principal, interest and late fees by more than a cent; 'joint fields broken': "
+        "annual_income_joint and debt_to_income_joint present off a joint application or "
+        "missing on one (their mean).",
         "",
-        "| schema | grade broken | paid_total broken | quality | pairs | 3-way TVD | s |",
-        "|---|---|---|---|---|---|---|",
+        "| schema | grade broken | paid_total broken | joint fields broken | quality | pairs | "
+        "3-way TVD | s |",
+        "|---|---|---|---|---|---|---|---|",
     ]
     for label, r in results.items():
         lines.append(
             f"| {label} | {r['grade_broken']:.1%} | {r['paid_total_broken']:.1%} | "
+            f"{r['presence_broken']:.1%} | "
             f"{r['quality']:.3f} | {r['pairs']:.3f} | {r['three_way_tvd']:.3f} | "
             f"{r['seconds']:.2f} |"
         )

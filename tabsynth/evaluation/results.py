@@ -341,4 +341,7 @@ def derived_summary(schema: Schema) -> dict[str, str]:
             out[col.name] = (
                 f"= {d.formula}" if d.formula is not None else f"a public map of {d.source}"
             )
+        if col.present_when is not None:
+            held = f"present exactly where {col.present_when}"
+            out[col.name] = f"{out[col.name]}; {held}" if col.name in out else held
     return out

@@ -17,7 +17,7 @@ from tabsynth.sampling.fair import fair_rows, parse_fair
 from tabsynth.sampling.protocol import Samplable
 from tabsynth.sampling.rebalance import rebalanced
 from tabsynth.sampling.scenarios import parse_scenario, scenario_rows
-from tabsynth.schema.derived import derive
+from tabsynth.schema.derived import derive, present
 
 SCENARIOS = ("tails", "rare")
 
@@ -68,7 +68,8 @@ def draw_rows(
         return shifted(out)
 
     def shifted(frame: Any) -> Any:  # derived columns follow their shifted sources
-        return derive(apply_shifts(schema, frame, shifts), schema) if shifts else frame
+        frame = derive(apply_shifts(schema, frame, shifts), schema) if shifts else frame
+        return present(frame, schema, rng)
 
     critic = _critic(model, set(shifts))
     if n > 0 and rebalance and (critic.constraints or critic.plausible is not None):
@@ -130,6 +131,13 @@ def _refuse_derived(
         named |= {fair.get("target") or ""} | set(fair.get("protected") or [])
     elif isinstance(fair, str):
         named |= {p.strip() for p in re.split(r"[:,]", fair)}
+    held = {c.name for c in schema.columns if c.present_when is not None}
+    if held & (set(where or {}) | set(rebalance or {})):
+        raise SamplingError(
+            f"{sorted(held & (set(where or {}) | set(rebalance or {})))} hold a value exactly "
+            "where their present_when condition does (schema). Fix: condition or rebalance on "
+            "the columns of that condition instead"
+        )
     bad = sorted(n for n in named if n in schema.names and schema.column(n).derived is not None)
     if bad:
         src = {n: schema.column(n).derived.sources() for n in bad}

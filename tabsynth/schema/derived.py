@@ -20,6 +20,12 @@ makes the column unmodelled: no model reads its private values (so nothing is sp
 and nothing about it is released), and every sampled row computes it from the row's own
 sources, so the function holds in every synthetic row. The function is public: part of the
 schema, hashed into every artifact and ledger entry. A null source gives a null.
+
+A nullable column can also be declared present exactly where a condition holds
+(``present_when: "application_type == 'joint'"``: a joint applicant's income). The model
+learns it as usual; every sampled row then has it null where the condition is false, and
+where it is true but the row drew a null, a value drawn from the column's values in the
+sampled rows that hold the condition (post-processing, like the rest of sampling).
 """
 
 from __future__ import annotations
@@ -91,7 +97,87 @@ def derived_problems(schema: Schema) -> list[Problem]:
             problems += _formula_problems(col, d.formula, by_name, where)
         else:
             problems += _map_problems(col, d, by_name, where)
+    return problems + presence_problems(schema)
+
+
+def presence_problems(schema: Schema) -> list[Problem]:
+    """Every problem of the schema's ``present_when`` conditions."""
+    from tabsynth.schema.expressions import compile_constraint, formula_columns
+
+    kinds: dict[str, str] = {c.name: c.kind for c in schema.columns}
+    problems = []
+    for col in schema.columns:
+        cond = getattr(col, "present_when", None)
+        if cond is None:
+            continue
+        where = f"column {col.name!r}"
+        if not col.nullable:
+            problems.append(
+                Problem(where, "has present_when but is not nullable", "set nullable: true")
+            )
+        if not (col.modelled or col.derived is not None) or col.kind not in (
+            "categorical",
+            "boolean",
+            "numerical",
+            "datetime",
+        ):
+            problems.append(
+                Problem(where, f"a {col.kind} column cannot have present_when", "drop it")
+            )
+        try:
+            compile_constraint(cond, kinds)
+            names = formula_columns(cond)
+        except ValueError as exc:
+            problems.append(
+                Problem(where, f"present_when: {exc}", "write a condition on other columns")
+            )
+            continue
+        released = {c.name for c in schema.columns if c.modelled or c.derived is not None}
+        bad = [n for n in names if n == col.name or n not in released]
+        if bad:
+            problems.append(
+                Problem(
+                    where,
+                    f"present_when reads {bad}: itself or an unmodelled column",
+                    "condition on other modelled or derived columns",
+                )
+            )
+        if schema.target == col.name or col.name in (schema.strata or []):
+            problems.append(
+                Problem(where, "has present_when and is the target or a stratum", "drop one")
+            )
     return problems
+
+
+def present(frame: pl.DataFrame, schema: Schema, rng: Any) -> pl.DataFrame:
+    """``frame`` with every ``present_when`` column null where its condition is false, and
+    given a value where it is true but the row drew a null: one drawn (with ``rng``) from
+    the column's values in the rows that hold the condition and a value (else from any row
+    with a value). Post-processing of sampled rows."""
+    import numpy as np
+    import polars as pl
+
+    from tabsynth.schema.expressions import compile_constraint
+
+    kinds: dict[str, str] = {c.name: c.kind for c in schema.columns}
+    for col in schema.columns:
+        cond = getattr(col, "present_when", None)
+        if cond is None or col.name not in frame.columns:
+            continue
+        ok = frame.select(compile_constraint(cond, kinds).fill_null(False)).to_series().to_numpy()
+        values = frame.get_column(col.name)
+        has = values.is_not_null().to_numpy()
+        donors = np.flatnonzero(ok & has)
+        donors = donors if donors.size else np.flatnonzero(has)
+        need = np.flatnonzero(ok & ~has)
+        idx = np.arange(frame.height)
+        if need.size and donors.size:
+            idx[need] = rng.choice(donors, need.size)
+        filled = values.gather(idx)
+        frame = frame.with_columns(
+            pl.when(pl.Series(ok)).then(filled).otherwise(None).alias(col.name)
+        )
+    return frame
 
 
 def _role_problems(schema: Schema, col: Any, where: str) -> list[Problem]:

@@ -64,6 +64,12 @@ class _ColumnBase(BaseModel):
         description="A public function of other columns (see tabsynth.schema.derived): not "
         "modelled, computed in every sampled row.",
     )
+    present_when: str | None = Field(
+        default=None,
+        description="A condition on other columns (the constraint language, e.g. "
+        "\"application_type == 'joint'\"): the column holds a value exactly where it is true "
+        "and is null elsewhere, in every sampled row (see tabsynth.schema.derived).",
+    )
 
     @property
     def modelled(self) -> bool:
@@ -274,8 +280,9 @@ class Schema(BaseModel):
                 col.pop("missing", None)
             if col.get("ordered") is False:
                 col.pop("ordered")
-            if col.get("derived", 0) is None:
-                col.pop("derived")
+            for key in ("derived", "present_when"):
+                if col.get(key, 0) is None:
+                    col.pop(key)
         for key, default in (("privacy_unit", None), ("max_rows_per_unit", 1)):
             if data.get(key) == default:
                 data.pop(key, None)

@@ -270,3 +270,71 @@ def test_reports_score_the_derived_columns_the_tables_hold() -> None:
     good = fidelity(train, syn, _schema())["pair_trends"]
     assert fidelity(train, wrong, _schema())["pair_trends"] < good - 0.01
     assert privacy_risk(train, syn, holdout, _schema(), n_boot=5)["mia_auc"] < 0.6
+
+
+def _joint_table(n: int = 3000) -> tuple[pd.DataFrame, tabsynth.Schema]:
+    rng = np.random.default_rng(7)
+    joint = rng.random(n) < 0.3
+    income = np.round(rng.gamma(3.0, 15.0, n).clip(0, 200), 2)
+    partner = np.round((income * rng.uniform(0.5, 1.5, n)).clip(0, 200), 2)
+    partner = np.where(joint, partner, np.nan)
+    label = np.where(rng.random(n) < 0.4, "a", "b")
+    kind = np.where(joint, "joint", "single")
+    df = pd.DataFrame({"type": kind, "income": income, "partner": partner, "y": label})
+    schema = tabsynth.Schema.from_dict(
+        {
+            "name": "joint",
+            "target": "y",
+            "columns": [
+                {"name": "type", "kind": "categorical", "categories": ["joint", "single"]},
+                {"name": "income", "kind": "numerical", "lower": 0, "upper": 200},
+                {"name": "partner", "kind": "numerical", "lower": 0, "upper": 200,
+                 "nullable": True, "present_when": "type == 'joint'"},
+                {"name": "y", "kind": "categorical", "categories": ["a", "b"]},
+            ],
+        }
+    )  # fmt: skip
+    return df, schema
+
+
+def test_present_when_holds_in_every_sampled_row() -> None:
+    df, schema = _joint_table()
+    model = tabsynth.fit(df, schema, "copula", epsilon=1.0, reproducible_noise=True, seed=2)
+    syn = model.sample(5000, seed=1, as_frame="pandas")
+    joint = syn["type"] == "joint"
+    assert (syn["partner"].notna() == joint).all()
+    assert abs(joint.mean() - 0.3) < 0.05
+    # the values filled in are the column's own: in its bounds, at the model's scale
+    assert syn["partner"].dropna().between(0, 200).all()
+    from tabsynth.evaluation.results import derived_summary
+
+    assert derived_summary(schema) == {"partner": "present exactly where type == 'joint'"}
+    rows = model.sample(400, seed=2, where={"type": "single"}, as_frame="pandas")
+    assert rows["partner"].isna().all()
+    with pytest.raises(SamplingError, match="present_when"):
+        model.sample(10, seed=0, where={"y": "a", "partner": 3})
+    plain = schema.model_copy(
+        update={"columns": [c.model_copy(update={"present_when": None}) for c in schema.columns]}
+    )
+    loose = tabsynth.fit(df, plain, "copula", epsilon=1.0, reproducible_noise=True, seed=2)
+    broken = loose.sample(5000, seed=1, as_frame="pandas")
+    assert (broken["partner"].notna() != (broken["type"] == "joint")).mean() > 0.02  # needed
+    mid = broken["partner"].median()
+    assert abs(syn["partner"].median() - mid) < 0.25 * mid
+
+
+def test_present_when_problems_are_reported_at_once() -> None:
+    cols = [
+        {"name": "t", "kind": "categorical", "categories": ["a", "b"]},
+        {"name": "p", "kind": "numerical", "lower": 0, "upper": 1, "present_when": "t == 'a'"},
+        {"name": "q", "kind": "numerical", "lower": 0, "upper": 1, "nullable": True,
+         "present_when": "q > 0"},
+        {"name": "r", "kind": "numerical", "lower": 0, "upper": 1, "nullable": True,
+         "present_when": "t +"},
+    ]  # fmt: skip
+    with pytest.raises(SchemaError) as err:
+        tabsynth.Schema.from_dict({"name": "bad", "columns": cols})
+    text = str(err.value)
+    assert "'p': has present_when but is not nullable" in text
+    assert "present_when reads ['q']" in text
+    assert "column 'r': present_when: cannot parse" in text
