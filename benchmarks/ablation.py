@@ -44,6 +44,7 @@ _OFF = {
     "correlation_prior": "normal",
     "pooled": False,
     "log_margins": "none",
+    "strata_cells": 0,
 }
 _S15 = {"latent_bridge": True, "shrink_tau": 0.2, "smooth_margins": True}
 _ALL5 = _S15 | {
@@ -57,6 +58,13 @@ _ALL5 = _S15 | {
 #: the Gram's share so that strata and histograms keep their default shares
 _PAIRS = {"pair_share": 0.3, "pair_correlation": False}
 _FROM_GRAM = {"split": (0.15, 0.75, 0.1)}
+_COARSE = {
+    "pooled": True,
+    "log_margins": "within",
+    "strata_cells": 8,
+    "strata_cells_snr": 2.0,
+    "strata_cells_share": 0.7,
+}
 VARIANTS: dict[str, dict[str, Any]] = {
     "copula before (scores' correlations)": _OFF,
     "+ latent bridge": _OFF | {"latent_bridge": True},
@@ -164,6 +172,14 @@ VARIANTS: dict[str, dict[str, Any]] = {
     | {"pooled": True, "log_margins": "within", "gram": "full"},
     "log-density margins, no strata": _ALL5
     | {"pooled": True, "log_margins": "within", "max_strata": 1},
+    # session 25: the strata's histograms over 8 groups of cells chosen from the pooled ones
+    # (0.7 of the histograms' rho to the pooled ones), every column's cell noise measured
+    # once per stratum group instead of once per cell
+    "log-density margins, strata over 8 groups of cells": _ALL5 | _COARSE,
+    "log-density margins, strata over 8 groups of cells, learned prior": _ALL5
+    | _COARSE
+    | {"correlation_prior": "learned"},
+    "log-density margins, strata over 4 groups of cells": _ALL5 | _COARSE | {"strata_cells": 4},
 }
 #: labels renamed since an earlier results file was written (read with --reuse)
 RENAMED = {

@@ -326,16 +326,29 @@ def normal_scores(
     jitter: np.ndarray,
 ) -> np.ndarray:
     """Normal scores of one column: the distributional transform through its per-stratum
-    CDF (cells in ``order``); ``jitter`` places rows without a position inside their cell."""
+    CDF (cells in ``order``); ``jitter`` places rows without a position inside their cell.
+
+    A row in a cell the (noisy) pmf leaves empty past either end of its support is scored
+    as the middle of the outermost cell the pmf holds: at the CDF's end itself its score
+    would be about +-6 (36 times a typical square in the Gram matrix), a few such rows
+    pulling every correlation of the column towards 0."""
     from scipy.special import ndtri
 
     rank = np.empty_like(order)
     rank[order] = np.arange(order.size)
     p_ord = pmf[:, order]
-    cdf_lo = np.cumsum(p_ord, axis=1) - p_ord
+    cum = np.cumsum(p_ord, axis=1)
+    cdf_lo = cum - p_ord
     r = rank[cells]
     frac = np.where(np.isnan(pos), jitter, pos)
     u = cdf_lo[k, r] + p_ord[k, r] * frac
+    held = p_ord > 0
+    first = np.argmax(held, axis=1)
+    last = p_ord.shape[1] - 1 - np.argmax(held[:, ::-1], axis=1)
+    rows = np.arange(p_ord.shape[0])
+    lo = cdf_lo[rows, first] + p_ord[rows, first] / 2
+    hi = cdf_lo[rows, last] + p_ord[rows, last] / 2
+    u = np.where(r < first[k], lo[k], np.where(r > last[k], hi[k], u))
     return ndtri(np.clip(u, 1e-9, 1 - 1e-9))  # type: ignore[no-any-return]
 
 

@@ -22,6 +22,7 @@ import contextlib
 import io
 import json
 import logging
+import math
 import re
 import warnings
 from collections import defaultdict
@@ -262,7 +263,11 @@ def check_sensitivities(b: Run) -> None:
             sgd[m.name.split(":")[0]] = m.sensitivity
             sgd_sigma[m.name.split(":")[0]] = round(m.sigma, 9)
         else:
-            declared[round(m.sigma, 9)] = max(declared.get(round(m.sigma, 9), 0.0), m.sensitivity)
+            # mechanisms that share a noise sd are checked together: their draws cannot be
+            # told apart here, and together they cost what one of sensitivity
+            # sqrt(sum of squares) at that sd does (zCDP: rho = sens^2 / (2 sigma^2))
+            key = round(m.sigma, 9)
+            declared[key] = math.hypot(declared.get(key, 0.0), m.sensitivity)
     for sigma, sq in b.noise.sq_diffs.items():
         sens = declared.get(round(sigma, 9))
         assert sens is not None, f"a measurement with noise {sigma} that no mechanism declares"

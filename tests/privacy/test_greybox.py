@@ -49,6 +49,22 @@ def test_copula_in_memory_releases_nothing_but_its_mechanisms(credit_small, wher
     assert b.noise.new_keys >= 1  # the outlier's own values reached the atom threshold test
 
 
+@pytest.mark.parametrize("where", ("front", "end"))
+def test_copula_with_strata_over_groups_releases_nothing_but_its_mechanisms(
+    credit_small, where, tmp_path, monkeypatch
+):
+    """Pooled histograms first, then the strata's over groups of cells chosen from them
+    (``coarse.py``): the groups read the released pooled histograms only."""
+    from tabsynth.models.copula.coarse import COARSE_MECHANISM, POOLED_HIST_MECHANISM
+
+    df, schema, record = credit_small
+    fit = lambda data: tabsynth.fit(data, schema, "copula", epsilon=1.0, strata_cells=4)  # noqa: E731
+    a, b = coupled_pair(fit, df, insert_record(df, record, where), tmp_path, monkeypatch)
+    assert_coupled(a, b)
+    names = [m.name for m in a.privacy.mechanisms]
+    assert POOLED_HIST_MECHANISM in names and COARSE_MECHANISM in names
+
+
 def test_copula_duplicate_record_and_declared_strata(credit_small, tmp_path, monkeypatch):
     """A copy of an existing row (the usual neighbour in mostly categorical tables)."""
     df, schema, _ = credit_small
@@ -89,7 +105,9 @@ def test_copula_with_cell_refinement_releases_nothing_but_its_mechanisms(
 
 
 @pytest.mark.parametrize(
-    "option", ({"refine_share": 0.05}, {"pair_share": 0.3}, {"pooled": False}), ids=str
+    "option",
+    ({"refine_share": 0.05}, {"pair_share": 0.3}, {"pooled": False}, {"strata_cells": 4}),
+    ids=str,
 )
 def test_copula_streamed_with_refinement_or_pairs(credit_small, option, tmp_path, monkeypatch):
     df, schema, record = credit_small

@@ -100,3 +100,24 @@ def test_a_fitted_copula_keeps_a_strong_correlation():
         got[unclip] = float(m.corr_[0][off].mean())
     assert got[True] == pytest.approx(0.7, abs=0.03)
     assert got[False] < 0.66
+
+
+def test_rows_past_the_noisy_support_score_as_its_outermost_cells():
+    """A row in a cell the noisy pmf left empty past either end of its support scores as
+    the middle of the outermost cell the pmf holds (not about -6 or +6, the CDF's clipped
+    ends, which would weigh 36 typical rows in the Gram matrix); inside the support an
+    empty cell keeps its place in the CDF, and rows in held cells are untouched."""
+    from scipy.special import ndtri
+
+    from tabsynth.engines.stats import normal_scores
+
+    pmf = np.array([[0.0, 0.0, 0.2, 0.0, 0.5, 0.3, 0.0, 0.0]])
+    order = np.arange(8)
+    cells = np.array([0, 1, 2, 3, 4, 5, 6, 7])
+    z = normal_scores(cells, np.full(8, np.nan), pmf, order, np.zeros(8, dtype=int),
+                      np.full(8, 0.5))  # fmt: skip
+    assert z[0] == z[1] == pytest.approx(ndtri(0.1))  # the middle of cell 2
+    assert z[6] == z[7] == pytest.approx(ndtri(0.85))  # the middle of cell 5
+    assert z[3] == pytest.approx(ndtri(0.2))  # an empty cell inside: its CDF point
+    assert z[2] == pytest.approx(ndtri(0.1)) and z[4] == pytest.approx(ndtri(0.45))
+    assert np.abs(z).max() < 1.5

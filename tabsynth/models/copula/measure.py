@@ -15,6 +15,7 @@ from tabsynth.models.copula.bridge import (
     exact_cells,
     latent_correlation,
 )
+from tabsynth.models.copula.coarse import coarse_pmfs
 from tabsynth.models.copula.estimate import (
     _from_upper,
     _to_corr,
@@ -25,12 +26,14 @@ from tabsynth.models.copula.estimate import (
     nearest_correlation,
     unclip_correlation,
 )
+from tabsynth.models.copula.margins import column_pmfs
 from tabsynth.models.copula.plan import (
     CopulaConfig,
     _choose_strata,
     _noise_label,
     _Plan,
     gram_mechanism,
+    hist_mechanism,
 )
 from tabsynth.models.copula.state import _Fitted
 from tabsynth.privacy import gaussian_sigma
@@ -118,6 +121,32 @@ class _Measuring(_Fitted):
                 ]
             hists = out
         return counts, hists
+
+    def _margins(
+        self,
+        exact: tuple[np.ndarray, list[np.ndarray]],
+        doms: list[ColumnDomain],
+        plan: _Plan,
+        cfg: CopulaConfig,
+        noise: Any,
+        charged: dict[str, Mechanism],
+    ) -> tuple[list[np.ndarray], np.ndarray]:
+        """Every column's per-stratum pmfs and the strata's sizes from the exact stratum
+        counts and per-stratum histograms ``exact``: measured per cell beside their pooled
+        sum, or (``strata_cells``) pooled first and per stratum over groups of cells
+        (``coarse.py``). Each measurement is charged just before its noise is drawn."""
+        if plan.sigma_coarse is not None:
+            _, pmfs, sizes = coarse_pmfs(
+                doms, *exact, plan, cfg, noise, self._cell_order,
+                lambda name: self._charge(charged[name]),
+            )  # fmt: skip
+            return pmfs, sizes
+        for name in ("stratum counts", hist_mechanism(plan.pooled)):
+            if name in charged:
+                self._charge(charged[name])
+        counts, hists = self._measure(*exact, plan, noise)
+        sizes = self._stratum_sizes(counts, hists, plan, exact[0].size)
+        return column_pmfs(doms, hists, sizes, plan, cfg), sizes
 
     @staticmethod
     def _stratum_sizes(

@@ -25,7 +25,6 @@ from tabsynth.models.atoms import (
 )
 from tabsynth.models.base import check_arrays
 from tabsynth.models.copula.bridge import LIMIT, blend_valid
-from tabsynth.models.copula.margins import column_pmfs
 from tabsynth.models.copula.measure import _Measuring
 from tabsynth.models.copula.pairs import (
     PAIR_MECHANISM,
@@ -41,7 +40,6 @@ from tabsynth.models.copula.plan import (
     _Plan,
     _plan,
     _stratum_cells,
-    hist_mechanism,
 )
 from tabsynth.models.copula.refine import REFINE_MECHANISM, refine_columns, split_edges
 from tabsynth.models.copula.sample import _Sampler
@@ -122,14 +120,8 @@ class CopulaSynthesizer(_Measuring, _Sampler, _Fitted):
             partial(stats.cell_counts, domains=domains, strata=strata, others=others),
             self.schema,
         )
-        for name in ("stratum counts", hist_mechanism(plan.pooled)):
-            if name in charged:
-                self._charge(charged[name])
-        counts, hists = self._measure(
-            cells.arrays["strata"], [cells.arrays[f"hist/{c}"] for c in others], plan, noise
-        )
-        sizes = self._stratum_sizes(counts, hists, plan, n_strata)
-        pmfs = column_pmfs([domains[c] for c in others], hists, sizes, plan, cfg)
+        exact = cells.arrays["strata"], [cells.arrays[f"hist/{c}"] for c in others]
+        pmfs, sizes = self._margins(exact, [domains[c] for c in others], plan, cfg, noise, charged)
         orders = [self._cell_order(domains[c], p) for c, p in zip(others, pmfs, strict=True)]
         corr = self._correlations(
             src, domains, strata, others, pmfs, orders, sizes, plan, noise, jitter_key

@@ -11,6 +11,7 @@ import numpy as np
 
 from tabsynth.data.domain import ColumnDomain
 from tabsynth.models.atoms import ATOM_MECHANISM, atom_threshold
+from tabsynth.models.copula.coarse import COARSE_MECHANISM, POOLED_HIST_MECHANISM
 from tabsynth.models.copula.estimate import gram_sensitivity
 from tabsynth.models.copula.pairs import PAIR_MECHANISM, PAIR_SELECT_MECHANISM
 from tabsynth.models.copula.refine import REFINE_MECHANISM
@@ -131,6 +132,19 @@ class CopulaConfig:
         pair_correlation: correct the latent correlation of each measured pair of copula
             columns by the polychoric correlations of its measured and model tables
             (``pairs.py``; post-processing) before raking.
+        strata_cells: with two strata or more, measure every column's histogram pooled
+            over the strata first, then each stratum's over at most this many groups of
+            cells chosen from the pooled one (``coarse.py``), in place of the per-stratum
+            histograms and their sum; 0 (the default) measures every cell per stratum.
+            A stratum's share of each group is measured far better than its cells (a
+            tenth less L1 error on 8 strata of 250 rows), but it takes the pooled shape
+            within a group. 7-table ablation at epsilon 1 (8 groups, session 25): quality
+            0.915 against 0.917, 3-way TVD 0.170 against 0.173, TSTR/real 0.935 against
+            0.948 (credit_data 0.956 against 0.939; credit_card 0.839 against 0.859):
+            off by default.
+        strata_cells_snr: fewer groups when a median stratum would hold fewer than this
+            many noise sds per group (at least 2 groups).
+        strata_cells_share: share of the histograms' rho for the pooled ones.
     """
 
     bins: int = 32
@@ -168,6 +182,9 @@ class CopulaConfig:
     pair_min_ess: float = 0.3
     pair_draw_rows: int = 50_000
     pair_correlation: bool = True
+    strata_cells: int = 0
+    strata_cells_snr: float = 3.0
+    strata_cells_share: float = 0.5
 
     def __post_init__(self) -> None:
         if len(self.split) != 3 or any(s < 0 for s in self.split) or sum(self.split) <= 0:
@@ -209,6 +226,13 @@ class CopulaConfig:
                 f"pair_groups >= 2 and 0 < pair_select_share < 1, got {self.pair_share}, "
                 f"{self.pair_groups} and {self.pair_select_share}"
             )
+        if self.strata_cells < 0 or self.strata_cells_snr <= 0:
+            raise ValueError(
+                "need strata_cells >= 0 (0: every cell per stratum) and strata_cells_snr > 0, "
+                f"got {self.strata_cells} and {self.strata_cells_snr}"
+            )
+        if not 0 < self.strata_cells_share < 1:
+            raise ValueError(f"need 0 < strata_cells_share < 1, got {self.strata_cells_share}")
         if self.pair_oversample < 1 or not 0 <= self.pair_min_ess <= 1 or self.pair_draw_rows < 1:
             raise ValueError(
                 "need pair_oversample >= 1, 0 <= pair_min_ess <= 1, pair_draw_rows >= 1"
@@ -234,6 +258,9 @@ class _Plan:
     sigma_pairs: float | None = None
     #: whether the histograms' and Gram matrices' sums over the strata are measured too
     pooled: bool = False
+    #: noise sd of the per-stratum histograms over groups of cells (``coarse.py``); then
+    #: ``sigma_hist`` is that of the pooled histograms, measured first on their own
+    sigma_coarse: float | None = None
 
     def pooled_sd(self, sigma: float, n_strata: int) -> float:
         """Noise sd of a cell summed over ``n_strata`` strata each measured with ``sigma``:
@@ -283,12 +310,15 @@ def _plan(
     scale = (1 - s_atoms - s_refine - s_pairs) / (s_strata + s_hist + s_gram)
     noise = _noise_label(secure)
     mechs: list[Mechanism] = []
-    sig: dict[str, float | None] = dict.fromkeys(("atoms", "refine", "strata", "hist", "gram"))
+    sig: dict[str, float | None] = dict.fromkeys(
+        ("atoms", "refine", "strata", "hist", "coarse", "gram")
+    )
+    hist = _hist_measurements(s_hist * scale, d, pooled, cfg)
     for key, share, sens, what in (
         ("atoms", s_atoms, math.sqrt(n_atom_cols), ATOM_MECHANISM),
         ("refine", s_refine, math.sqrt(n_refine_cols), REFINE_MECHANISM),
         ("strata", s_strata * scale, 1.0, "stratum counts"),
-        ("hist", s_hist * scale, math.sqrt(d) * both, hist_mechanism(pooled)),
+        *hist,
         ("gram", s_gram * scale, gram_sens * both_gram, gram_mechanism(cfg, pooled)),
     ):
         if share <= 0:
@@ -321,8 +351,25 @@ def _plan(
         tau = atom_threshold(sig["atoms"], delta_atoms, n_atom_cols)
     return _Plan(
         rho, sig["strata"], sig["hist"], sig["gram"], clip, mechs, sig["atoms"], tau,
-        sig["refine"], n_pairs, scale_pairs, sigma_pairs, pooled,
+        sig["refine"], n_pairs, scale_pairs, sigma_pairs, pooled, sig["coarse"],
     )  # fmt: skip
+
+
+def _hist_measurements(
+    share: float, d: int, pooled: bool, cfg: CopulaConfig
+) -> tuple[tuple[str, float, float, str], ...]:
+    """(key, share of rho, sensitivity, name) of the histograms' measurements: per stratum
+    beside their pooled sum in one draw (a record moves one more cell of each column:
+    sqrt(2) times ``sqrt(d)``), or with ``strata_cells`` the pooled ones and then the
+    strata's over groups of cells, ``sqrt(d)`` each (``coarse.py``)."""
+    if pooled and cfg.strata_cells > 0:
+        f = cfg.strata_cells_share
+        return (
+            ("hist", share * f, math.sqrt(d), POOLED_HIST_MECHANISM),
+            ("coarse", share * (1 - f), math.sqrt(d), COARSE_MECHANISM),
+        )
+    both = math.sqrt(2.0) if pooled else 1.0
+    return (("hist", share, math.sqrt(d) * both, hist_mechanism(pooled)),)
 
 
 def _noise_label(secure: bool) -> str:
