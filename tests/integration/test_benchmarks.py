@@ -202,8 +202,7 @@ def test_decompose_takes_exactly_the_named_noise_away_and_counts_the_scored_pair
             "name": "t",
             "strata": [],
             "columns": [
-                {"name": c, "kind": "categorical", "categories": sorted(set(df[c]))}
-                for c in df
+                {"name": c, "kind": "categorical", "categories": sorted(set(df[c]))} for c in df
             ],
         }
     )
