@@ -342,7 +342,7 @@ def normal_scores(
     r = rank[cells]
     frac = np.where(np.isnan(pos), jitter, pos)
     u = cdf_lo[k, r] + p_ord[k, r] * frac
-    held = p_ord > 0
+    held = p_ord > 1e-9  # a cell of a log-density's far tail (1e-20) holds nothing
     first = np.argmax(held, axis=1)
     last = p_ord.shape[1] - 1 - np.argmax(held[:, ::-1], axis=1)
     rows = np.arange(p_ord.shape[0])

@@ -121,3 +121,9 @@ def test_rows_past_the_noisy_support_score_as_its_outermost_cells():
     assert z[3] == pytest.approx(ndtri(0.2))  # an empty cell inside: its CDF point
     assert z[2] == pytest.approx(ndtri(0.1)) and z[4] == pytest.approx(ndtri(0.45))
     assert np.abs(z).max() < 1.5
+    # a log-density's far tail leaves cells of about 1e-20: they hold nothing either
+    tiny = pmf.copy()
+    tiny[0, 6] = 1e-20
+    z = normal_scores(cells, np.full(8, np.nan), tiny, order, np.zeros(8, dtype=int),
+                      np.full(8, 0.5))  # fmt: skip
+    assert z[6] == z[7] == pytest.approx(ndtri(0.85))
