@@ -180,6 +180,13 @@ VARIANTS: dict[str, dict[str, Any]] = {
     | _COARSE
     | {"correlation_prior": "learned"},
     "log-density margins, strata over 4 groups of cells": _ALL5 | _COARSE | {"strata_cells": 4},
+    # the histograms' noise costs the most quality (DECOMPOSE.md): more of rho to them
+    "log-density margins, split 0.1/0.6/0.3": _ALL5
+    | {"pooled": True, "log_margins": "within", "split": (0.1, 0.6, 0.3)},
+    "log-density margins, split 0.05/0.6/0.35": _ALL5
+    | {"pooled": True, "log_margins": "within", "split": (0.05, 0.6, 0.35)},
+    "log-density margins, atoms 0.05 of rho": _ALL5
+    | {"pooled": True, "log_margins": "within", "atom_share": 0.05},
 }
 #: labels renamed since an earlier results file was written (read with --reuse)
 RENAMED = {
