@@ -40,7 +40,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 
 from benchmarks.ablation import paired_args, save_run  # noqa: E402
-from benchmarks.pair_bins import scores  # noqa: E402
+from benchmarks.pair_bins import both_bins  # noqa: E402
 from benchmarks.protocol import _as_strings, prepare  # noqa: E402
 
 FITS = ("dp", "exact histograms", "exact Gram", "both exact", "non-DP")
@@ -120,13 +120,7 @@ def run(tables: list[str], epsilon: float, repeats: int) -> dict[str, Any]:
                         reproducible_noise=eps is not None,
                     )  # fmt: skip
                 syn = m.sample(len(train), seed=r)
-                rows[f].append(
-                    {
-                        f"{k} {w}": v
-                        for w in ("own", "real")
-                        for k, v in scores(train, syn, w == "real").items()
-                    }
-                )
+                rows[f].append(both_bins(train, syn))
         counted, total = scored_pairs(train)
         out[name] = {
             "pairs scored": counted,

@@ -60,6 +60,13 @@ def scores(real: Any, syn: Any, aligned: bool) -> dict[str, float]:
     return {"quality": float(report.get_score()), "pairs": float(props["Column Pair Trends"])}
 
 
+def both_bins(real: Any, syn: Any) -> dict[str, float]:
+    """``scores`` as the protocol bins (``own``) and at the real table's edges (``real``)."""
+    return {
+        f"{k} {w}": v for w in ("own", "real") for k, v in scores(real, syn, w == "real").items()
+    }
+
+
 def run(tables: list[str], epsilon: float, repeats: int) -> dict[str, Any]:
     import tabsynth
 
@@ -72,21 +79,9 @@ def run(tables: list[str], epsilon: float, repeats: int) -> dict[str, Any]:
                 train, schema, "copula", epsilon=epsilon, reproducible_noise=True, seed=r
             )
             syn = m.sample(len(train), seed=r)
-            rows["dp"].append(
-                {
-                    f"{k} {w}": v
-                    for w in ("own", "real")
-                    for k, v in scores(train, syn, w == "real").items()
-                }
-            )
+            rows["dp"].append(both_bins(train, syn))
         syn = tabsynth.fit(train, schema, "copula", epsilon=None).sample(len(train), seed=0)
-        rows["non-DP"].append(
-            {
-                f"{k} {w}": v
-                for w in ("own", "real")
-                for k, v in scores(train, syn, w == "real").items()
-            }
-        )
+        rows["non-DP"].append(both_bins(train, syn))
         out[name] = {
             k: {m: float(np.mean([x[m] for x in v])) for m in v[0]} for k, v in rows.items()
         }
