@@ -45,6 +45,7 @@ _OFF = {
     "pooled": False,
     "log_margins": "none",
     "strata_cells": 0,
+    "support_anchors": 0.0,
 }
 _S15 = {"latent_bridge": True, "shrink_tau": 0.2, "smooth_margins": True}
 _ALL5 = _S15 | {
@@ -53,6 +54,7 @@ _ALL5 = _S15 | {
     "refine_share": 0.0,
     "pooled": False,
     "log_margins": "none",
+    "support_anchors": 0.0,
 }
 #: the pair calibration as first measured (no latent correction), and its budget taken from
 #: the Gram's share so that strata and histograms keep their default shares
@@ -187,6 +189,11 @@ VARIANTS: dict[str, dict[str, Any]] = {
     | {"pooled": True, "log_margins": "within", "split": (0.05, 0.6, 0.35)},
     "log-density margins, atoms 0.05 of rho": _ALL5
     | {"pooled": True, "log_margins": "within", "atom_share": 0.05},
+    # session 26: a numeric range reaches from the cells that clear the noise by a margin
+    # (about 2 of a column's cells would on noise alone) through kept cells 1 apart, not
+    # to any cell past the data that a noise spike lifts over one sd (held out: worse)
+    "log-density margins, range from anchors": _ALL5
+    | {"pooled": True, "log_margins": "within", "support_anchors": 2.0, "support_gap": 1},
 }
 #: labels renamed since an earlier results file was written (read with --reuse)
 RENAMED = {

@@ -64,6 +64,67 @@ def test_fitted_support_spans_the_kept_cells_and_keeps_sharp_edges():
     assert not edge[13:].any() and not edge[:3].any()
 
 
+def test_anchored_support_ignores_spikes_past_the_data_and_keeps_modes():
+    """With anchors, the range grows from the cells clearing the noise by a margin through
+    kept cells at most ``gap`` apart: a kept cell past a longer stretch of dropped cells
+    (a noise spike past the data) is left out, a strong second mode is not."""
+    free = np.arange(30)
+    raw = np.zeros(30)
+    raw[5:13] = 10 * SIGMA  # the bulk
+    raw[14] = 1.2 * SIGMA  # a faint tail cell one dropped cell past it
+    raw[25] = 1.2 * SIGMA  # a spike past ten dropped cells
+    support = raw >= SIGMA
+    fit = np.zeros(30)
+    old = _fitted_support(support, free, raw, fit, sd=SIGMA, extend=False)
+    assert old.tolist() == [i in range(5, 26) for i in range(30)]  # to the spike
+    new = _fitted_support(support, free, raw, fit, sd=SIGMA, extend=False, anchors=2.0, gap=1)
+    assert new.tolist() == [i in range(5, 15) for i in range(30)]
+    no_gap = _fitted_support(support, free, raw, fit, sd=SIGMA, extend=False, anchors=2, gap=0)
+    assert no_gap.tolist() == [i in range(5, 13) for i in range(30)]
+    raw[22:25] = 10 * SIGMA  # a second mode: anchors of its own
+    two = _fitted_support(raw >= SIGMA, free, raw, fit, sd=SIGMA, extend=False, anchors=2.0)
+    assert two.tolist() == [i in range(5, 26) for i in range(30)]
+    # no anchor at all (every kept cell faint): the range grows from the largest one
+    faint = np.zeros(30)
+    faint[[3, 4, 6, 20]] = [1.1, 1.3, 1.2, 1.4]
+    faint *= SIGMA
+    alone = _fitted_support(faint >= SIGMA, free, faint, fit, sd=SIGMA, extend=False, anchors=0.1)
+    assert alone.tolist() == [i == 20 for i in range(30)]
+
+
+def test_support_anchors_shorten_a_range_stretched_by_noise():
+    """Numbers in [0, 1.5] under a bound of 4: with the default rule the sample's range
+    reaches a cell past the data in most fits (an empty cell clears one noise sd with 16%
+    chance, and 20 empty cells lie past the data); anchored at a tenth of a noise spike
+    expected over the column's cells, in few."""
+    rng = np.random.default_rng(0)
+    n = 2000
+    x = np.round(rng.beta(2, 2, n) * 1.5, 3)
+    df = pd.DataFrame({"x": x, "g": np.where(x + rng.normal(0, 0.3, n) > 0.75, "a", "b")})
+    schema = {
+        "name": "edge",
+        "epsilon": 1.0,
+        "delta": 1e-6,
+        "columns": [
+            {"name": "x", "kind": "numerical", "lower": 0.0, "upper": 4.0},
+            {"name": "g", "kind": "categorical", "categories": ["a", "b"]},
+        ],
+    }
+    past = {}
+    for anchors in (0.0, 0.1):
+        maxima = [
+            tabsynth.fit(
+                df, schema, "copula", seed=s, reproducible_noise=True, support_anchors=anchors
+            )
+            .sample(n, seed=s)["x"]
+            .max()
+            for s in range(8)
+        ]
+        past[anchors] = int((np.asarray(maxima) > 1.75).sum())  # cells of 0.125
+    assert past[0.0] >= 5, past
+    assert past[0.1] <= 2, past
+
+
 def _skewed(n=1000, seed=0):
     rng = np.random.default_rng(seed)
     x = np.round(rng.lognormal(1.0, 0.5, n), 3)

@@ -174,6 +174,8 @@ def column_pmfs(
             pooled_hist=pooled_hist(dom, h),
             free=free(dom),
             extend=cfg.log_margins == "extend",
+            anchors=cfg.support_anchors,
+            gap=cfg.support_gap,
         )
         for dom, h in zip(doms, hists, strict=True)
     ]
@@ -190,6 +192,8 @@ def marginal(
     pooled_hist: np.ndarray | None = None,
     free: np.ndarray | None = None,
     extend: bool = False,
+    anchors: float = 0.0,
+    gap: int = 1,
 ) -> np.ndarray:
     """Per-stratum pmfs over cells, shrunk towards the pooled pmf by their noise.
 
@@ -205,7 +209,7 @@ def marginal(
     threshold) and past the last cells the data reach (the tails). ``free``: cells whose
     (pooled) counts a log-density fit gave: kept as ``_fitted_support`` says, with the
     fit's small tail masses as they are (rescaled, not shifted by a projection onto the
-    simplex).
+    simplex); ``anchors`` and ``gap``: how far that run reaches (``_fitted_support``).
     """
     support = None
     if plan.sigma_hist is not None:
@@ -216,7 +220,16 @@ def marginal(
             support &= _tail_support(measured, numeric_from, tail_sds * pooled_sd)
         if free is not None:
             fit = (hist if pooled_hist is None else pooled_hist).sum(axis=0)
-            support = _fitted_support(support, free, measured.sum(axis=0), fit, pooled_sd, extend)
+            support = _fitted_support(
+                support,
+                free,
+                measured.sum(axis=0),
+                fit,
+                pooled_sd,
+                extend,
+                anchors=anchors,
+                gap=gap,
+            )
         if not support.any():
             support = None
     fitted = (support, free) if free is not None and support is not None else None
@@ -261,25 +274,68 @@ def _fitted_support(
     sd: float,
     extend: bool,
     z: float = 2.0,
+    anchors: float = 0.0,
+    gap: int = 1,
 ) -> np.ndarray:
-    """The cells a log-density fit keeps: every fitted cell between the outermost ones the
-    thresholds keep (isolated noise spikes among them get the fit's small masses), and
-    with ``extend`` each tail past them whose noisy sum ``raw`` is consistent with the
-    fit's (not more than ``z`` noise sds below it: a sharp edge, such as an age limit, is
-    kept sharp)."""
+    """The cells a log-density fit keeps: every fitted cell of the run's extent (isolated
+    noise spikes inside it get the fit's small masses), and with ``extend`` each tail past
+    it whose noisy sum ``raw`` is consistent with the fit's (not more than ``z`` noise sds
+    below it: a sharp edge, such as an age limit, is kept sharp).
+
+    The extent: with ``anchors`` 0, from the outermost to the innermost cell the thresholds
+    keep. Otherwise from the outermost *anchors*, the kept cells whose noisy count clears
+    ``isf(anchors / m)`` noise sds (m: the run's cells, so that about ``anchors`` of them
+    would clear it on noise alone if all were empty), grown outward through kept cells
+    that lie at most ``gap`` cells apart (``_anchored_extent``). A threshold of one noise sd
+    is cleared by 16% of empty cells: the run's cells past the data (a bound at 2.0 over
+    incomes that end at 1.5) then almost surely hold one, and the released range reached
+    to it whatever the epsilon."""
     out = support.copy()
-    on = np.flatnonzero(support[free])
-    if on.size == 0:
+    kept = support[free]
+    if not kept.any():
         return out
+    if anchors > 0:
+        from scipy.stats import norm
+
+        strong = kept & (raw[free] >= norm.isf(min(anchors / free.size, 0.5)) * sd)
+        lo, hi = _anchored_extent(kept, strong, raw[free], gap)
+    else:
+        on = np.flatnonzero(kept)
+        lo, hi = int(on[0]), int(on[-1])
     keep = np.zeros(free.size, dtype=bool)
-    keep[on[0] : on[-1] + 1] = True
-    for tail in (np.arange(on[0]), np.arange(on[-1] + 1, free.size)):
+    keep[lo : hi + 1] = True
+    for tail in (np.arange(lo), np.arange(hi + 1, free.size)):
         cells = free[tail]
         consistent = raw[cells].sum() >= fit[cells].sum() - z * sd * math.sqrt(tail.size)
         if extend and tail.size and consistent:
             keep[tail] = True
     out[free] = keep
     return out
+
+
+def _anchored_extent(
+    kept: np.ndarray, strong: np.ndarray, raw: np.ndarray, gap: int
+) -> tuple[int, int]:
+    """The first and last cell of a run's extent: from its outermost ``strong`` cells (the
+    largest kept one when none is), outward through ``kept`` cells that lie at most ``gap``
+    cells apart. A kept cell past a longer stretch of cells the thresholds dropped is taken
+    as noise (the data's own tails thin out cell by cell)."""
+    on = np.flatnonzero(kept)
+    anchors = np.flatnonzero(strong)
+    if anchors.size == 0:
+        anchors = on[[int(np.argmax(raw[on]))]]
+    lo, hi = int(anchors[0]), int(anchors[-1])
+    step = np.diff(on) > gap + 1  # a break between on[i] and on[i + 1]
+    up = on > hi
+    if up.any():
+        first = int(np.searchsorted(on, hi))  # index of hi in on (hi is kept)
+        breaks = np.flatnonzero(step[first:])
+        hi = int(on[first + breaks[0]]) if breaks.size else int(on[-1])
+    if (on < lo).any():
+        last = int(np.searchsorted(on, lo))  # index of lo in on
+        breaks = np.flatnonzero(step[:last])
+        lo = int(on[breaks[-1] + 1]) if breaks.size else int(on[0])
+    return lo, hi
 
 
 def _rescaled(
