@@ -49,7 +49,10 @@ def test_demo_end_to_end_under_a_minute(tmp_path):
     assert syn.height == summary["rows"]["synthetic"] == round(summary["rows"]["estimate_dp"])
     assert abs(syn.height - 7041) < 200
     text = (out / "summary.json").read_text() + (out / "summary.md").read_text()
-    assert not re.search(r"(?<![\d.])(7041|1761)(?![\d.])", text)  # train, holdout sizes
+    # train and holdout sizes; the noisy estimate itself lands on 7041 in about 1 run of 30
+    # (its noise sd is about 12 rows): that number is then the DP one, not a leak
+    exact = [int(m) for m in re.findall(r"(?<![\d.])(7041|1761)(?![\d.])", text)]
+    assert not [m for m in exact if m != syn.height], exact
     assert "domain_report" not in text
     assert "DP via zcdp" in res.stdout
     # the release is charged to the demo's ledger, and the chain is intact
