@@ -215,20 +215,14 @@ def marginal(
     if plan.sigma_hist is not None:
         pooled_sd = plan.pooled_sd(plan.sigma_hist, hist.shape[0])
         measured = hist if raw is None else raw
-        support = measured.sum(axis=0) >= threshold * pooled_sd
+        counts = measured.sum(axis=0)
+        support = counts >= threshold * pooled_sd
         if numeric_from is not None and tail_sds > 0:
             support &= _tail_support(measured, numeric_from, tail_sds * pooled_sd)
         if free is not None:
             fit = (hist if pooled_hist is None else pooled_hist).sum(axis=0)
             support = _fitted_support(
-                support,
-                free,
-                measured.sum(axis=0),
-                fit,
-                pooled_sd,
-                extend,
-                anchors=anchors,
-                gap=gap,
+                support, free, counts, fit, pooled_sd, extend, anchors=anchors, gap=gap
             )
         if not support.any():
             support = None

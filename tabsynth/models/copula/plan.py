@@ -91,12 +91,12 @@ class CopulaConfig:
             outward through kept cells at most ``support_gap`` cells apart; 0 (the
             default): to the outermost cell any threshold keeps, which an empty cell
             clears by noise with 16% chance, so that a column whose bound lies far past
-            its data has its range stretched at any epsilon. Free post-processing. At 2:
-            7 benchmark tables, 8 paired fits, epsilon 1: quality 0.920 -> 0.923
-            (doctor_visits +0.012, nmes1988 +0.006); epsilon 4 and 16 (3 fits): +0.003 and
-            +0.004; but on the 4 held-out tables (``heldout.py``, 8 fits) 0.893 -> 0.885
-            (house_prices 0.846 -> 0.828, computers 0.922 -> 0.911: heavy tails that the
-            stretched range happened to mimic), so it stays off by default.
+            its data has its range stretched at any epsilon. Free post-processing. At 2
+            (``ablation.py``, 7 tables, 3 paired fits, epsilon 1): quality 0.917 -> 0.922
+            (doctor_visits 0.927 -> 0.944, nmes1988 0.905 -> 0.918), pair trends 0.865 ->
+            0.876; but on the 4 held-out tables (``heldout.py``, 8 fits) 0.893 -> 0.885
+            (house_prices 0.846 -> 0.828, computers 0.922 -> 0.911: heavy tails and values
+            with gaps, such as memory sizes, that it cut), so it stays off by default.
         support_gap: cells the thresholds dropped that the range may bridge.
         gram: ``"offdiag"`` measures only the Gram matrices' off-diagonal (sensitivity
             ``C sqrt((d-1)/(2d))`` instead of ``C``, C the squared clip norm: half the noise
