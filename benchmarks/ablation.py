@@ -32,7 +32,8 @@ from benchmarks.protocol import prepare, tstr_auc  # noqa: E402
 from benchmarks.run import TABLES, _score  # noqa: E402
 
 #: variant label -> copula options, all explicit (defaults change); the first is the
-#: baseline (the copula before issue 22), the last today's default
+#: baseline (the copula before issue 22); today's default is the latest labelled one
+#: ("pooled + log-density margins (2026-12-07 pm default)")
 _OFF = {
     "latent_bridge": False,
     "shrink_tau": 0.1,
@@ -194,6 +195,12 @@ VARIANTS: dict[str, dict[str, Any]] = {
     # to any cell past the data that a noise spike lifts over one sd (held out: worse)
     "log-density margins, range from anchors": _ALL5
     | {"pooled": True, "log_margins": "within", "support_anchors": 2.0, "support_gap": 1},
+    # the range's other knobs, for the record (session 26): finer schema cells, and the
+    # tail test (the outermost cells cut while the noisy mass beyond them is below this
+    # many noise sds) at 1 sd
+    "log-density margins, 64 bins": _ALL5 | {"pooled": True, "log_margins": "within", "bins": 64},
+    "log-density margins, tails cut below 1 sd": _ALL5
+    | {"pooled": True, "log_margins": "within", "tail_sds": 1.0},
 }
 #: labels renamed since an earlier results file was written (read with --reuse)
 RENAMED = {
