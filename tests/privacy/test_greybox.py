@@ -106,7 +106,13 @@ def test_copula_with_cell_refinement_releases_nothing_but_its_mechanisms(
 
 @pytest.mark.parametrize(
     "option",
-    ({"refine_share": 0.05}, {"pair_share": 0.3}, {"pooled": False}, {"strata_cells": 4}),
+    (
+        {"refine_share": 0.05},
+        {"pair_share": 0.3},
+        {"pooled": False},
+        {"strata_cells": 4},
+        {"support_anchors": 2.0},
+    ),
     ids=str,
 )
 def test_copula_streamed_with_refinement_or_pairs(credit_small, option, tmp_path, monkeypatch):
