@@ -265,11 +265,25 @@ def to_markdown(results: dict[str, Any], meta: dict[str, Any]) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _epsilons(text: str) -> list[float]:
+    """``--sweep``'s value: positive epsilons, comma-separated."""
+    import argparse
+
+    try:
+        out = [float(e) for e in text.split(",") if e.strip()]
+    except ValueError:
+        out = []
+    if not out or min(out) <= 0:
+        raise argparse.ArgumentTypeError(f"{text!r}: give positive epsilons, e.g. 2,4,8,16")
+    return out
+
+
 def main(argv: list[str] | None = None) -> int:
     p = paired_args(__doc__)
     p.add_argument(
         "--sweep",
-        default="",
+        default=[],
+        type=_epsilons,
         help="comma-separated epsilons at which the dp and support oracle fits are also run",
     )
     p.set_defaults(repeats=4)
@@ -277,8 +291,7 @@ def main(argv: list[str] | None = None) -> int:
     warnings.simplefilter("ignore")
     tables = args.tables.split(",")
     results = run(tables, args.epsilon, args.repeats)
-    epsilons = [float(e) for e in args.sweep.split(",") if e]
-    swept = sweep(tables, epsilons, args.repeats) if epsilons else {}
+    swept = sweep(tables, args.sweep, args.repeats) if args.sweep else {}
     meta = save_run(args, "decompose.py", "decompose", {"fits": results, "sweep": swept}, argv)
     text = to_markdown(results, meta)
     if swept:

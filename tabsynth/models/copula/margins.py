@@ -276,8 +276,8 @@ def _fitted_support(
     it whose noisy sum ``raw`` is consistent with the fit's (not more than ``z`` noise sds
     below it: a sharp edge, such as an age limit, is kept sharp).
 
-    The extent: with ``anchors`` 0, from the outermost to the innermost cell the thresholds
-    keep. Otherwise from the outermost *anchors*, the kept cells whose noisy count clears
+    The extent: with ``anchors`` 0, from the first to the last cell the thresholds keep.
+    Otherwise from the outermost *anchors*, the kept cells whose noisy count clears
     ``isf(anchors / m)`` noise sds (m: the run's cells, so that about ``anchors`` of them
     would clear it on noise alone if all were empty), grown outward through kept cells
     that lie at most ``gap`` cells apart (``_anchored_extent``). A threshold of one noise sd
@@ -320,12 +320,11 @@ def _anchored_extent(
         anchors = on[[int(np.argmax(raw[on]))]]
     lo, hi = int(anchors[0]), int(anchors[-1])
     step = np.diff(on) > gap + 1  # a break between on[i] and on[i + 1]
-    up = on > hi
-    if up.any():
+    if on[-1] > hi:
         first = int(np.searchsorted(on, hi))  # index of hi in on (hi is kept)
         breaks = np.flatnonzero(step[first:])
         hi = int(on[first + breaks[0]]) if breaks.size else int(on[-1])
-    if (on < lo).any():
+    if on[0] < lo:
         last = int(np.searchsorted(on, lo))  # index of lo in on
         breaks = np.flatnonzero(step[:last])
         lo = int(on[breaks[-1] + 1]) if breaks.size else int(on[0])
