@@ -160,6 +160,22 @@ def test_ceiling_clips_only_the_outermost_share_of_numerical_columns():
     assert (out["c"] == df["c"]).all()
 
 
+def test_fresh_sample_halves_are_disjoint_equal_and_differ_by_split():
+    """``fresh_sample.py`` scores real rows that are not the scored table's own: its two
+    halves share no row, are equally large (an odd row left out) and are redrawn per split
+    (reproducibly)."""
+    import numpy as np
+
+    from benchmarks.fresh_sample import halves
+
+    a, b = halves(1001, 0)
+    assert a.size == b.size == 500 and np.intersect1d(a, b).size == 0
+    assert np.union1d(a, b).size == 1000 and set(np.union1d(a, b)) <= set(range(1001))
+    a1, _ = halves(1001, 1)
+    assert not np.array_equal(np.sort(a), np.sort(a1))
+    assert np.array_equal(halves(1001, 1)[0], a1)
+
+
 def test_heldout_report_keeps_the_latest_run_of_each_option(tmp_path):
     from benchmarks.heldout import report
 
