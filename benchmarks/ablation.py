@@ -47,6 +47,7 @@ _OFF = {
     "log_margins": "none",
     "strata_cells": 0,
     "support_anchors": 0.0,
+    "zero_splits": 0,
 }
 _S15 = {"latent_bridge": True, "shrink_tau": 0.2, "smooth_margins": True}
 _ALL5 = _S15 | {
@@ -56,6 +57,7 @@ _ALL5 = _S15 | {
     "pooled": False,
     "log_margins": "none",
     "support_anchors": 0.0,
+    "zero_splits": 0,
 }
 #: the pair calibration as first measured (no latent correction), and its budget taken from
 #: the Gram's share so that strata and histograms keep their default shares
@@ -201,6 +203,10 @@ VARIANTS: dict[str, dict[str, Any]] = {
     "log-density margins, 64 bins": _ALL5 | {"pooled": True, "log_margins": "within", "bins": 64},
     "log-density margins, tails cut below 1 sd": _ALL5
     | {"pooled": True, "log_margins": "within", "tail_sds": 1.0},
+    # session 27: the first cell of columns bounded at 0 split at w/2 ... w/256 (public:
+    # amounts and ratios pile up near 0 at scales finer than a cell of generous bounds)
+    "log-density margins, first cell split 8 times toward 0": _ALL5
+    | {"pooled": True, "log_margins": "within", "zero_splits": 8},
 }
 #: labels renamed since an earlier results file was written (read with --reuse)
 RENAMED = {

@@ -112,6 +112,7 @@ def test_copula_with_cell_refinement_releases_nothing_but_its_mechanisms(
         {"pooled": False},
         {"strata_cells": 4},
         {"support_anchors": 2.0},
+        {"zero_splits": 8},
     ),
     ids=str,
 )

@@ -77,12 +77,14 @@ def coarse_pmfs(
     noise: Any,
     order_of: Any,
     charge: Any,
+    zero: dict[str, list[float]] | None = None,
 ) -> tuple[np.ndarray, list[np.ndarray], np.ndarray]:
     """Noisy stratum counts, per-stratum pmfs over every column's cells, and the strata's
     sizes, from the exact per-stratum histograms ``hists`` (strata x cells): pooled
     histograms, then per-stratum ones over groups chosen from them (module docstring).
     ``order_of(dom, pmf)`` gives a column's CDF order; ``charge(name)`` charges a
-    measurement just before its noise is drawn."""
+    measurement just before its noise is drawn; ``zero``: the edges ``zero_splits`` added
+    (``margins.column_pmfs``)."""
     assert plan.sigma_hist is not None and plan.sigma_coarse is not None
     n_strata = counts.size
     if plan.sigma_strata is not None:
@@ -106,7 +108,7 @@ def coarse_pmfs(
     pooled = [
         p[0]
         for p in column_pmfs(
-            doms, [h[None] for h in pooled_h], np.array([max(total, 0.0)]), single, cfg
+            doms, [h[None] for h in pooled_h], np.array([max(total, 0.0)]), single, cfg, zero
         )
     ]
     k = n_groups(cfg.strata_cells, first, plan.sigma_coarse, cfg.strata_cells_snr)

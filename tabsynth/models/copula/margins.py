@@ -33,6 +33,8 @@ if TYPE_CHECKING:
 _LOG_LAMBDAS = np.logspace(4, -2, 9)
 #: log-density limits (in noise sds per cell) that keep exp() finite
 _ETA_FLOOR = -40.0
+#: no cells (``marginal``'s default ``group``)
+_NO_CELLS = np.zeros(0, dtype=int)
 
 
 def log_smooth_counts(
@@ -133,10 +135,17 @@ def column_pmfs(
     sizes: np.ndarray,
     plan: _Plan,
     cfg: CopulaConfig,
+    zero: dict[str, list[float]] | None = None,
 ) -> list[np.ndarray]:
     """Every column's per-stratum pmfs from its noisy histogram, numeric ones smoothed
     first (``smooth_margins``; the support is still decided on the raw counts, except
-    over the cells a log-density fit covers, ``log_margins``)."""
+    over the cells a log-density fit covers, ``log_margins``). ``zero``: per column, the
+    edges ``zero_splits`` added (``refine.zero_edges``): the cells they split the first
+    schema cell into are kept only while their noisy sum clears the threshold as that
+    one cell's count would (``marginal``'s ``group``)."""
+    from tabsynth.models.copula.refine import zero_cells
+
+    zero = zero or {}
     n_strata = sizes.size
     sigma = (  # None: not private
         plan.stratum_sd(plan.sigma_hist, n_strata)
@@ -176,6 +185,7 @@ def column_pmfs(
             extend=cfg.log_margins == "extend",
             anchors=cfg.support_anchors,
             gap=cfg.support_gap,
+            group=zero_cells(dom, zero.get(dom.name, [])),
         )
         for dom, h in zip(doms, hists, strict=True)
     ]
@@ -194,6 +204,7 @@ def marginal(
     extend: bool = False,
     anchors: float = 0.0,
     gap: int = 1,
+    group: np.ndarray = _NO_CELLS,
 ) -> np.ndarray:
     """Per-stratum pmfs over cells, shrunk towards the pooled pmf by their noise.
 
@@ -210,7 +221,8 @@ def marginal(
     (pooled) counts a log-density fit gave: kept as ``_fitted_support`` says, with the
     fit's small tail masses as they are (rescaled, not shifted by a projection onto the
     simplex); ``anchors`` and ``gap``: how far that run reaches (``_fitted_support``).
-    """
+    ``group``: cells split from one (``zero_splits``), the first of them taken as empty
+    as ``_empty_prefix`` says (no noise spike added where the data never reach)."""
     support = None
     if plan.sigma_hist is not None:
         pooled_sd = plan.pooled_sd(plan.sigma_hist, hist.shape[0])
@@ -219,6 +231,7 @@ def marginal(
         support = counts >= threshold * pooled_sd
         if numeric_from is not None and tail_sds > 0:
             support &= _tail_support(measured, numeric_from, tail_sds * pooled_sd)
+        support[_empty_prefix(counts, group, pooled_sd)] = False
         if free is not None:
             fit = (hist if pooled_hist is None else pooled_hist).sum(axis=0)
             support = _fitted_support(
@@ -258,6 +271,18 @@ def marginal(
     pmf[empty] = pooled
     pmf = pmf / pmf.sum(axis=1, keepdims=True)
     return rake_to_margin(pmf, sizes, pooled) if pooled_measured else pmf
+
+
+def _empty_prefix(counts: np.ndarray, group: np.ndarray, sd: float, z: float = 2.0) -> np.ndarray:
+    """The first cells of ``group`` (cells in increasing order, split from one) up to the
+    last whose noisy sum from the group's start is under ``z`` noise sds of that sum: the
+    nested intervals from the group's start that the data do not clearly reach. Each such
+    sum is one noisy count, so that an empty stretch of k cells is kept whole or in part
+    only when its sum clears ``z * sd * sqrt(k)`` (2.3% at z = 2), where cell by cell
+    each of its cells would clear the threshold with 16% chance."""
+    sums = np.cumsum(counts[group])
+    under = np.flatnonzero(sums < z * sd * np.sqrt(np.arange(1, group.size + 1)))
+    return group[: under[-1] + 1] if under.size else group[:0]
 
 
 def _fitted_support(

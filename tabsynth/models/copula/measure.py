@@ -35,6 +35,7 @@ from tabsynth.models.copula.plan import (
     gram_mechanism,
     hist_mechanism,
 )
+from tabsynth.models.copula.refine import zero_edges
 from tabsynth.models.copula.state import _Fitted
 from tabsynth.privacy import gaussian_sigma
 from tabsynth.privacy.records import Mechanism
@@ -135,10 +136,11 @@ class _Measuring(_Fitted):
         counts and per-stratum histograms ``exact``: measured per cell beside their pooled
         sum, or (``strata_cells``) pooled first and per stratum over groups of cells
         (``coarse.py``). Each measurement is charged just before its noise is drawn."""
+        zero = zero_edges(self.schema, cfg.bins, cfg.zero_splits)
         if plan.sigma_coarse is not None:
             _, pmfs, sizes = coarse_pmfs(
                 doms, *exact, plan, cfg, noise, self._cell_order,
-                lambda name: self._charge(charged[name]),
+                lambda name: self._charge(charged[name]), zero,
             )  # fmt: skip
             return pmfs, sizes
         for name in ("stratum counts", hist_mechanism(plan.pooled)):
@@ -146,7 +148,7 @@ class _Measuring(_Fitted):
                 self._charge(charged[name])
         counts, hists = self._measure(*exact, plan, noise)
         sizes = self._stratum_sizes(counts, hists, plan, exact[0].size)
-        return column_pmfs(doms, hists, sizes, plan, cfg), sizes
+        return column_pmfs(doms, hists, sizes, plan, cfg, zero), sizes
 
     @staticmethod
     def _stratum_sizes(

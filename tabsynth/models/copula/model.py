@@ -79,7 +79,8 @@ class CopulaSynthesizer(_Measuring, _Sampler, _Fitted):
         eps, delta, noise = self._budget_and_noise()
         # the jitter's key: secure, or from the seed with reproducible noise (testing only)
         jitter_key = fit_key(self.reproducible_noise_seed)
-        public = {d.name: d for d in build_domains(self.schema, bins=cfg.bins)}
+        self.atoms_, self.edges_ = {}, {}
+        public = self._domains(cfg)  # the schema's cells (public)
         atom_cols = self._atom_columns(public, cfg)
         delta_atoms = delta * cfg.atom_delta_share if atom_cols and eps is not None else 0.0
         rho = epsilon_to_rho(eps, delta - delta_atoms) if eps is not None else None

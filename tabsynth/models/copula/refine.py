@@ -15,10 +15,14 @@ the new edges are released with the model like the atoms.
 from __future__ import annotations
 
 import math
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from tabsynth.data.domain import ColumnDomain
+
+if TYPE_CHECKING:
+    from tabsynth.schema import Schema
 
 REFINE_MECHANISM = "pooled histograms of interval columns (refines their cells)"
 
@@ -67,3 +71,44 @@ def _grid_step(dom: ColumnDomain) -> float | None:
     if dom.precision is not None:
         return math.pow(10.0, -dom.precision)
     return None
+
+
+def zero_edges(schema: Schema, bins: int, splits: int) -> dict[str, list[float]]:
+    """Edges that split the first cell ``[0, w]`` of every interval column bounded below
+    at 0 at ``w / 2**k`` (k = 1..``splits``), between two values of the column's grid
+    and at least one grid value from 0 (the copula's ``zero_splits``). From the schema
+    alone (public): a column whose rows do not pile up near 0 leaves the new cells empty,
+    as the thresholds find them."""
+    out: dict[str, list[float]] = {}
+    if splits <= 0:
+        return out
+    from tabsynth.data.domain import build_domain
+
+    for col in schema.modelled_columns:
+        if col.kind != "numerical" or col.lower != 0 or not col.upper > 0:
+            continue
+        dom = build_domain(col, bins=bins)
+        if not dom.intervals:
+            continue
+        width = col.upper / (col.bins or bins)
+        cuts = width * np.power(2.0, -np.arange(1, splits + 1))
+        step = _grid_step(dom)
+        if step is not None:  # between two grid values, past the first one
+            cuts = np.floor(cuts / step) * step + step / 2
+            cuts = cuts[cuts > step]
+        edges = sorted({float(x) for x in cuts if 0 < x < width})
+        if edges:
+            out[col.name] = edges
+    return out
+
+
+def zero_cells(dom: ColumnDomain, edges: list[float]) -> np.ndarray:
+    """The interval cells (indices, the null cell counted) that ``edges`` (``zero_edges``)
+    split the first cell of ``dom`` into: from 0 to the next edge past them."""
+    lo, hi, pt = dom._layout
+    if not edges:
+        return np.zeros(0, dtype=int)
+    past = [e for e in dom.edges if e > max(edges)]
+    end = min(past) if past else math.inf
+    inside = ~pt & (lo >= 0) & (hi <= end)
+    return np.flatnonzero(inside) + int(dom.nullable)

@@ -8,6 +8,7 @@ import numpy as np
 from tabsynth.data.domain import ColumnDomain, build_domains
 from tabsynth.models.base import Synthesizer
 from tabsynth.models.copula.plan import CopulaConfig
+from tabsynth.models.copula.refine import zero_edges
 
 
 class _Fitted(Synthesizer):
@@ -32,9 +33,11 @@ class _Fitted(Synthesizer):
         return self._make_config(CopulaConfig, ("split",))  # type: ignore[no-any-return]
 
     def _domains(self, cfg: CopulaConfig | None = None) -> dict[str, ColumnDomain]:
-        """Cell domains: the schema's, plus the atoms and edges released at fit time."""
+        """Cell domains: the schema's (split near 0 with ``zero_splits``), plus the atoms
+        and edges released at fit time."""
         cfg = cfg or self.config_
-        doms = build_domains(
-            self.schema, bins=cfg.bins, extra_atoms=self.atoms_, extra_edges=self.edges_
-        )
+        edges = zero_edges(self.schema, cfg.bins, cfg.zero_splits)
+        for name, more in self.edges_.items():
+            edges[name] = sorted({*edges.get(name, []), *more})
+        doms = build_domains(self.schema, bins=cfg.bins, extra_atoms=self.atoms_, extra_edges=edges)
         return {d.name: d for d in doms}
