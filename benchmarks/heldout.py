@@ -129,11 +129,14 @@ def run(
 
 
 def _value(v: str) -> Any:
-    """An option's value from the command line: a number where it reads as one."""
-    try:
-        return float(v)
-    except ValueError:
-        return v
+    """An option's value from the command line: a number where it reads as one (an
+    integer where it has no decimals, for the options that count)."""
+    for kind in (int, float):
+        try:
+            return kind(v)
+        except ValueError:
+            pass
+    return v
 
 
 def to_markdown(results: dict[str, Any], meta: dict[str, Any]) -> str:
