@@ -176,6 +176,30 @@ def test_fresh_sample_halves_are_disjoint_equal_and_differ_by_split():
     assert np.array_equal(halves(1001, 1)[0], a1)
 
 
+def test_fresh_sample_range_gaps_in_shares_of_the_real_range():
+    """A column whose other maximum stops a tenth of the real range short (minimum met):
+    max gap -0.1, range error 0.05; a column with few distinct values is left out."""
+    import numpy as np
+    import pandas as pd
+
+    from benchmarks.fresh_sample import range_gaps
+    from tabsynth.schema import Schema
+
+    schema = Schema.from_dict(
+        {
+            "name": "g",
+            "columns": [
+                {"name": "x", "kind": "numerical", "lower": 0, "upper": 1000},
+                {"name": "k", "kind": "numerical", "lower": 0, "upper": 9, "integer": True},
+            ],
+        }
+    )
+    real = pd.DataFrame({"x": np.linspace(0, 100, 101), "k": np.arange(101) % 10})
+    other = pd.DataFrame({"x": np.linspace(0, 90, 101), "k": np.full(101, 9)})
+    gaps = range_gaps(real, other, schema)
+    assert gaps == pytest.approx({"max gap": -0.1, "range error": 0.05})
+
+
 def test_heldout_report_keeps_the_latest_run_of_each_option(tmp_path):
     from benchmarks.heldout import report
 
