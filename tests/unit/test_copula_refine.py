@@ -9,6 +9,7 @@ from scipy.stats import ks_2samp
 import tabsynth
 from tabsynth.data.domain import build_domain
 from tabsynth.models.copula.refine import REFINE_MECHANISM, split_edges
+from tests.copulakit import assert_sampling_and_stream, credit_with_constraint
 
 
 def _column(**kw):
@@ -102,24 +103,11 @@ def test_refined_edges_are_saved_and_loaded(tmp_path):
 
 
 def test_refinement_with_conditions_rebalancing_constraints_and_a_streamed_fit(tmp_path):
-    from tabsynth.datasets import load_example
-
-    df, schema = load_example("credit_data")
-    d = schema.model_dump(mode="json")
-    d["constraints"] = ["Amount <= Price"]
-    schema = tabsynth.Schema.from_dict(d)
+    df, schema = credit_with_constraint()
     opts = {"epsilon": 1.0, "refine_share": 0.05, "seed": 3, "reproducible_noise": True}
     model = tabsynth.fit(df, schema, **opts)
     assert (
         model.edges_ and model.privacy.label() == tabsynth.fit(df, schema, **opts).privacy.label()
     )
-    out = model.sample(4000, seed=0, where={"Home": "owner"})
-    assert (out.Home == "owner").all() and (out.Amount <= out.Price).all()
-    out = model.sample(4000, seed=0, rebalance={"Job": "uniform"})
-    assert out.Job.value_counts(normalize=True).sub(0.25).abs().max() < 0.02
-    path = tmp_path / "credit.parquet"
-    df.to_parquet(path)
-    streamed = tabsynth.fit(tabsynth.scan(path, batch_rows=700), schema, **opts)
+    streamed = assert_sampling_and_stream(model, df, schema, opts, tmp_path)
     assert streamed.edges_ == model.edges_
-    same = {"seed": 2, "as_frame": "pandas"}
-    pd.testing.assert_frame_equal(streamed.sample(500, **same), model.sample(500, **same))

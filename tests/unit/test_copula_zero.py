@@ -8,6 +8,7 @@ from scipy.stats import ks_2samp
 
 import tabsynth
 from tabsynth.models.copula.refine import zero_edges
+from tests.copulakit import assert_sampling_and_stream, credit_with_constraint
 
 
 def _schema(*columns):
@@ -84,12 +85,7 @@ def test_zero_splits_draw_the_spike_near_zero_that_one_flat_cell_misses():
 
 
 def test_zero_splits_save_load_and_sample_with_conditions_rebalancing_and_a_stream(tmp_path):
-    from tabsynth.datasets import load_example
-
-    df, schema = load_example("credit_data")
-    d = schema.model_dump(mode="json")
-    d["constraints"] = ["Amount <= Price"]
-    schema = tabsynth.Schema.from_dict(d)
+    df, schema = credit_with_constraint()
     opts = {"epsilon": 1.0, "zero_splits": 8, "seed": 3, "reproducible_noise": True}
     model = tabsynth.fit(df, schema, **opts)
     split = zero_edges(schema, model.config_.bins, 8)
@@ -100,15 +96,7 @@ def test_zero_splits_save_load_and_sample_with_conditions_rebalancing_and_a_stre
     back = tabsynth.load(tmp_path / "m")
     assert back.config_.zero_splits == 8
     pd.testing.assert_frame_equal(back.sample(300, seed=4), model.sample(300, seed=4))
-    out = model.sample(4000, seed=0, where={"Home": "owner"})
-    assert (out.Home == "owner").all() and (out.Amount <= out.Price).all()
-    out = model.sample(4000, seed=0, rebalance={"Job": "uniform"})
-    assert out.Job.value_counts(normalize=True).sub(0.25).abs().max() < 0.02
-    path = tmp_path / "credit.parquet"
-    df.to_parquet(path)
-    streamed = tabsynth.fit(tabsynth.scan(path, batch_rows=700), schema, **opts)
-    same = {"seed": 2, "as_frame": "pandas"}
-    pd.testing.assert_frame_equal(streamed.sample(500, **same), model.sample(500, **same))
+    assert_sampling_and_stream(model, df, schema, opts, tmp_path)
 
 
 def test_empty_prefix_drops_the_stretch_near_zero_that_the_data_do_not_reach():
