@@ -140,9 +140,9 @@ def column_pmfs(
     """Every column's per-stratum pmfs from its noisy histogram, numeric ones smoothed
     first (``smooth_margins``; the support is still decided on the raw counts, except
     over the cells a log-density fit covers, ``log_margins``). ``zero``: per column, the
-    edges ``zero_splits`` added (``refine.zero_edges``): the cells they split the first
-    schema cell into are kept only while their noisy sum clears the threshold as that
-    one cell's count would (``marginal``'s ``group``)."""
+    edges ``zero_splits`` added (``refine.zero_edges``): of the cells they split the
+    first schema cell into, those nearest 0 that the data do not clearly reach are taken
+    as empty (``marginal``'s ``group``, ``_empty_prefix``)."""
     from tabsynth.models.copula.refine import zero_cells
 
     zero = zero or {}

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from tabsynth.data.domain import ColumnDomain
+from tabsynth.data.domain import ColumnDomain, build_domain
 
 if TYPE_CHECKING:
     from tabsynth.schema import Schema
@@ -77,13 +77,11 @@ def zero_edges(schema: Schema, bins: int, splits: int) -> dict[str, list[float]]
     """Edges that split the first cell ``[0, w]`` of every interval column bounded below
     at 0 at ``w / 2**k`` (k = 1..``splits``), between two values of the column's grid
     and at least one grid value from 0 (the copula's ``zero_splits``). From the schema
-    alone (public): a column whose rows do not pile up near 0 leaves the new cells empty,
-    as the thresholds find them."""
+    alone (public): a column whose rows do not reach near 0 leaves the new cells empty,
+    and the fit drops them (``margins._empty_prefix``)."""
     out: dict[str, list[float]] = {}
     if splits <= 0:
         return out
-    from tabsynth.data.domain import build_domain
-
     for col in schema.modelled_columns:
         if col.kind != "numerical" or col.lower != 0 or not col.upper > 0:
             continue
