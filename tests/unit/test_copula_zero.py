@@ -51,8 +51,10 @@ def test_zero_edges_halve_the_first_cell_of_columns_bounded_at_zero():
 
 
 def test_zero_splits_is_validated():
-    with pytest.raises(ValueError, match="zero_splits"):
-        tabsynth.models.copula.CopulaConfig(zero_splits=-1)
+    for bad in (-1, 31, 2.5):
+        with pytest.raises(ValueError, match="zero_splits must be a whole number"):
+            tabsynth.models.copula.CopulaConfig(zero_splits=bad)
+    assert tabsynth.models.copula.CopulaConfig(zero_splits=8.0).zero_splits == 8
 
 
 def _piled_up(n=4000, seed=0):

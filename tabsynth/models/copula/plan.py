@@ -241,9 +241,10 @@ class CopulaConfig:
                 "need support_anchors >= 0 (0: the outermost kept cells) and support_gap >= 0, "
                 f"got {self.support_anchors} and {self.support_gap}"
             )
-        if not 0 <= self.zero_splits <= 30:
+        if not (0 <= self.zero_splits <= 30 and float(self.zero_splits).is_integer()):
             raise ValueError(
-                f"zero_splits must be 0 (the schema's cells) to 30, got {self.zero_splits}"
+                "zero_splits must be a whole number of splits from 0 (the schema's cells) to "
+                f"30, got {self.zero_splits}"
             )
         if self.gram not in ("offdiag", "full"):
             raise ValueError(f"gram must be 'offdiag' or 'full', got {self.gram!r}")
