@@ -43,14 +43,16 @@ def log_smooth_counts(
     widths: np.ndarray,
     sigma: float,
     iters: int = 40,
+    df_weight: float = 2.0,
 ) -> np.ndarray:
     """Noisy counts of ordered cells replaced by a smooth positive fit ``w * exp(g)``:
     ``g`` (the log-density) minimises ``||y - w exp(g)||^2 / sigma^2 + lam ||D2 g||^2``
     (Gauss-Newton steps with step halving), one penalty per column chosen by Stein's
     unbiased risk estimate with the fit's linearised degrees of freedom (summed over the
-    strata). Where the data vanish the penalty alone shapes ``g``: linear, the bulk's decay
-    carried on. Each stratum's fit is scaled to its cells' noisy total (floored at 0). Free
-    post-processing of the noisy ``hist`` (strata x cells)."""
+    strata), weighted ``df_weight`` (2: the unbiased estimate; more: a smoother fit,
+    ``CopulaConfig.smooth_df``). Where the data vanish the penalty alone shapes ``g``:
+    linear, the bulk's decay carried on. Each stratum's fit is scaled to its cells' noisy
+    total (floored at 0). Free post-processing of the noisy ``hist`` (strata x cells)."""
     y = np.asarray(hist, dtype=float)[:, cells] / sigma
     m = cells.size
     d2 = np.diff(np.eye(m), n=2, axis=0)
@@ -65,7 +67,7 @@ def log_smooth_counts(
         g = np.exp(eta)
         h = g[:, :, None] ** 2 * np.eye(m) + lam * pen + 1e-9 * np.eye(m)
         df = (g**2 * np.diagonal(np.linalg.inv(h), axis1=1, axis2=2)).sum()
-        risk = float(((y - g) ** 2).sum() + 2 * df)
+        risk = float(((y - g) ** 2).sum() + df_weight * df)
         if best is None or risk < best[0]:
             best = (risk, eta.copy())
     assert best is not None
@@ -116,12 +118,17 @@ def _gauss_newton(
     return eta
 
 
-def smoothed(dom: ColumnDomain, hist: np.ndarray, sigma: float, log: bool = False) -> np.ndarray:
-    """A numeric column's noisy histogram with its ordered cells smoothed (``estimate``)."""
+def smoothed(
+    dom: ColumnDomain, hist: np.ndarray, sigma: float, log: bool = False, df_weight: float = 2.0
+) -> np.ndarray:
+    """A numeric column's noisy histogram with its ordered cells smoothed (``estimate``;
+    ``log``: ``log_smooth_counts`` with ``df_weight``)."""
     runs = smooth_runs(dom)
     if runs is None:
         return hist
-    return log_smooth_counts(hist, *runs, sigma) if log else smooth_counts(hist, *runs, sigma)
+    if log:
+        return log_smooth_counts(hist, *runs, sigma, df_weight=df_weight)
+    return smooth_counts(hist, *runs, sigma)
 
 
 def null_cell(dom: ColumnDomain) -> int | None:
@@ -165,7 +172,7 @@ def column_pmfs(
         if not pooled:
             return None
         total = h.sum(axis=0, keepdims=True)
-        return total if psd is None else smoothed(dom, total, psd, log)
+        return total if psd is None else smoothed(dom, total, psd, log, cfg.smooth_df)
 
     def free(dom: ColumnDomain) -> np.ndarray | None:
         runs = smooth_runs(dom) if log else None
@@ -173,7 +180,7 @@ def column_pmfs(
 
     return [
         marginal(
-            h if sigma is None else smoothed(dom, h, sigma, log and not pooled),
+            h if sigma is None else smoothed(dom, h, sigma, log and not pooled, cfg.smooth_df),
             sizes,
             plan,
             cfg.cell_threshold,
