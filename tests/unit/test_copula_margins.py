@@ -11,7 +11,7 @@ import pytest
 from scipy.stats import lognorm
 
 import tabsynth
-from tabsynth.models.copula.margins import _fitted_support, log_smooth_counts
+from tabsynth.models.copula.margins import _fitted_support, _rescaled, log_smooth_counts
 
 SIGMA = 25.0
 
@@ -272,3 +272,23 @@ def test_smooth_df_reaches_the_fit_and_is_validated():
     for bad in (1.0, 25.0):
         with pytest.raises(ValueError, match="smooth_df must be from 2"):
             tabsynth.fit(df, _SCHEMA, "copula", epsilon=1.0, smooth_df=bad)
+
+
+def test_a_run_whose_noisy_sum_is_negative_keeps_its_fitted_shape():
+    """Counts 106, 39, 19, 13, ... over 19 cells whose noise sums below 0 (as a count
+    column's at epsilon 1): the log-density fit is scaled to a tiny total, not to 0, so
+    that the run, sized from the other cells (``_rescaled``), still decays from its first
+    cell instead of being drawn flat."""
+    m = 19
+    y = np.array([106.0, 39, 19, 13, 8, 5, 5, 0, 2, 0, 3] + [0] * 8)
+    y[4:] += -40.0  # the noise of the thin cells: the run's sum is about -40
+    assert y.sum() < 0
+    fit = log_smooth_counts(y[None], np.arange(m), np.ones(m), 17.0)[0]
+    assert fit[0] > 0
+    support = np.zeros(m + 1, dtype=bool)
+    support[: 4 + 1] = True  # cell 0 (a point of its own) and the run's first cells
+    hist = np.concatenate([[850.0], fit])[None]
+    pmf = _rescaled(hist, np.array([1055.0]), support, np.arange(1, m + 1))[0]
+    run = pmf[1:5]
+    assert run.sum() == pytest.approx(205.0)  # the size less the other cell
+    assert run[0] > 2 * run[2] and (np.diff(run) < 0).all(), run

@@ -52,7 +52,8 @@ def log_smooth_counts(
     strata), weighted ``df_weight`` (2: the unbiased estimate; more: a smoother fit,
     ``CopulaConfig.smooth_df``). Where the data vanish the penalty alone shapes ``g``:
     linear, the bulk's decay carried on. Each stratum's fit is scaled to its cells' noisy
-    total (floored at 0). Free post-processing of the noisy ``hist`` (strata x cells)."""
+    total (floored at a tiny positive size, which keeps the fit's shape). Free
+    post-processing of the noisy ``hist`` (strata x cells)."""
     y = np.asarray(hist, dtype=float)[:, cells] / sigma
     m = cells.size
     d2 = np.diff(np.eye(m), n=2, axis=0)
@@ -74,11 +75,15 @@ def log_smooth_counts(
     fit = np.exp(best[1])
     # the run's total is measured far better than its cells: where thin counts made the fit
     # collapse towards 0 (a risk the fit may prefer when no cell clears the noise), or
-    # drift from it, the fit keeps the measured total (the counts' smoother if collapsed)
+    # drift from it, the fit keeps the measured total (the counts' smoother if collapsed).
+    # A total the noise made negative keeps the fit's shape at a tiny size: a long run's
+    # noisy sum (sd sigma * sqrt(cells)) can fall below 0 though its first cells clearly
+    # hold rows, and ``_rescaled`` sizes the run from the other cells anyway (scaled to 0,
+    # the run was drawn flat: counts of 106, 39, 19, ... as 10 rows in each of 11 cells)
     total = np.maximum(y.sum(axis=1, keepdims=True), 0.0)
     fit = np.where(fit.sum(axis=1, keepdims=True) > 1e-6 * total, fit, np.maximum(start, 0.0))
     have = fit.sum(axis=1, keepdims=True)
-    fit = fit * np.where(have > 0, total / np.where(have > 0, have, 1.0), 0.0)
+    fit = fit * np.where(have > 0, np.maximum(total, 1e-9) / np.where(have > 0, have, 1.0), 0.0)
     out = np.asarray(hist, dtype=float).copy()
     out[:, cells] = fit * sigma
     return out
