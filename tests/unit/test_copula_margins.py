@@ -195,7 +195,7 @@ def test_thin_values_keep_their_measured_total():
     for _ in range(20):
         y = truth + rng.normal(0, SIGMA, truth.shape)
         fit = log_smooth_counts(y, cells, widths, SIGMA)
-        assert fit.sum() == pytest.approx(max(y.sum(), 0.0))
+        assert fit.sum() == pytest.approx(max(y.sum(), 0.0), abs=1e-6)  # 0: a tiny size
         totals.append(fit.sum())
     assert np.mean(totals) > 0.5 * truth.sum()
 

@@ -61,6 +61,14 @@ class CopulaConfig:
             pairs keep their strength); ``"learned_spread"`` also learns the strata's spread
             about the pooled correlation (``shrink_tau``) from the noisy deviations. All are
             post-processing.
+        discover_atoms: find the point masses of continuous columns (values many rows
+            share, such as 0 or round amounts) with a thresholded Gaussian sparse histogram
+            of distinct values (``models/atoms.py``); they become cells of their own.
+            Skipped where a unit may hold several rows.
+        atom_share: share of rho for that discovery (taken before the split).
+        atom_delta_share: share of delta for it: a value held by a single record passes
+            the threshold with probability at most this share of delta.
+        max_atoms: most point masses kept per column (those with the largest noisy counts).
         atom_shard_rows: distinct values of continuous columns are counted in hash shards of
             about this many rows (one pass each), which bounds the memory of big fits.
         max_atom_candidates: most distinct values that point-mass discovery may noise (one
@@ -69,6 +77,19 @@ class CopulaConfig:
         latent_bridge: turn the measured correlations of normal scores into the latent
             correlations that reproduce them through discrete cells (``bridge.py``; free
             post-processing). False keeps the scores' correlations (the old model).
+        cell_threshold: cells whose noisy count summed over the strata is below this many
+            of its noise sds are taken as empty in every stratum (noise alone would scatter
+            mass over cells, and ranges, the data never reach).
+        tail_sds: a numeric column's outermost cells are cut while the noisy mass beyond
+            them (summed over the strata, floored at 0 cell by cell) stays below this many
+            noise sds; 0 keeps them to the thresholds alone.
+        min_stratum_rows: default strata (the target first, then protected attributes) are
+            kept only while they average at least this many rows (the noisy row count's).
+        size_share: share of rho for that noisy row count (only with default strata).
+        stratum_snr: a protected attribute is added to the default strata only while
+            strata also average this many histogram noise sds of rows.
+        correlation: ``"stratum"`` measures a Gram matrix per stratum (shrunk towards the
+            pooled one); ``"pooled"`` measures one over all rows.
         smooth_margins: smooth the noisy histograms of numeric columns over their ordered
             cells (a penalised fit of the density whose strength is chosen from the known
             noise by Stein's unbiased risk estimate; free post-processing).
