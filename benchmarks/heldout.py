@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import sys
 import warnings
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -99,17 +100,29 @@ def table(name: str) -> tuple[Any, dict[str, Any]]:
     return df, {"name": name, "columns": [*numeric, *cats]}
 
 
+def heldout_table(name: str) -> tuple[Any, Any]:
+    """A held-out table and its schema (``table``, the schema parsed)."""
+    from tabsynth.schema import Schema
+
+    df, spec = table(name)
+    return df, Schema.from_dict(spec)
+
+
 def run(
-    names: list[str], option: str, values: list[Any], epsilon: float, repeats: int
+    names: list[str],
+    option: str,
+    values: list[Any],
+    epsilon: float,
+    repeats: int,
+    load: Callable[[str], tuple[Any, Any]] = heldout_table,
 ) -> dict[str, Any]:
+    """Each table's scores (``load``: name -> table, schema) per value of ``option``."""
     import tabsynth
     from tabsynth.evaluation.fidelity import fidelity
-    from tabsynth.schema import Schema
 
     out: dict[str, Any] = {}
     for name in names:
-        df, spec = table(name)
-        schema = Schema.from_dict(spec)
+        df, schema = load(name)
         out[name] = {}
         for v in values:
             rows = []
@@ -175,16 +188,19 @@ def option_of(meta: dict[str, Any]) -> str:
     return found.group(1) if found else "log_margins"
 
 
-def report(results_dir: Path) -> str:
-    """HELDOUT.md: the latest run of each option compared, newest first."""
+def report(
+    results_dir: Path, prefix: str = "heldout", title: str = "A copula option on held-out tables"
+) -> str:
+    """HELDOUT.md (``sweep.py``: SWEEP.md): the latest run of each option compared, newest
+    first, from ``results/<prefix>-*.json``."""
     import json
 
     latest: dict[str, dict[str, Any]] = {}
-    for path in sorted(results_dir.glob("heldout-*.json")):
+    for path in sorted(results_dir.glob(f"{prefix}-*.json")):
         run_ = json.loads(path.read_text())
         latest[option_of(run_["meta"])] = run_
     runs = sorted(latest.values(), key=lambda r: r["meta"]["date"], reverse=True)
-    head = "# A copula option on held-out tables\n\nThe latest run of each option, newest first.\n"
+    head = f"# {title}\n\nThe latest run of each option, newest first.\n"
     return "\n".join([head, *(to_markdown(r["results"], r["meta"]) for r in runs)])
 
 

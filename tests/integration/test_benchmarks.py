@@ -218,6 +218,35 @@ def test_heldout_report_keeps_the_latest_run_of_each_option(tmp_path):
     assert "0.333" in text and "0.111" in text and "0.222" not in text
 
 
+def test_sweep_fits_the_benchmark_train_split_and_reports_only_its_own_runs(tmp_path):
+    """``sweep.py`` runs ``heldout.py``'s paired fits on a benchmark table's train split
+    (the rows the protocol fits and scores), and SWEEP.md lists its runs, not the
+    held-out ones that share the results folder."""
+    pytest.importorskip("sdv")
+    from benchmarks.heldout import report
+    from benchmarks.protocol import prepare
+    from benchmarks.sweep import TITLE, main, train_table
+
+    train, _, schema = prepare("health_insurance")
+    df, got = train_table("health_insurance")
+    assert df.equals(train) and got.name == schema.name
+    argv = ["--option", "smooth_df", "--values", "2,4", "--tables", "health_insurance"]
+    assert main([*argv, "--repeats", "1", "--out", str(tmp_path)]) == 0
+    (saved,) = (tmp_path / "results").glob("sweep-*.json")
+    scores = json.loads(saved.read_text())["results"]["health_insurance"]
+    assert set(scores) == {"2", "4"} and 0.5 < scores["4"]["quality"] <= 1.0
+    other = {"command": "python benchmarks/heldout.py --option bins", "date": "20261201T0000"}
+    other |= {"epsilon": 1.0, "repeats": 1}
+    wages = {"wages1": {"16": scores["2"]}}
+    (tmp_path / "results" / "heldout-20261201T0000.json").write_text(
+        json.dumps({"meta": other, "results": wages})
+    )
+    text = (tmp_path / "SWEEP.md").read_text()
+    assert text.startswith(f"# {TITLE}") and "## `smooth_df`" in text
+    again = report(tmp_path / "results", "sweep", TITLE)
+    assert "wages1" not in again and "health_insurance" in again
+
+
 def test_decompose_takes_exactly_the_named_noise_away_and_counts_the_scored_pairs():
     """``decompose.py``: inside ``exact(histograms=True)`` the copula's per-stratum
     histograms reach the estimates without noise (a large stratum's pmf is then the data's,
