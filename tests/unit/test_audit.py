@@ -80,7 +80,9 @@ class _TenthNoise:
 @pytest.mark.slow
 def test_whitebox_group_audit_catches_noise_divided_by_ten(health, monkeypatch):
     """The released copula statistics, attacked with a group of 2 canaries: the claim allows
-    a group epsilon 2; the broken mechanism's bound exceeds it."""
+    a group epsilon 2; the broken mechanism's bound exceeds it. The attack separates in from
+    out by about 2.5 sd; at 700 trials one audit in about 16 stayed below 2 (CI, 1.96), at
+    1000 a simulated audit at that separation stays above 2.3 in 95 of 100."""
     import tabsynth.privacy.noise as noise_mod
     from tabsynth.audit import model_fit
 
@@ -96,7 +98,7 @@ def test_whitebox_group_audit_catches_noise_divided_by_ten(health, monkeypatch):
         finally:
             monkeypatch.setattr(noise_mod, "make_noise", real_make)
 
-    out = audit(df, schema, "copula", epsilon=1.0, trials=700, attack="whitebox", group=2,
+    out = audit(df, schema, "copula", epsilon=1.0, trials=1000, attack="whitebox", group=2,
                 fit=broken, control=False)  # fmt: skip
     res = out["audit"]
     assert res["claimed_group_epsilon"] == 2.0
