@@ -9,7 +9,7 @@ import pytest
 import tabsynth
 from tabsynth.data.domain import ColumnDomain
 from tabsynth.models.copula.coarse import COARSE_MECHANISM, POOLED_HIST_MECHANISM, cell_groups
-from tabsynth.models.copula.plan import CopulaConfig
+from tabsynth.models.copula.config import CopulaConfig
 from tabsynth.schema import Schema
 
 COARSE = {"strata_cells": 8, "strata_cells_snr": 0.5}

@@ -3,7 +3,7 @@
 import dataclasses
 import re
 
-from tabsynth.models.copula.plan import CopulaConfig
+from tabsynth.models.copula.config import CopulaConfig
 
 
 def test_every_copula_option_is_documented():

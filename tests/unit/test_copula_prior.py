@@ -7,8 +7,8 @@ import pandas as pd
 import pytest
 
 import tabsynth
+from tabsynth.models.copula.config import CopulaConfig
 from tabsynth.models.copula.estimate import learned_shrink
-from tabsynth.models.copula.plan import CopulaConfig
 from tabsynth.schema import Schema
 
 

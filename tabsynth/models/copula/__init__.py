@@ -22,7 +22,7 @@ Design (justified with measurements in ``benchmarks/RESULTS.md``):
   pooled estimates in proportion to their noise; correlations projected to a valid matrix.
 """
 
+from tabsynth.models.copula.config import CopulaConfig
 from tabsynth.models.copula.model import CopulaSynthesizer
-from tabsynth.models.copula.plan import CopulaConfig
 
 __all__ = ["CopulaConfig", "CopulaSynthesizer"]

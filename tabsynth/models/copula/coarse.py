@@ -31,7 +31,8 @@ from tabsynth.models.copula.estimate import project_simplex
 from tabsynth.models.copula.margins import column_pmfs, rake_to_margin
 
 if TYPE_CHECKING:
-    from tabsynth.models.copula.plan import CopulaConfig, _Plan
+    from tabsynth.models.copula.config import CopulaConfig
+    from tabsynth.models.copula.plan import _Plan
 
 #: the certificate's names of the two measurements
 POOLED_HIST_MECHANISM = "histograms of each column (strata pooled)"

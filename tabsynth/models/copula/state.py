@@ -7,7 +7,7 @@ import numpy as np
 
 from tabsynth.data.domain import ColumnDomain, build_domains
 from tabsynth.models.base import Synthesizer
-from tabsynth.models.copula.plan import CopulaConfig
+from tabsynth.models.copula.config import CopulaConfig
 from tabsynth.models.copula.refine import zero_edges
 
 
